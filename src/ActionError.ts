@@ -1,0 +1,365 @@
+/**
+ * Every error the public API of effect-actions can fail with.
+ *
+ * Each error is a `Schema.TaggedError`: an `Error` with a `_tag` for `Effect.catchTag`, typed fields for the
+ * facts a caller branches on, a readable `message`, and a schema so it can be persisted and read back.
+ *
+ * The errors fall in four groups:
+ * - definition errors, raised before anything runs: `EmptyJobSequence`, `DuplicateJobName`,
+ *   `ActionAlreadyRegistered`, `ActionNotFound`;
+ * - input errors, raised before any side effect: `InputValidationError`, `InvalidJobData`;
+ * - job failures, which make a deployment roll back: `OutputValidationError`, `JobNilOutput`, `JobTimeout`,
+ *   `StateValidationError`, `ExecutionStopped`; the outcome reaches the caller as `DeploymentFailed`;
+ * - runtime and storage errors: `DeploymentNotFound`, `DeploymentNotRunning`, `PersistenceError`,
+ *   `StoredDataCorrupt`, `LeaseLost`, `ActionVersionMismatch`.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * An action was defined with no jobs.
+ *
+ * @since 0.1.0
+ * @category definition errors
+ */
+export class EmptyJobSequence extends Schema.TaggedError<EmptyJobSequence>()("EmptyJobSequence", {
+  action: Schema.String
+}) {
+  override get message(): string {
+    return `action "${this.action}" has no jobs: an action needs at least one job`
+  }
+}
+
+/**
+ * Two jobs of one action share a name; job names identify jobs in the persisted record, so they must be unique.
+ * Use `Job.rename` to run one job twice.
+ *
+ * @since 0.1.0
+ * @category definition errors
+ */
+export class DuplicateJobName extends Schema.TaggedError<DuplicateJobName>()("DuplicateJobName", {
+  action: Schema.String,
+  job: Schema.String
+}) {
+  override get message(): string {
+    return `action "${this.action}" has more than one job named "${this.job}": use Job.rename to run a job twice`
+  }
+}
+
+/**
+ * The `(application, action)` pair is already registered with this `Actions` service.
+ *
+ * @since 0.1.0
+ * @category definition errors
+ */
+export class ActionAlreadyRegistered extends Schema.TaggedError<ActionAlreadyRegistered>()(
+  "ActionAlreadyRegistered",
+  { application: Schema.String, action: Schema.String }
+) {
+  override get message(): string {
+    return `action "${this.action}" is already registered for application "${this.application}"`
+  }
+}
+
+/**
+ * No action is registered for the `(application, action)` pair asked for.
+ *
+ * @since 0.1.0
+ * @category definition errors
+ */
+export class ActionNotFound extends Schema.TaggedError<ActionNotFound>()("ActionNotFound", {
+  application: Schema.String,
+  action: Schema.String,
+  detail: Schema.optionalKey(Schema.String)
+}) {
+  override get message(): string {
+    const base = `no action "${this.action}" is registered for application "${this.application}"`
+    return this.detail === undefined ? base : `${base}: ${this.detail}`
+  }
+}
+
+/**
+ * The input of a job does not satisfy its input schema. Raised before the job has any side effect; when the
+ * first job's input is invalid, no deployment is created.
+ *
+ * @since 0.1.0
+ * @category input errors
+ */
+export class InputValidationError extends Schema.TaggedError<InputValidationError>()("InputValidationError", {
+  action: Schema.String,
+  job: Schema.String,
+  path: Schema.String,
+  issue: Schema.String
+}) {
+  override get message(): string {
+    return `invalid input for job "${this.job}" of action "${this.action}" at ${this.path}: ${this.issue}`
+  }
+}
+
+/**
+ * A value given to `JobContext.setData` does not satisfy the schema it was given with; nothing was written.
+ *
+ * @since 0.1.0
+ * @category input errors
+ */
+export class InvalidJobData extends Schema.TaggedError<InvalidJobData>()("InvalidJobData", {
+  deploymentId: Schema.String,
+  job: Schema.String,
+  key: Schema.String,
+  issue: Schema.String
+}) {
+  override get message(): string {
+    return `job data "${this.key}" of job "${this.job}" (deployment ${this.deploymentId}) does not fit its schema: ${this.issue}`
+  }
+}
+
+/**
+ * The value a job produced does not satisfy its output schema; the job fails and the deployment rolls back.
+ *
+ * @since 0.1.0
+ * @category job failures
+ */
+export class OutputValidationError extends Schema.TaggedError<OutputValidationError>()("OutputValidationError", {
+  action: Schema.String,
+  job: Schema.String,
+  path: Schema.String,
+  issue: Schema.String
+}) {
+  override get message(): string {
+    return `invalid output from job "${this.job}" of action "${this.action}" at ${this.path}: ${this.issue}`
+  }
+}
+
+/**
+ * A job produced `undefined` or `null` where its output schema does not allow it (the seed's `ErrJobNilOutput`).
+ * A job that has nothing to return should pass its input through.
+ *
+ * @since 0.1.0
+ * @category job failures
+ */
+export class JobNilOutput extends Schema.TaggedError<JobNilOutput>()("JobNilOutput", {
+  action: Schema.String,
+  job: Schema.String
+}) {
+  override get message(): string {
+    return `job "${this.job}" of action "${this.action}" returned nothing: return a value (pass the input through if there is nothing else)`
+  }
+}
+
+/**
+ * The action's state, as a job left it, does not satisfy the state schema; the job fails and the deployment rolls
+ * back. Nothing invalid is persisted.
+ *
+ * @since 0.1.0
+ * @category job failures
+ */
+export class StateValidationError extends Schema.TaggedError<StateValidationError>()("StateValidationError", {
+  action: Schema.String,
+  job: Schema.String,
+  path: Schema.String,
+  issue: Schema.String
+}) {
+  override get message(): string {
+    return `the state left by job "${this.job}" of action "${this.action}" is invalid at ${this.path}: ${this.issue}`
+  }
+}
+
+/**
+ * A job did not finish within its `timeout`.
+ *
+ * @since 0.1.0
+ * @category job failures
+ */
+export class JobTimeout extends Schema.TaggedError<JobTimeout>()("JobTimeout", {
+  job: Schema.String,
+  timeout: Schema.String
+}) {
+  override get message(): string {
+    return `job "${this.job}" did not finish within ${this.timeout}`
+  }
+}
+
+/**
+ * A user stopped the deployment (the seed's `ErrExecutionStopped`); the jobs that ran were rolled back.
+ *
+ * @since 0.1.0
+ * @category job failures
+ */
+export class ExecutionStopped extends Schema.TaggedError<ExecutionStopped>()("ExecutionStopped", {
+  deploymentId: Schema.String
+}) {
+  override get message(): string {
+    return `deployment ${this.deploymentId} was stopped by a user request`
+  }
+}
+
+/**
+ * One rollback that failed while a deployment was rolling back.
+ *
+ * @since 0.1.0
+ * @category job failures
+ */
+export class RollbackFailure extends Schema.Class<RollbackFailure>("effect-actions/RollbackFailure")({
+  job: Schema.String,
+  tag: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * A deployment did not succeed: one of its jobs failed (or it was stopped) and the jobs that ran were rolled back.
+ *
+ * **Details**
+ *
+ * `status` is `rolled_back` when every rollback succeeded and `rollback_failed` when at least one did not; in that
+ * case `rollbackFailures` lists them all, and resources may have leaked. `job`, `reason` and `error` describe the
+ * failure that started the rollback: `reason` is the failure's tag (`OutputValidationError`, `ExecutionStopped`,
+ * a tag of the job's own error schema, or `Defect`), `error` the failure value itself when this process saw it
+ * happen, or its encoded form when it was read back from the store.
+ *
+ * @since 0.1.0
+ * @category job failures
+ */
+export class DeploymentFailed extends Schema.TaggedError<DeploymentFailed>()("DeploymentFailed", {
+  deploymentId: Schema.String,
+  application: Schema.String,
+  action: Schema.String,
+  status: Schema.Literals(["rolled_back", "rollback_failed"]),
+  job: Schema.String,
+  reason: Schema.String,
+  failureMessage: Schema.String,
+  error: Schema.Unknown,
+  rollbackFailures: Schema.Array(RollbackFailure)
+}) {
+  override get message(): string {
+    const rolled = this.status === "rolled_back"
+      ? "rolled back"
+      : `rollback failed (${this.rollbackFailures.map((f) => `${f.job}: ${f.message}`).join("; ")})`
+    return `deployment ${this.deploymentId} of action "${this.action}" failed at job "${this.job}" (${this.reason}: ${this.failureMessage}); ${rolled}`
+  }
+}
+
+/**
+ * No deployment has the given id.
+ *
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export class DeploymentNotFound extends Schema.TaggedError<DeploymentNotFound>()("DeploymentNotFound", {
+  deploymentId: Schema.String
+}) {
+  override get message(): string {
+    return `no deployment has id ${this.deploymentId}`
+  }
+}
+
+/**
+ * The operation needs a running deployment, and this one has already finished or is rolling back.
+ *
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export class DeploymentNotRunning extends Schema.TaggedError<DeploymentNotRunning>()("DeploymentNotRunning", {
+  deploymentId: Schema.String,
+  status: Schema.String
+}) {
+  override get message(): string {
+    return `deployment ${this.deploymentId} is not running (status ${this.status})`
+  }
+}
+
+/**
+ * Why a persistence operation failed, for callers that branch on it.
+ *
+ * - `connection`: the store could not be reached (transient);
+ * - `conflict`: a write lost a race (unique key, serialization or deadlock; transient);
+ * - `timeout`: a statement or lock timed out (transient);
+ * - `invalid`: the store refused the data (constraint, syntax, authorization; not transient);
+ * - `unknown`: anything else.
+ *
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export const PersistenceErrorReason = Schema.Literals(["connection", "conflict", "timeout", "invalid", "unknown"])
+
+/**
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export type PersistenceErrorReason = typeof PersistenceErrorReason.Type
+
+/**
+ * A persistence layer could not do what was asked. Backend errors (such as `SqlError`) never leave the public API:
+ * stores map them to this error at their boundary.
+ *
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export class PersistenceError extends Schema.TaggedError<PersistenceError>()("PersistenceError", {
+  reason: PersistenceErrorReason,
+  operation: Schema.String,
+  detail: Schema.String,
+  cause: Schema.optionalKey(Schema.Defect())
+}) {
+  /** Whether retrying the same operation may succeed. */
+  get isTransient(): boolean {
+    return this.reason === "connection" || this.reason === "conflict" || this.reason === "timeout"
+  }
+  override get message(): string {
+    return `persistence failed in ${this.operation} (${this.reason}): ${this.detail}`
+  }
+}
+
+/**
+ * Data read from the store no longer decodes with the schema that should read it. The stored row is left as it
+ * is: it is reported, never overwritten or deleted.
+ *
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export class StoredDataCorrupt extends Schema.TaggedError<StoredDataCorrupt>()("StoredDataCorrupt", {
+  deploymentId: Schema.String,
+  job: Schema.optionalKey(Schema.String),
+  field: Schema.String,
+  issue: Schema.String
+}) {
+  override get message(): string {
+    const where = this.job === undefined ? "" : ` of job "${this.job}"`
+    return `stored ${this.field}${where} of deployment ${this.deploymentId} does not decode: ${this.issue}`
+  }
+}
+
+/**
+ * This process no longer holds the lease of a deployment (another process claimed it after the lease expired),
+ * so its write was refused. The local run stops without further side effects.
+ *
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
+  deploymentId: Schema.String,
+  owner: Schema.String,
+  epoch: Schema.Number
+}) {
+  override get message(): string {
+    return `process ${this.owner} lost the lease of deployment ${this.deploymentId} (epoch ${this.epoch})`
+  }
+}
+
+/**
+ * A stored deployment was started by a different definition of its action (another job list) than the one
+ * registered now. The deployment is left untouched.
+ *
+ * @since 0.1.0
+ * @category runtime errors
+ */
+export class ActionVersionMismatch extends Schema.TaggedError<ActionVersionMismatch>()("ActionVersionMismatch", {
+  deploymentId: Schema.String,
+  action: Schema.String,
+  stored: Schema.String,
+  registered: Schema.String
+}) {
+  override get message(): string {
+    return `deployment ${this.deploymentId} was started by action "${this.action}" with jobs ${this.stored}, but the registered definition has jobs ${this.registered}`
+  }
+}

@@ -1,0 +1,594 @@
+/**
+ * The runtime service: registers actions, executes them as persisted deployments, and manages those
+ * deployments (await, get, list, errors, stop, resume, prune).
+ *
+ * **Details**
+ *
+ * `register` captures the services an action's jobs need from its caller, so a deployment started later, or
+ * resumed in the background after a crash, runs with them. Registration is per `(application, action)` pair.
+ *
+ * `start` validates the input, creates the deployment (with its first job's input) in one write, and runs it on a
+ * background fiber owned by this service; `execute` starts and waits. A deployment with a `key` is created once
+ * per `(application, action, key)`: starting it again joins the running deployment or returns the finished
+ * one's result.
+ *
+ * Each running deployment holds a lease in the store, renewed by a heartbeat. A background recovery loop claims
+ * deployments whose lease expired (their process died) and resumes them: forward from the job that was running,
+ * or backward through the rollbacks not yet done. See `docs/durability.md` and `docs/operations.md`.
+ *
+ * When the layer is released (the process shuts down), running deployments are not rolled back: their local runs
+ * stop, their leases are released, and another process (or this one, restarted) resumes them.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, type Scope } from "effect"
+import * as Action from "./Action.ts"
+import {
+  ActionAlreadyRegistered,
+  ActionNotFound,
+  type DeploymentFailed,
+  DeploymentNotFound,
+  DeploymentNotRunning,
+  type DuplicateJobName,
+  type EmptyJobSequence,
+  InputValidationError,
+  type PersistenceError,
+  StoredDataCorrupt
+} from "./ActionError.ts"
+import { type Deployment, type DeploymentStatus, type ErrorEntry, isTerminal } from "./Deployment.ts"
+import { DeploymentStore, type Runnable, type Snapshot } from "./DeploymentStore.ts"
+import * as DeploymentStoreModule from "./DeploymentStore.ts"
+import { describeSchemaError } from "./internal/codec.ts"
+import { storedFailure, storedOutput, toDeployment, toDeploymentWithoutJobs, toErrorEntries } from "./internal/outcomes.ts"
+import { compile, type Registration, registrationKey } from "./internal/registration.ts"
+import { type Handle, type Outcome, runDeployment, type RunnerEnv } from "./internal/runner.ts"
+
+/**
+ * Names an action by application and action name, for the untyped entry points.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ActionRef {
+  readonly application: string
+  readonly action: string
+}
+
+/**
+ * Options of `start` and `execute`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StartOptions {
+  /** The application the action was registered for; may be left out when it was registered for one only. */
+  readonly application?: string
+  /** The caller's key (the seed's GroupID): at most one deployment exists per `(application, action, key)`. */
+  readonly key?: string
+}
+
+/**
+ * What a succeeded deployment returns.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExecuteResult<O> {
+  readonly deploymentId: string
+  /** The last job's output. */
+  readonly output: O
+}
+
+/**
+ * A filter and a page for `list`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListOptions {
+  readonly statuses?: ReadonlyArray<DeploymentStatus>
+  readonly application?: string
+  readonly action?: string
+  /** Page size, 1 to 1000; 50 by default. */
+  readonly limit?: number
+  /** The `next` cursor of the previous page. */
+  readonly cursor?: string
+}
+
+/**
+ * A page of deployments (without their job records; `get` reads those), newest first.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeploymentPage {
+  readonly items: ReadonlyArray<Deployment>
+  readonly next: Option.Option<string>
+}
+
+/**
+ * What one recovery pass did.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResumeSummary {
+  /** Ids of the deployments this pass claimed and resumed. */
+  readonly resumed: ReadonlyArray<string>
+}
+
+/**
+ * Failures of starting a deployment.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StartError = InputValidationError | ActionNotFound | PersistenceError
+
+/**
+ * Failures of waiting for a deployment.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AwaitError = DeploymentFailed | DeploymentNotFound | PersistenceError | StoredDataCorrupt
+
+/**
+ * The runtime service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ActionsShape {
+  /** This process's identity as a lease owner. */
+  readonly owner: string
+  /** Registers an action for an application (`"default"` when left out). */
+  readonly register: <A extends Action.Any>(
+    action: A,
+    options?: { readonly application?: string }
+  ) => Effect.Effect<void, ActionAlreadyRegistered | EmptyJobSequence | DuplicateJobName, Action.Services<A>>
+  /** Starts a deployment and waits for its outcome. */
+  readonly execute: <A extends Action.Any>(
+    action: A,
+    input: Action.Input<A>,
+    options?: StartOptions
+  ) => Effect.Effect<ExecuteResult<Action.Output<A>>, StartError | AwaitError>
+  /** Starts a deployment in the background; returns its id. */
+  readonly start: <A extends Action.Any>(
+    action: A,
+    input: Action.Input<A>,
+    options?: StartOptions
+  ) => Effect.Effect<string, StartError>
+  /** Waits for a deployment of `action` to finish; fails with `DeploymentFailed` when it rolled back. */
+  readonly await: <A extends Action.Any>(
+    action: A,
+    deploymentId: string
+  ) => Effect.Effect<ExecuteResult<Action.Output<A>>, AwaitError | ActionNotFound>
+  /** Untyped `execute`, by names: `input` is decoded with the first job's input schema. */
+  readonly executeByName: (
+    ref: ActionRef,
+    input: unknown,
+    options?: { readonly key?: string }
+  ) => Effect.Effect<ExecuteResult<unknown>, StartError | AwaitError>
+  /** Untyped `start`, by names: `input` is decoded with the first job's input schema. */
+  readonly startByName: (
+    ref: ActionRef,
+    input: unknown,
+    options?: { readonly key?: string }
+  ) => Effect.Effect<string, StartError>
+  /** Untyped `await`, by deployment id. */
+  readonly awaitById: (deploymentId: string) => Effect.Effect<ExecuteResult<unknown>, AwaitError>
+  /** Reads a deployment with its job records. */
+  readonly get: (
+    deploymentId: string
+  ) => Effect.Effect<Deployment, DeploymentNotFound | PersistenceError | StoredDataCorrupt>
+  /** Lists deployments, newest first. */
+  readonly list: (options?: ListOptions) => Effect.Effect<DeploymentPage, PersistenceError | StoredDataCorrupt>
+  /** Reads a deployment's error log, or one job's part of it. */
+  readonly errors: (
+    deploymentId: string,
+    options?: { readonly job?: string }
+  ) => Effect.Effect<ReadonlyArray<ErrorEntry>, DeploymentNotFound | PersistenceError | StoredDataCorrupt>
+  /** Stops a running deployment, wherever it runs: its jobs roll back with `ExecutionStopped`. */
+  readonly stop: (
+    deploymentId: string
+  ) => Effect.Effect<void, DeploymentNotFound | DeploymentNotRunning | PersistenceError>
+  /** One recovery pass: claims deployments whose lease expired and resumes them. */
+  readonly resume: () => Effect.Effect<ResumeSummary, PersistenceError>
+  /** Deletes finished deployments last updated longer than `olderThan` ago; returns how many. */
+  readonly prune: (options: { readonly olderThan: Duration.Input }) => Effect.Effect<number, PersistenceError>
+}
+
+/**
+ * The runtime service.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class Actions extends Context.Service<Actions, ActionsShape>()("effect-actions/Actions") {}
+
+/**
+ * Options of the runtime.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** This process's identity as a lease owner; unique per live process. Random by default. */
+  readonly owner?: string
+  /** Leases, heartbeat and background recovery. */
+  readonly recovery?: {
+    /** How long a lease holds without renewal; another process resumes a deployment after it. 30 s by default. */
+    readonly leaseTtl?: Duration.Input
+    /** How often leases are renewed; a third of `leaseTtl` by default. */
+    readonly heartbeat?: Duration.Input
+    /** How often the recovery loop looks for deployments to resume; 5 s by default. */
+    readonly pollInterval?: Duration.Input
+    /** How many deployments one recovery pass claims at most; 100 by default. */
+    readonly batch?: number
+    /** Whether the recovery loop runs in the background; `true` by default (`resume()` works either way). */
+    readonly enabled?: boolean
+  }
+  /** How often `await` reads the store for a deployment that runs in another process; 1 s by default. */
+  readonly awaitPollInterval?: Duration.Input
+}
+
+const defaultApplication = "default"
+
+/**
+ * Builds the runtime service. Its background fibers (deployments, heartbeat, recovery) live in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, DeploymentStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const store = yield* DeploymentStore
+    const scope = yield* Effect.scope
+    const owner = options.owner ?? `effect-actions-${crypto.randomUUID()}`
+    const leaseTtl = Duration.fromInputUnsafe(options.recovery?.leaseTtl ?? "30 seconds")
+    const leaseTtlMillis = Duration.toMillis(leaseTtl)
+    const heartbeatEvery = Duration.fromInputUnsafe(options.recovery?.heartbeat ?? Duration.divideUnsafe(leaseTtl, 3))
+    const pollInterval = Duration.fromInputUnsafe(options.recovery?.pollInterval ?? "5 seconds")
+    const batch = options.recovery?.batch ?? 100
+    const awaitPollInterval = Duration.fromInputUnsafe(options.awaitPollInterval ?? "1 second")
+
+    const registrations = new Map<string, Registration>()
+    const byAction = new Map<Action.Any, Array<Registration>>()
+    const running = new Map<string, Handle>()
+
+    const env: RunnerEnv = {
+      store,
+      retryWrite: (effect) =>
+        Effect.retry(effect, {
+          schedule: Schedule.exponential("25 millis"),
+          times: 4,
+          while: (error) =>
+            typeof error === "object" && error !== null && "isTransient" in error && error.isTransient === true
+        })
+    }
+
+    const launch = (reg: Registration, snapshot: Snapshot, fresh: boolean): Effect.Effect<Handle> =>
+      Effect.gen(function*() {
+        const deployment = snapshot.deployment
+        const handle: Handle = {
+          deploymentId: deployment.id,
+          outcome: yield* Deferred.make<Outcome>(),
+          fiber: undefined,
+          interruptReason: undefined,
+          fence: { deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }
+        }
+        running.set(deployment.id, handle)
+        handle.fiber = yield* runDeployment(env, reg, snapshot, handle, fresh).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            if (running.get(deployment.id) === handle) running.delete(deployment.id)
+          })),
+          Effect.forkIn(scope)
+        )
+        return handle
+      })
+
+    const lookup = (action: Action.Any, application: string | undefined): Effect.Effect<Registration, ActionNotFound> =>
+      Effect.suspend(() => {
+        if (application !== undefined) {
+          const reg = registrations.get(registrationKey(application, action.name))
+          if (reg === undefined) return Effect.fail(new ActionNotFound({ application, action: action.name }))
+          if (reg.action !== action) {
+            return Effect.fail(
+              new ActionNotFound({
+                application,
+                action: action.name,
+                detail: "another definition of this action is registered for the application"
+              })
+            )
+          }
+          return Effect.succeed(reg)
+        }
+        const regs = byAction.get(action) ?? []
+        if (regs.length === 1) return Effect.succeed(regs[0]!)
+        return Effect.fail(
+          new ActionNotFound({
+            application: "(any)",
+            action: action.name,
+            ...(regs.length > 1
+              ? { detail: `registered for several applications (${regs.map((r) => r.application).join(", ")}): pass one` }
+              : {})
+          })
+        )
+      })
+
+    const lookupByName = (ref: ActionRef): Effect.Effect<Registration, ActionNotFound> =>
+      Effect.suspend(() => {
+        const reg = registrations.get(registrationKey(ref.application, ref.action))
+        return reg === undefined ? Effect.fail(new ActionNotFound(ref)) : Effect.succeed(reg)
+      })
+
+    const register = <A extends Action.Any>(action: A, registerOptions?: { readonly application?: string }) =>
+      Effect.gen(function*() {
+        yield* Action.validate(action)
+        const application = registerOptions?.application ?? defaultApplication
+        const key = registrationKey(application, action.name)
+        if (registrations.has(key)) return yield* new ActionAlreadyRegistered({ application, action: action.name })
+        const context = yield* Effect.context<Action.Services<A>>()
+        const reg = compile(application, action, context as Context.Context<never>)
+        registrations.set(key, reg)
+        byAction.set(action, [...(byAction.get(action) ?? []), reg])
+        yield* Effect.logDebug(`registered action "${action.name}" for application "${application}"`)
+      })
+
+    /** Creates the deployment from an encoded first input, and runs it unless it existed already. */
+    const create = (reg: Registration, json: Schema.Json, key: string | undefined) =>
+      Effect.gen(function*() {
+        const at = yield* Clock.currentTimeMillis
+        const id = crypto.randomUUID()
+        const state = reg.state === undefined
+          ? undefined
+          : yield* Effect.orDie(reg.state.codec.encode(reg.state.definition.initial))
+        const snapshot: Snapshot = {
+          deployment: {
+            id,
+            application: reg.application,
+            action: reg.action.name,
+            key,
+            fingerprint: reg.action.fingerprint,
+            status: "running",
+            currentJob: 0,
+            state,
+            output: undefined,
+            failure: undefined,
+            owner,
+            leaseEpoch: 1,
+            leaseExpiresAt: at + leaseTtlMillis,
+            stopRequested: false,
+            createdAt: at,
+            updatedAt: at
+          },
+          jobs: reg.jobs.map((job) => ({
+            index: job.index,
+            name: job.job.name,
+            status: job.index === 0 ? "running" : "pending",
+            input: job.index === 0 ? json : undefined,
+            output: undefined,
+            attempts: job.index === 0 ? 1 : 0,
+            startedAt: job.index === 0 ? at : undefined,
+            finishedAt: undefined
+          }))
+        }
+        const created = yield* store.create(snapshot)
+        if (created._tag === "Existing") return created.snapshot.deployment.id
+        yield* launch(reg, snapshot, true)
+        return id
+      })
+
+    const invalidInput = (reg: Registration) => (error: Schema.SchemaError) =>
+      new InputValidationError({ action: reg.action.name, job: reg.jobs[0]!.job.name, ...describeSchemaError(error) })
+
+    const start = <A extends Action.Any>(action: A, input: Action.Input<A>, startOptions?: StartOptions) =>
+      Effect.gen(function*() {
+        const reg = yield* lookup(action, startOptions?.application)
+        const first = reg.jobs[0]!
+        const json = yield* Effect.mapError(first.input.encode(input), invalidInput(reg))
+        // Decoding what will be persisted catches values the schema encodes but cannot read back.
+        yield* Effect.mapError(first.input.decode(json), invalidInput(reg))
+        return yield* create(reg, json, startOptions?.key)
+      })
+
+    const startByName = (ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) =>
+      Effect.gen(function*() {
+        const reg = yield* lookupByName(ref)
+        const first = reg.jobs[0]!
+        const decoded = yield* Effect.mapError(first.input.decode(input), invalidInput(reg))
+        const json = yield* Effect.mapError(first.input.encode(decoded), invalidInput(reg))
+        return yield* create(reg, json, startOptions?.key)
+      })
+
+    const readSnapshot = (deploymentId: string) =>
+      Effect.flatMap(store.get(deploymentId), (found) =>
+        Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new DeploymentNotFound({ deploymentId })))
+
+    const resultFromStore = (snapshot: Snapshot) =>
+      Effect.gen(function*() {
+        const { deployment } = snapshot
+        const reg = registrations.get(registrationKey(deployment.application, deployment.action))
+        if (deployment.status === "succeeded") {
+          return { deploymentId: deployment.id, output: yield* storedOutput(snapshot, reg) }
+        }
+        return yield* Effect.flatMap(storedFailure(store, snapshot, reg), Effect.fail)
+      })
+
+    /** Waits for a deployment: on its local run when it runs here, else by reading the store until it ends. */
+    const awaitById = (deploymentId: string): Effect.Effect<ExecuteResult<unknown>, AwaitError> =>
+      Effect.gen(function*() {
+        const handle = running.get(deploymentId)
+        if (handle !== undefined) {
+          const outcome = yield* Deferred.await(handle.outcome)
+          if (outcome._tag === "Succeeded") return { deploymentId, output: outcome.output }
+          if (outcome._tag === "Failed") return yield* Effect.fail(outcome.error)
+          if (outcome.reason === "corrupt" && outcome.error instanceof StoredDataCorrupt) {
+            return yield* Effect.fail(outcome.error)
+          }
+        }
+        while (true) {
+          const snapshot = yield* readSnapshot(deploymentId)
+          if (isTerminal(snapshot.deployment.status)) return yield* resultFromStore(snapshot)
+          const local = running.get(deploymentId)
+          if (local !== undefined) return yield* awaitById(deploymentId)
+          yield* Effect.sleep(awaitPollInterval)
+        }
+      })
+
+    const awaitTyped = <A extends Action.Any>(action: A, deploymentId: string) =>
+      Effect.gen(function*() {
+        const handle = running.get(deploymentId)
+        if (handle === undefined) {
+          const snapshot = yield* readSnapshot(deploymentId)
+          const { deployment } = snapshot
+          if (deployment.action !== action.name || byAction.get(action)?.some((r) => r.application === deployment.application) !== true) {
+            return yield* new ActionNotFound({
+              application: deployment.application,
+              action: action.name,
+              detail: `deployment ${deploymentId} belongs to action "${deployment.action}" of application "${deployment.application}"`
+            })
+          }
+        }
+        return (yield* awaitById(deploymentId)) as ExecuteResult<Action.Output<A>>
+      })
+
+    const stop = (deploymentId: string) =>
+      Effect.gen(function*() {
+        const result = yield* store.requestStop(deploymentId, yield* Clock.currentTimeMillis)
+        if (result._tag === "NotFound") return yield* new DeploymentNotFound({ deploymentId })
+        if (result._tag === "NotRunning") return yield* new DeploymentNotRunning({ deploymentId, status: result.status })
+        const handle = running.get(deploymentId)
+        if (handle?.fiber !== undefined && handle.interruptReason === undefined) {
+          handle.interruptReason = "stop"
+          yield* Effect.forkIn(Fiber.interrupt(handle.fiber), scope)
+        }
+        yield* Effect.logInfo(`stop requested for deployment ${deploymentId}`)
+      })
+
+    const runnable = (): ReadonlyArray<Runnable> =>
+      [...registrations.values()].map((reg) => ({
+        application: reg.application,
+        action: reg.action.name,
+        fingerprint: reg.action.fingerprint
+      }))
+
+    const resume = () =>
+      Effect.gen(function*() {
+        if (registrations.size === 0) return { resumed: [] }
+        const claimed = yield* store.claim({
+          owner,
+          now: yield* Clock.currentTimeMillis,
+          leaseTtlMillis,
+          limit: batch,
+          runnable: runnable()
+        })
+        const resumed: Array<string> = []
+        for (const snapshot of claimed) {
+          const reg = registrations.get(registrationKey(snapshot.deployment.application, snapshot.deployment.action))
+          if (reg === undefined || running.has(snapshot.deployment.id)) continue
+          yield* launch(reg, snapshot, false)
+          resumed.push(snapshot.deployment.id)
+        }
+        if (resumed.length > 0) yield* Effect.logInfo(`resumed ${resumed.length} deployment(s)`)
+        return { resumed }
+      })
+
+    /** Renews this process's leases; stops local runs whose lease was lost or that were asked to stop. */
+    const heartbeat = Effect.gen(function*() {
+      if (running.size === 0) return
+      const held = yield* store.heartbeat({ owner, now: yield* Clock.currentTimeMillis, leaseTtlMillis })
+      const byId = new Map(held.map((lease) => [lease.deploymentId, lease]))
+      for (const handle of running.values()) {
+        const lease = byId.get(handle.deploymentId)
+        if (handle.fiber === undefined || handle.interruptReason !== undefined) continue
+        if (lease === undefined || lease.epoch !== handle.fence.epoch) {
+          handle.interruptReason = "lease_lost"
+        } else if (lease.stopRequested) {
+          handle.interruptReason = "stop"
+        } else {
+          continue
+        }
+        yield* Effect.forkIn(Fiber.interrupt(handle.fiber), scope)
+      }
+    })
+
+    yield* heartbeat.pipe(
+      Effect.catch((error) => Effect.logWarning("lease heartbeat failed", error)),
+      Effect.repeat(Schedule.spaced(heartbeatEvery)),
+      Effect.forkIn(scope)
+    )
+    if (options.recovery?.enabled !== false) {
+      yield* resume().pipe(
+        Effect.catch((error) => Effect.logWarning("recovery pass failed", error)),
+        Effect.repeat(Schedule.spaced(pollInterval)),
+        Effect.forkIn(scope)
+      )
+    }
+
+    return Actions.of({
+      owner,
+      register,
+      start: Effect.fn("Actions.start")(start),
+      execute: Effect.fn("Actions.execute")(function*<A extends Action.Any>(
+        action: A,
+        input: Action.Input<A>,
+        startOptions?: StartOptions
+      ) {
+        const id = yield* start(action, input, startOptions)
+        return (yield* awaitById(id)) as ExecuteResult<Action.Output<A>>
+      }),
+      await: Effect.fn("Actions.await")(awaitTyped),
+      executeByName: Effect.fn("Actions.executeByName")(function*(ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) {
+        return yield* awaitById(yield* startByName(ref, input, startOptions))
+      }),
+      startByName: Effect.fn("Actions.startByName")(startByName),
+      awaitById: Effect.fn("Actions.awaitById")(awaitById),
+      get: Effect.fn("Actions.get")(function*(deploymentId: string) {
+        return yield* toDeployment(yield* readSnapshot(deploymentId))
+      }),
+      list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
+        const limit = Math.min(Math.max(Math.trunc(listOptions?.limit ?? 50), 1), 1000)
+        const page = yield* store.list({
+          limit,
+          ...(listOptions?.statuses === undefined ? {} : { statuses: listOptions.statuses }),
+          ...(listOptions?.application === undefined ? {} : { application: listOptions.application }),
+          ...(listOptions?.action === undefined ? {} : { action: listOptions.action }),
+          ...(listOptions?.cursor === undefined ? {} : { cursor: listOptions.cursor })
+        })
+        const items = yield* Effect.forEach(page.items, toDeploymentWithoutJobs)
+        return { items, next: Option.fromUndefinedOr(page.next) }
+      }),
+      errors: Effect.fn("Actions.errors")(function*(deploymentId: string, errorOptions?: { readonly job?: string }) {
+        const rows = yield* store.errors(deploymentId, errorOptions?.job)
+        if (rows.length === 0) yield* readSnapshot(deploymentId)
+        return yield* toErrorEntries(deploymentId, rows)
+      }),
+      stop: Effect.fn("Actions.stop")(stop),
+      resume: Effect.fn("Actions.resume")(resume),
+      prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {
+        const at = yield* Clock.currentTimeMillis
+        return yield* store.prune(at - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan)))
+      })
+    })
+  })
+
+/**
+ * The runtime as a layer; it needs a `DeploymentStore`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<Actions, never, DeploymentStore> =>
+  Layer.effect(Actions, make(options))
+
+/**
+ * The runtime on the in-memory store: deployments live as long as the layer. For tests, examples and
+ * single-process programs whose deployments need not survive the process.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory = (options?: Options): Layer.Layer<Actions> =>
+  layer(options).pipe(Layer.provide(DeploymentStoreModule.layerMemory))

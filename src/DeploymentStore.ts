@@ -1,0 +1,551 @@
+/**
+ * The persistence contract of effect-actions, and its in-memory implementation.
+ *
+ * A `DeploymentStore` keeps deployments, their job records, job data and error logs. It sees only encoded values
+ * (the `Encoded` side of the models in `Deployment`: JSON-compatible data, strings, numbers, epoch milliseconds):
+ * schema encoding and decoding happen once, in the runtime, so a new backend implements storage only.
+ *
+ * **Guarantees every implementation gives** (checked by `DeploymentStoreSuite` from `effect-actions/testing`):
+ * - `create` is idempotent by `(application, action, key)`: a second create with the same key returns the
+ *   existing deployment and writes nothing;
+ * - `checkpoint` is one atomic write (all of it or nothing), fenced: it applies only while the writer still holds
+ *   the lease (`owner` and `leaseEpoch` match), and fails with `LeaseLost` otherwise;
+ * - `claim` hands a deployment whose lease expired to exactly one caller, and bumps its lease epoch, so the
+ *   previous owner's writes are refused from then on;
+ * - error logs are append-only and keep their order;
+ * - reads return copies: nothing a caller does to a returned value changes the store.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Option, type Schema } from "effect"
+import { LeaseLost, type PersistenceError } from "./ActionError.ts"
+import type { Deployment, DeploymentStatus, ErrorEntry, Failure, JobRun, JobStatus } from "./Deployment.ts"
+
+/**
+ * A JSON-compatible value, as stored.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Json = Schema.Json
+
+/**
+ * A deployment row: the encoded `Deployment` without its jobs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DeploymentRow = Omit<typeof Deployment.Encoded, "jobs">
+
+/**
+ * A job record row: the encoded `JobRun`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type JobRunRow = typeof JobRun.Encoded
+
+/**
+ * An error log row: the encoded `ErrorEntry`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ErrorRow = typeof ErrorEntry.Encoded
+
+/**
+ * An error log entry to append; the store assigns its `sequence`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NewErrorRow = Omit<ErrorRow, "sequence">
+
+/**
+ * An encoded `Failure`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FailureRow = typeof Failure.Encoded
+
+/**
+ * A deployment with its job records, as read in one go.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Snapshot {
+  readonly deployment: DeploymentRow
+  readonly jobs: ReadonlyArray<JobRunRow>
+}
+
+/**
+ * The lease a writer claims to hold. Fenced writes apply only when the stored `owner` and `leaseEpoch` match.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Fence {
+  readonly deploymentId: string
+  readonly owner: string
+  readonly epoch: number
+}
+
+/**
+ * The changes a checkpoint makes to the deployment row. An absent field is left as it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeploymentPatch {
+  readonly status?: DeploymentStatus
+  readonly currentJob?: number
+  readonly state?: Json
+  readonly output?: Json
+  readonly failure?: FailureRow
+  /** Ends the lease (clears owner and expiry); used with a terminal status. */
+  readonly releaseLease?: true
+}
+
+/**
+ * The changes a checkpoint makes to one job record. An absent field is left as it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JobPatch {
+  readonly index: number
+  readonly status: JobStatus
+  readonly input?: Json
+  readonly output?: Json
+  readonly attempts?: number
+  readonly startedAt?: number
+  readonly finishedAt?: number
+}
+
+/**
+ * One atomic, fenced write: a deployment patch, job patches and error entries to append.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Checkpoint {
+  readonly fence: Fence
+  /** Epoch milliseconds: becomes the deployment's `updatedAt`. */
+  readonly at: number
+  readonly deployment: DeploymentPatch
+  readonly jobs: ReadonlyArray<JobPatch>
+  readonly errors: ReadonlyArray<NewErrorRow>
+}
+
+/**
+ * What a committed checkpoint tells the writer: whether a stop was requested meanwhile.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CheckpointResult {
+  readonly stopRequested: boolean
+}
+
+/**
+ * The outcome of `create`: a new deployment, or the one that already had the same key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CreateResult =
+  | { readonly _tag: "Created" }
+  | { readonly _tag: "Existing"; readonly snapshot: Snapshot }
+
+/**
+ * A filter and a page for `list`. Deployments are listed newest first.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListQuery {
+  readonly statuses?: ReadonlyArray<DeploymentStatus>
+  readonly application?: string
+  readonly action?: string
+  readonly limit: number
+  /** The `next` cursor of the previous page. */
+  readonly cursor?: string
+}
+
+/**
+ * One page of `list`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListPage {
+  readonly items: ReadonlyArray<DeploymentRow>
+  /** Cursor of the next page; absent on the last page. */
+  readonly next?: string
+}
+
+/**
+ * An action a process can run, as `claim` filters by it: only deployments of these exact definitions are claimed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Runnable {
+  readonly application: string
+  readonly action: string
+  readonly fingerprint: string
+}
+
+/**
+ * A request to take over deployments whose lease expired.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClaimRequest {
+  readonly owner: string
+  readonly now: number
+  readonly leaseTtlMillis: number
+  readonly limit: number
+  readonly runnable: ReadonlyArray<Runnable>
+}
+
+/**
+ * A lease renewal for every deployment an owner holds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeartbeatRequest {
+  readonly owner: string
+  readonly now: number
+  readonly leaseTtlMillis: number
+}
+
+/**
+ * One lease renewed by a heartbeat.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeldLease {
+  readonly deploymentId: string
+  readonly epoch: number
+  readonly stopRequested: boolean
+}
+
+/**
+ * The outcome of `requestStop`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StopResult =
+  | { readonly _tag: "Requested"; readonly owner: string | undefined }
+  | { readonly _tag: "NotFound" }
+  | { readonly _tag: "NotRunning"; readonly status: DeploymentStatus }
+
+/**
+ * The persistence operations effect-actions needs. See the module documentation for the guarantees.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeploymentStoreShape {
+  /** Creates a deployment with its job records, unless one with the same non-empty key exists. */
+  readonly create: (snapshot: Snapshot) => Effect.Effect<CreateResult, PersistenceError>
+  /** Applies one atomic, fenced write. */
+  readonly checkpoint: (checkpoint: Checkpoint) => Effect.Effect<CheckpointResult, PersistenceError | LeaseLost>
+  /** Appends entries to the error log, fenced. */
+  readonly appendErrors: (
+    fence: Fence,
+    errors: ReadonlyArray<NewErrorRow>
+  ) => Effect.Effect<void, PersistenceError | LeaseLost>
+  /** Inserts or replaces one job data entry, fenced. */
+  readonly setJobData: (
+    fence: Fence,
+    job: string,
+    key: string,
+    value: Json
+  ) => Effect.Effect<void, PersistenceError | LeaseLost>
+  /** Reads one job data entry. */
+  readonly getJobData: (
+    deploymentId: string,
+    job: string,
+    key: string
+  ) => Effect.Effect<Option.Option<Json>, PersistenceError>
+  /** Reads a deployment and its job records. */
+  readonly get: (deploymentId: string) => Effect.Effect<Option.Option<Snapshot>, PersistenceError>
+  /** Lists deployments, newest first. */
+  readonly list: (query: ListQuery) => Effect.Effect<ListPage, PersistenceError>
+  /** Reads the error log of a deployment (of one job when `job` is given), in order. */
+  readonly errors: (
+    deploymentId: string,
+    job?: string
+  ) => Effect.Effect<ReadonlyArray<ErrorRow>, PersistenceError>
+  /** Marks a running deployment as asked to stop. */
+  readonly requestStop: (deploymentId: string, at: number) => Effect.Effect<StopResult, PersistenceError>
+  /** Takes over deployments whose lease expired (oldest expiry first), bumping their epoch. */
+  readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<Snapshot>, PersistenceError>
+  /** Renews every lease the owner holds; returns the leases it still holds. */
+  readonly heartbeat: (request: HeartbeatRequest) => Effect.Effect<ReadonlyArray<HeldLease>, PersistenceError>
+  /** Gives up a lease without changing the deployment, so another process can claim it at once. */
+  readonly release: (fence: Fence, at: number) => Effect.Effect<void, PersistenceError>
+  /** Deletes finished deployments (and all their rows) last updated before `before`; returns how many. */
+  readonly prune: (before: number) => Effect.Effect<number, PersistenceError>
+}
+
+/**
+ * The persistence service. Provide `layerMemory`, `SqlDeploymentStore.layer`, or your own implementation that
+ * passes `DeploymentStoreSuite`.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class DeploymentStore extends Context.Service<DeploymentStore, DeploymentStoreShape>()(
+  "effect-actions/DeploymentStore"
+) {}
+
+/**
+ * Whether a status is one a lease is held for (`running` or `rolling_back`).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isActive = (status: DeploymentStatus): boolean => status === "running" || status === "rolling_back"
+
+/**
+ * Encodes a `list` position as an opaque cursor; `decodeCursor` reads it back.
+ *
+ * @since 0.1.0
+ * @category cursors
+ */
+export const encodeCursor = (row: Pick<DeploymentRow, "createdAt" | "id">): string =>
+  JSON.stringify([row.createdAt, row.id])
+
+/**
+ * Reads a cursor made by `encodeCursor`; `None` when it is not one.
+ *
+ * @since 0.1.0
+ * @category cursors
+ */
+export const decodeCursor = (cursor: string): Option.Option<{ readonly createdAt: number; readonly id: string }> => {
+  try {
+    const value: unknown = JSON.parse(cursor)
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "number" && typeof value[1] === "string") {
+      return Option.some({ createdAt: value[0], id: value[1] })
+    }
+  } catch {
+    // not a cursor: reported as None below
+  }
+  return Option.none()
+}
+
+interface MemoryEntry {
+  deployment: DeploymentRow
+  readonly jobs: Array<JobRunRow>
+  readonly errors: Array<ErrorRow>
+  readonly data: Map<string, Json>
+}
+
+const keyOf = (application: string, action: string, key: string): string => JSON.stringify([application, action, key])
+const dataKeyOf = (job: string, key: string): string => JSON.stringify([job, key])
+const copySnapshot = (entry: MemoryEntry): Snapshot => ({
+  deployment: { ...entry.deployment },
+  jobs: entry.jobs.map((job) => ({ ...job }))
+})
+const newestFirst = (a: DeploymentRow, b: DeploymentRow): number =>
+  b.createdAt - a.createdAt || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0)
+
+/**
+ * Builds an in-memory store: plain JavaScript maps holding the encoded values as they are (no JSON round trip).
+ *
+ * **When to use**
+ *
+ * Tests, examples, and single-process programs whose deployments need not survive the process.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.sync(() => {
+  const entries = new Map<string, MemoryEntry>()
+  const byKey = new Map<string, string>()
+  let sequence = 0
+
+  const fenced = (fence: Fence): Effect.Effect<MemoryEntry, LeaseLost> =>
+    Effect.suspend(() => {
+      const entry = entries.get(fence.deploymentId)
+      return entry !== undefined && entry.deployment.owner === fence.owner &&
+          entry.deployment.leaseEpoch === fence.epoch
+        ? Effect.succeed(entry)
+        : Effect.fail(new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch }))
+    })
+
+  const append = (entry: MemoryEntry, errors: ReadonlyArray<NewErrorRow>) => {
+    for (const error of errors) entry.errors.push({ ...error, sequence: ++sequence })
+  }
+
+  const store: DeploymentStoreShape = {
+    create: (snapshot) =>
+      Effect.sync((): CreateResult => {
+        const { deployment } = snapshot
+        const composite = deployment.key === undefined
+          ? undefined
+          : keyOf(deployment.application, deployment.action, deployment.key)
+        if (composite !== undefined) {
+          const existing = byKey.get(composite)
+          const entry = existing === undefined ? undefined : entries.get(existing)
+          if (entry !== undefined) return { _tag: "Existing", snapshot: copySnapshot(entry) }
+          byKey.set(composite, deployment.id)
+        }
+        entries.set(deployment.id, {
+          deployment: { ...deployment },
+          jobs: snapshot.jobs.map((job) => ({ ...job })),
+          errors: [],
+          data: new Map()
+        })
+        return { _tag: "Created" }
+      }),
+
+    checkpoint: (checkpoint) =>
+      Effect.map(fenced(checkpoint.fence), (entry) => {
+        const patch = checkpoint.deployment
+        const { releaseLease, ...fields } = patch
+        entry.deployment = {
+          ...entry.deployment,
+          ...fields,
+          ...(releaseLease === true ? { owner: undefined, leaseExpiresAt: undefined } : {}),
+          updatedAt: checkpoint.at
+        }
+        for (const { index, ...job } of checkpoint.jobs) {
+          const current = entry.jobs[index]
+          if (current !== undefined) entry.jobs[index] = { ...current, ...job }
+        }
+        append(entry, checkpoint.errors)
+        return { stopRequested: entry.deployment.stopRequested }
+      }),
+
+    appendErrors: (fence, errors) => Effect.map(fenced(fence), (entry) => append(entry, errors)),
+
+    setJobData: (fence, job, key, value) =>
+      Effect.map(fenced(fence), (entry) => {
+        entry.data.set(dataKeyOf(job, key), value)
+      }),
+
+    getJobData: (deploymentId, job, key) =>
+      Effect.sync(() => {
+        const entry = entries.get(deploymentId)
+        const dataKey = dataKeyOf(job, key)
+        return entry !== undefined && entry.data.has(dataKey)
+          ? Option.some(entry.data.get(dataKey) as Json)
+          : Option.none()
+      }),
+
+    get: (deploymentId) =>
+      Effect.sync(() => {
+        const entry = entries.get(deploymentId)
+        return entry === undefined ? Option.none() : Option.some(copySnapshot(entry))
+      }),
+
+    list: (query) =>
+      Effect.sync((): ListPage => {
+        const after = query.cursor === undefined ? Option.none() : decodeCursor(query.cursor)
+        const rows: Array<DeploymentRow> = []
+        for (const entry of entries.values()) {
+          const row = entry.deployment
+          if (query.statuses !== undefined && !query.statuses.includes(row.status)) continue
+          if (query.application !== undefined && row.application !== query.application) continue
+          if (query.action !== undefined && row.action !== query.action) continue
+          if (Option.isSome(after) && newestFirst(row, { ...row, ...after.value }) <= 0) continue
+          rows.push(row)
+        }
+        rows.sort(newestFirst)
+        const items = rows.slice(0, query.limit).map((row) => ({ ...row }))
+        const last = items[items.length - 1]
+        return rows.length > query.limit && last !== undefined ? { items, next: encodeCursor(last) } : { items }
+      }),
+
+    errors: (deploymentId, job) =>
+      Effect.sync(() => {
+        const entry = entries.get(deploymentId)
+        if (entry === undefined) return []
+        return entry.errors.filter((error) => job === undefined || error.job === job).map((error) => ({ ...error }))
+      }),
+
+    requestStop: (deploymentId, at) =>
+      Effect.sync((): StopResult => {
+        const entry = entries.get(deploymentId)
+        if (entry === undefined) return { _tag: "NotFound" }
+        if (entry.deployment.status !== "running") return { _tag: "NotRunning", status: entry.deployment.status }
+        entry.deployment = { ...entry.deployment, stopRequested: true, updatedAt: at }
+        return { _tag: "Requested", owner: entry.deployment.owner }
+      }),
+
+    claim: (request) =>
+      Effect.sync(() => {
+        const runnable = new Set(request.runnable.map((r) => JSON.stringify([r.application, r.action, r.fingerprint])))
+        const candidates: Array<MemoryEntry> = []
+        for (const entry of entries.values()) {
+          const row = entry.deployment
+          if (!isActive(row.status)) continue
+          if (!runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))) continue
+          if (row.leaseExpiresAt === undefined || row.leaseExpiresAt <= request.now) candidates.push(entry)
+        }
+        candidates.sort((a, b) => (a.deployment.leaseExpiresAt ?? 0) - (b.deployment.leaseExpiresAt ?? 0))
+        return candidates.slice(0, request.limit).map((entry) => {
+          entry.deployment = {
+            ...entry.deployment,
+            owner: request.owner,
+            leaseEpoch: entry.deployment.leaseEpoch + 1,
+            leaseExpiresAt: request.now + request.leaseTtlMillis
+          }
+          return copySnapshot(entry)
+        })
+      }),
+
+    heartbeat: (request) =>
+      Effect.sync(() => {
+        const held: Array<HeldLease> = []
+        for (const entry of entries.values()) {
+          const row = entry.deployment
+          if (row.owner !== request.owner || !isActive(row.status)) continue
+          entry.deployment = { ...row, leaseExpiresAt: request.now + request.leaseTtlMillis }
+          held.push({ deploymentId: row.id, epoch: row.leaseEpoch, stopRequested: row.stopRequested })
+        }
+        return held
+      }),
+
+    release: (fence, at) =>
+      Effect.sync(() => {
+        const entry = entries.get(fence.deploymentId)
+        if (entry === undefined) return
+        const row = entry.deployment
+        if (row.owner !== fence.owner || row.leaseEpoch !== fence.epoch) return
+        entry.deployment = { ...row, owner: undefined, leaseExpiresAt: at, updatedAt: at }
+      }),
+
+    prune: (before) =>
+      Effect.sync(() => {
+        let pruned = 0
+        for (const [id, entry] of entries) {
+          const row = entry.deployment
+          if (isActive(row.status) || row.updatedAt >= before) continue
+          entries.delete(id)
+          if (row.key !== undefined) byKey.delete(keyOf(row.application, row.action, row.key))
+          pruned++
+        }
+        return pruned
+      })
+  }
+  return store
+})
+
+/**
+ * The in-memory store as a layer. Each build of the layer has its own, empty, store.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<DeploymentStore> = Layer.effect(DeploymentStore, makeMemory)

@@ -1,0 +1,95 @@
+/**
+ * JSON codecs of job, state and data schemas, built once per schema and reused.
+ *
+ * @internal
+ */
+import { Cause, Effect, Exit, Predicate, Schema, SchemaIssue } from "effect"
+import type { Json } from "../DeploymentStore.ts"
+
+/** Encoding to, and decoding from, the JSON form a store keeps. */
+export interface JsonCodec<A> {
+  readonly encode: (value: A) => Effect.Effect<Json, Schema.SchemaError>
+  readonly decode: (json: unknown) => Effect.Effect<A, Schema.SchemaError>
+}
+
+const cache = new WeakMap<object, JsonCodec<never>>()
+
+/** The JSON codec of a schema (cached by schema identity). */
+export const jsonCodec = <A>(schema: Schema.Codec<A, unknown>): JsonCodec<A> => {
+  const cached = cache.get(schema)
+  if (cached !== undefined) return cached as unknown as JsonCodec<A>
+  const json = Schema.toCodecJson(schema)
+  const codec: JsonCodec<A> = {
+    encode: Schema.encodeEffect(json) as (value: A) => Effect.Effect<Json, Schema.SchemaError>,
+    decode: Schema.decodeUnknownEffect(json) as (json: unknown) => Effect.Effect<A, Schema.SchemaError>
+  }
+  cache.set(schema, codec as unknown as JsonCodec<never>)
+  return codec
+}
+
+/** Encodes synchronously, for best-effort uses (persisting an error's detail); `undefined` when it fails. */
+export const encodeOrUndefined = <A>(schema: Schema.Codec<A, unknown>, value: unknown): Json | undefined => {
+  const exit = Schema.encodeUnknownExit(Schema.toCodecJson(schema))(value)
+  return Exit.isSuccess(exit) ? exit.value as Json : undefined
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const formatPath = (path: ReadonlyArray<unknown>): string => {
+  if (path.length === 0) return "(root)"
+  let out = ""
+  for (const segment of path) {
+    const key = Predicate.isObject(segment) && "key" in segment ? segment.key : segment
+    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
+  }
+  return out
+}
+
+/** The path and message of a schema error's first issue (with a count of the others). */
+export const describeSchemaError = (error: Schema.SchemaError): { readonly path: string; readonly issue: string } => {
+  const { issues } = formatter(error.issue)
+  const first = issues[0]
+  if (first === undefined) return { path: "(root)", issue: error.message }
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? "s" : ""})` : ""
+  return { path: formatPath(first.path ?? []), issue: `${first.message}${more}` }
+}
+
+/** A tag and a message for any failure value: a tagged error, an `Error`, a string, or anything else. */
+export const describeError = (error: unknown): { readonly tag: string; readonly message: string } => {
+  if (Predicate.isObject(error) || Predicate.isFunction(error)) {
+    const tag = "_tag" in error && typeof error._tag === "string"
+      ? error._tag
+      : error instanceof Error
+      ? error.name
+      : "Error"
+    const message = "message" in error && typeof error.message === "string" && error.message !== ""
+      ? error.message
+      : safeJson(error)
+    return { tag, message }
+  }
+  return { tag: "Error", message: typeof error === "string" ? error : String(error) }
+}
+
+const safeJson = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+/** A tag and a message for a cause: its first failure, else its first defect, else an interruption. */
+export const describeCause = (cause: Cause.Cause<unknown>): {
+  readonly tag: string
+  readonly message: string
+  readonly error: unknown
+  readonly isFailure: boolean
+} => {
+  const failure = Cause.findError(cause)
+  if (failure._tag === "Success") return { ...describeError(failure.success), error: failure.success, isFailure: true }
+  const defect = Cause.findDefect(cause)
+  if (defect._tag === "Success") {
+    return { tag: "Defect", message: describeError(defect.success).message, error: defect.success, isFailure: false }
+  }
+  return { tag: "Interrupted", message: "interrupted", error: undefined, isFailure: false }
+}

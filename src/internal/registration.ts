@@ -1,0 +1,58 @@
+/**
+ * A registered action, compiled once: its jobs' JSON codecs, its state codec, and the services captured from the
+ * caller of `register`.
+ *
+ * @internal
+ */
+import type { Context } from "effect"
+import type * as Action from "../Action.ts"
+import type * as Job from "../Job.ts"
+import type * as State from "../State.ts"
+import { type JsonCodec, jsonCodec } from "./codec.ts"
+
+/** A job with its codecs. */
+export interface CompiledJob {
+  readonly index: number
+  readonly job: Job.Any
+  readonly input: JsonCodec<unknown>
+  readonly output: JsonCodec<unknown>
+  /** Whether the next job reads this job's output with the same schema (its encoded output is its input). */
+  readonly outputIsNextInput: boolean
+}
+
+/** A registered action. */
+export interface Registration {
+  readonly application: string
+  readonly action: Action.Any
+  readonly jobs: ReadonlyArray<CompiledJob>
+  readonly state: { readonly definition: State.Any; readonly codec: JsonCodec<unknown> } | undefined
+  /** The services of the caller of `register`, provided to every job function and rollback. */
+  readonly context: Context.Context<never>
+}
+
+/** Compiles an action for a registration. */
+export const compile = (
+  application: string,
+  action: Action.Any,
+  context: Context.Context<never>
+): Registration => ({
+  application,
+  action,
+  context,
+  jobs: action.jobs.map((job, index) => {
+    const next = action.jobs[index + 1]
+    return {
+      index,
+      job,
+      input: jsonCodec(job.input),
+      output: jsonCodec(job.output),
+      outputIsNextInput: next !== undefined && next.input === job.output
+    }
+  }),
+  state: action.state === undefined
+    ? undefined
+    : { definition: action.state, codec: jsonCodec(action.state.schema) }
+})
+
+/** The key of an `(application, action)` pair: a JSON pair, so no two pairs share a key. */
+export const registrationKey = (application: string, action: string): string => JSON.stringify([application, action])
