@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Option, type Schema } from "effect"
-import { LeaseLost, type PersistenceError } from "./ActionError.ts"
+import { LeaseLost, PersistenceError } from "./ActionError.ts"
 import type { Deployment, DeploymentStatus, ErrorEntry, Failure, JobRun, JobStatus } from "./Deployment.ts"
 
 /**
@@ -343,6 +343,19 @@ export const decodeCursor = (cursor: string): Option.Option<{ readonly createdAt
   return Option.none()
 }
 
+/**
+ * The error a store returns for a `list` cursor it did not make.
+ *
+ * @since 0.1.0
+ * @category cursors
+ */
+export const invalidCursor = (cursor: string): PersistenceError =>
+  new PersistenceError({
+    reason: "invalid",
+    operation: "list",
+    detail: `not a cursor returned by list: ${JSON.stringify(cursor.slice(0, 100))}`
+  })
+
 interface MemoryEntry {
   deployment: DeploymentRow
   readonly jobs: Array<JobRunRow>
@@ -450,8 +463,9 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.sync(() =>
       }),
 
     list: (query) =>
-      Effect.sync((): ListPage => {
+      Effect.suspend((): Effect.Effect<ListPage, PersistenceError> => {
         const after = query.cursor === undefined ? Option.none() : decodeCursor(query.cursor)
+        if (query.cursor !== undefined && Option.isNone(after)) return Effect.fail(invalidCursor(query.cursor))
         const rows: Array<DeploymentRow> = []
         for (const entry of entries.values()) {
           const row = entry.deployment
@@ -464,7 +478,9 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.sync(() =>
         rows.sort(newestFirst)
         const items = rows.slice(0, query.limit).map((row) => ({ ...row }))
         const last = items[items.length - 1]
-        return rows.length > query.limit && last !== undefined ? { items, next: encodeCursor(last) } : { items }
+        return Effect.succeed(
+          rows.length > query.limit && last !== undefined ? { items, next: encodeCursor(last) } : { items }
+        )
       }),
 
     errors: (deploymentId, job) =>
