@@ -1,0 +1,33 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option, Schema } from "effect"
+import { Deployment } from "effect-actions"
+import { makeSnapshot } from "effect-actions/testing"
+
+describe("Deployment", () => {
+  it("tells terminal statuses, successes and failures apart by status alone", () => {
+    const statuses: ReadonlyArray<Deployment.DeploymentStatus> = ["running", "succeeded", "rolling_back", "rolled_back", "rollback_failed"]
+    assert.deepStrictEqual(statuses.map(Deployment.isTerminal), [false, true, false, true, true])
+    assert.deepStrictEqual(statuses.map((status) => Deployment.isSucceeded({ status })), [false, true, false, false, false])
+    assert.deepStrictEqual(statuses.map((status) => Deployment.isFailed({ status })), [false, false, false, true, true])
+  })
+
+  it.effect("decodes a stored row into the public record, and encodes it back to the same row", () =>
+    Effect.gen(function*() {
+      const snapshot = makeSnapshot({ key: "k" })
+      const row = { ...snapshot.deployment, jobs: snapshot.jobs }
+      const deployment = yield* Schema.decodeUnknownEffect(Deployment.Deployment)(row)
+      assert.deepStrictEqual(deployment.key, Option.some("k"))
+      assert.strictEqual(deployment.createdAt.epochMilliseconds, snapshot.deployment.createdAt)
+      assert.deepStrictEqual(deployment.jobs[1]!.input, Option.none())
+      const encoded = yield* Schema.encodeEffect(Deployment.Deployment)(deployment)
+      assert.deepStrictEqual(encoded, row)
+    }))
+
+  it.effect("refuses a row with an unknown status", () =>
+    Effect.gen(function*() {
+      const snapshot = makeSnapshot()
+      const row = { ...snapshot.deployment, status: "finished", jobs: snapshot.jobs }
+      const exit = yield* Effect.exit(Schema.decodeUnknownEffect(Deployment.Deployment)(row))
+      assert.strictEqual(exit._tag, "Failure")
+    }))
+})

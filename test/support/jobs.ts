@@ -1,0 +1,75 @@
+/**
+ * Jobs for tests: each records what it does in a log owned by the test that made it.
+ */
+import { Effect, Option, Schema } from "effect"
+import { Job } from "effect-actions"
+
+/** The value passed along the test pipelines. */
+export const Counter = Schema.Struct({ n: Schema.Number })
+export type Counter = typeof Counter.Type
+
+/** A typed failure with a schema, so that it is persisted and decoded back. */
+export class Boom extends Schema.TaggedError<Boom>()("Boom", { job: Schema.String }) {
+  override get message(): string {
+    return `${this.job} exploded`
+  }
+}
+
+/** A log of what the jobs of one test did, in order. */
+export interface Log {
+  readonly events: Array<string>
+  readonly add: (event: string) => Effect.Effect<void>
+}
+
+export const makeLog = (): Log => {
+  const events: Array<string> = []
+  return { events, add: (event) => Effect.sync(() => void events.push(event)) }
+}
+
+export interface StepOptions {
+  /** Fail execute with `Boom`. */
+  readonly fails?: boolean
+  /** Make the rollback fail with `Boom` ("error") or throw ("defect"). */
+  readonly rollbackFails?: "error" | "defect"
+  /** No rollback at all. */
+  readonly noRollback?: boolean
+}
+
+const show = (output: Option.Option<Counter>) => Option.match(output, { onNone: () => "none", onSome: (o) => `${o.n}` })
+
+/** A job that adds one to `n`, logging `run <name> <n>` and `rollback <name> in=<n> out=<n|none> <failure tag>`. */
+export const step = (name: string, log: Log, options: StepOptions = {}) => {
+  const job = Job.make(name, {
+    input: Counter,
+    output: Counter,
+    error: Boom,
+    execute: ({ n }) =>
+      options.fails === true
+        ? Effect.andThen(log.add(`run ${name} ${n}`), Effect.fail(new Boom({ job: name })))
+        : Effect.as(log.add(`run ${name} ${n}`), { n: n + 1 })
+  })
+  if (options.noRollback === true) return job
+  return Job.withRollback(job, ({ failure, input, output }) =>
+    Effect.andThen(
+      log.add(`rollback ${name} in=${input.n} out=${show(output)} ${failure.tag}`),
+      options.rollbackFails === "error"
+        ? Effect.fail(new Boom({ job: name }))
+        : options.rollbackFails === "defect"
+        ? Effect.sync(() => {
+          throw new Error(`rollback of ${name} threw`)
+        })
+        : Effect.void
+    ))
+}
+
+/** Runs an effect expected to fail with `DeploymentFailed`, and returns that error (dies on anything else). */
+export const failedDeployment = <A, E extends { readonly _tag: string }, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<Extract<E, { readonly _tag: "DeploymentFailed" }>, never, R> =>
+  Effect.matchEffect(effect, {
+    onFailure: (error) =>
+      error._tag === "DeploymentFailed"
+        ? Effect.succeed(error as Extract<E, { readonly _tag: "DeploymentFailed" }>)
+        : Effect.die(new Error(`expected DeploymentFailed, got ${error._tag}: ${String(error)}`)),
+    onSuccess: () => Effect.die(new Error("expected DeploymentFailed, got a success"))
+  })
