@@ -256,6 +256,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
     const registrations = new Map<string, Registration>()
     const byAction = new Map<Action.Any, Array<Registration>>()
     const running = new Map<string, Handle>()
+    /** Deployments whose stored data is corrupt: their leases are kept (renewed) so no process loops on them. */
+    const parked = new Set<string>()
 
     const env: RunnerEnv = {
       store,
@@ -280,6 +282,13 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         }
         running.set(deployment.id, handle)
         handle.fiber = yield* runDeployment(env, reg, snapshot, handle, fresh).pipe(
+          Effect.andThen(Deferred.await(handle.outcome)),
+          Effect.tap((outcome) =>
+            Effect.sync(() => {
+              if (outcome._tag === "Abandoned" && outcome.reason === "corrupt") parked.add(deployment.id)
+            })
+          ),
+          Effect.asVoid,
           Effect.ensuring(Effect.sync(() => {
             if (running.get(deployment.id) === handle) running.delete(deployment.id)
           })),
@@ -487,7 +496,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         const resumed: Array<string> = []
         for (const snapshot of claimed) {
           const reg = registrations.get(registrationKey(snapshot.deployment.application, snapshot.deployment.action))
-          if (reg === undefined || running.has(snapshot.deployment.id)) continue
+          if (reg === undefined || running.has(snapshot.deployment.id) || parked.has(snapshot.deployment.id)) continue
           yield* launch(reg, snapshot, false)
           resumed.push(snapshot.deployment.id)
         }
@@ -497,7 +506,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
 
     /** Renews this process's leases; stops local runs whose lease was lost or that were asked to stop. */
     const heartbeat = Effect.gen(function*() {
-      if (running.size === 0) return
+      if (running.size === 0 && parked.size === 0) return
       const held = yield* store.heartbeat({ owner, now: yield* Clock.currentTimeMillis, leaseTtlMillis })
       const byId = new Map(held.map((lease) => [lease.deploymentId, lease]))
       for (const handle of running.values()) {

@@ -1,0 +1,328 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Option, Schema } from "effect"
+import { TestClock } from "effect/testing"
+import { Action, DeploymentStore, Job, JobContext } from "effect-actions"
+import { Counter, type Log, makeLog, step } from "./support/jobs.ts"
+import { startProcess } from "./support/processes.ts"
+
+/** A job that blocks on its first attempt (until `gate` opens) and goes through on later attempts. */
+const blockingOnFirstAttempt = (name: string, log: Log, started: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) =>
+  Job.make(name, {
+    input: Counter,
+    output: Counter,
+    execute: ({ n }) =>
+      Effect.gen(function*() {
+        const context = yield* JobContext.JobContext
+        yield* log.add(`run ${name} attempt ${context.attempt} key ${context.idempotencyKey === `${context.deploymentId}/${name}`}`)
+        if (context.attempt === 1) {
+          yield* Deferred.succeed(started, undefined)
+          yield* Deferred.await(gate)
+        }
+        return { n: n + 1 }
+      }),
+    rollback: () => log.add(`rollback ${name}`)
+  })
+
+const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
+
+describe("Actions resume", () => {
+  it.effect("resumes a crashed deployment at the job that was running, in another process, after the lease expires", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate), step("c", log)])
+
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      yield* first.crash
+
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy)
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [], "the crashed process's lease still holds")
+      yield* TestClock.adjust("31 seconds")
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+      const result = yield* second.actions.await(deploy, id)
+
+      assert.deepStrictEqual(result.output, { n: 3 })
+      assert.deepStrictEqual(log.events, ["run a 0", "run b attempt 1 key true", "run b attempt 2 key true", "run c 2"])
+      const deployment = yield* second.actions.get(id)
+      assert.strictEqual(deployment.status, "succeeded")
+      assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 2, 1])
+      assert.strictEqual(deployment.leaseEpoch, 2)
+      yield* second.shutdown
+    }))
+
+  it.effect("re-arms the rollbacks of the jobs completed before the crash, so a later failure still undoes them", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [
+        step("a", log),
+        blockingOnFirstAttempt("b", log, started, gate),
+        step("c", log, { fails: true })
+      ])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      yield* first.crash
+
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy)
+      yield* TestClock.adjust("31 seconds")
+      yield* second.actions.resume()
+      const error = yield* Effect.flip(second.actions.awaitById(id))
+      assert.strictEqual(error._tag, "DeploymentFailed")
+      assert.deepStrictEqual(log.events.filter((event) => event.startsWith("rollback")), [
+        "rollback c in=2 out=none Boom",
+        "rollback b",
+        "rollback a in=0 out=1 Boom"
+      ])
+      yield* second.shutdown
+    }))
+
+  it.effect("continues an interrupted rollback where it stopped, never re-running a rollback recorded as done", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const rollingBackA = yield* Deferred.make<void>()
+      let firstProcess: { readonly cut: () => void } | undefined
+      const a = Job.make("a", {
+        input: Counter,
+        output: Counter,
+        execute: ({ n }) => Effect.succeed({ n: n + 1 }),
+        rollback: () =>
+          Effect.gen(function*() {
+            const context = yield* JobContext.JobContext
+            yield* log.add(`rollback a by ${context.attempt}`)
+            // The first process loses its database right after undoing a, before it can record it.
+            firstProcess?.cut()
+            yield* Deferred.succeed(rollingBackA, undefined)
+          })
+      })
+      const deploy = Action.make("deploy", [a, step("b", log), step("c", log, { fails: true })])
+
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      firstProcess = first.connection
+      yield* first.actions.register(deploy)
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(rollingBackA)
+      yield* TestClock.adjust("1 second") // the failed write's retries give up
+      firstProcess = undefined
+      yield* first.crash
+      const midway = Option.getOrThrow(yield* store.get(id))
+      assert.strictEqual(midway.deployment.status, "rolling_back")
+      assert.deepStrictEqual(midway.jobs.map((job) => job.status), ["succeeded", "rolled_back", "rolled_back"])
+
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy)
+      yield* TestClock.adjust("31 seconds")
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+      const error = yield* Effect.flip(second.actions.awaitById(id))
+      assert.strictEqual(error._tag, "DeploymentFailed")
+      assert.deepStrictEqual(log.events.filter((event) => event.startsWith("rollback")), [
+        "rollback c in=2 out=none Boom",
+        "rollback b in=1 out=2 Boom",
+        "rollback a by 1",
+        "rollback a by 1"
+      ])
+      const deployment = yield* second.actions.get(id)
+      assert.strictEqual(deployment.status, "rolled_back")
+      assert.deepStrictEqual(deployment.jobs.map((job) => job.status), ["rolled_back", "rolled_back", "rolled_back"])
+      yield* second.shutdown
+    }))
+
+  it.effect("fences a process that lost its lease: its writes are refused and it runs no further job", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate), step("c", log)])
+
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      // The first process is partitioned from the database long enough for its lease to expire.
+      first.connection.cut()
+      yield* TestClock.adjust("31 seconds")
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy)
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+      const result = yield* second.actions.awaitById(id)
+      assert.deepStrictEqual(result.output, { n: 3 })
+
+      // The partition heals and the first process's job finishes: it must not write nor run c again.
+      first.connection.restore()
+      yield* Deferred.succeed(gate, undefined)
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(log.events, ["run a 0", "run b attempt 1 key true", "run b attempt 2 key true", "run c 2"])
+      const deployment = yield* second.actions.get(id)
+      assert.strictEqual(deployment.status, "succeeded")
+      assert.strictEqual(deployment.leaseEpoch, 2)
+      assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 2, 1])
+      yield* first.shutdown
+      yield* second.shutdown
+    }))
+
+  it.effect("stops a deployment from another process: the owner sees the request at its next heartbeat and rolls back", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const never = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, never)])
+      const owner = yield* startProcess(store, "owner", leaseTtl)
+      const other = yield* startProcess(store, "other", leaseTtl)
+      yield* owner.actions.register(deploy)
+      yield* other.actions.register(deploy)
+      const id = yield* owner.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      yield* other.actions.stop(id)
+      yield* TestClock.adjust("11 seconds")
+      const error = yield* Effect.flip(owner.actions.awaitById(id))
+      assert.strictEqual(error._tag, "DeploymentFailed")
+      if (error._tag === "DeploymentFailed") assert.strictEqual(error.reason, "ExecutionStopped")
+      assert.deepStrictEqual(log.events.filter((event) => event.startsWith("rollback")), [
+        "rollback b",
+        "rollback a in=0 out=1 ExecutionStopped"
+      ])
+      yield* owner.shutdown
+      yield* other.shutdown
+    }))
+
+  it.effect("a graceful shutdown releases the lease, so another process resumes at once", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [blockingOnFirstAttempt("a", log, started, gate)])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      yield* first.shutdown
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy)
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+      assert.deepStrictEqual((yield* second.actions.awaitById(id)).output, { n: 1 })
+      yield* second.shutdown
+    }))
+
+  it.effect("does not resume a deployment under another definition of its action, and leaves it untouched", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const v1 = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate)])
+      const v2 = Action.make("deploy", [step("a", log), step("b2", log)])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(v1)
+      const id = yield* first.actions.start(v1, { n: 0 })
+      yield* Deferred.await(started)
+      yield* first.crash
+      const before = Option.getOrThrow(yield* store.get(id))
+
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(v2)
+      yield* TestClock.adjust("31 seconds")
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [])
+      assert.deepStrictEqual(Option.getOrThrow(yield* store.get(id)), before)
+      yield* second.shutdown
+    }))
+
+  it.effect("reports a stored input that no longer decodes as StoredDataCorrupt, keeping the stored data", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const deploy = Action.make("deploy", [step("a", log), step("b", log)])
+      // A deployment whose job b has an input that its schema cannot read.
+      const snapshot = {
+        deployment: {
+          id: "00000000-0000-4000-8000-000000000001",
+          application: "default",
+          action: "deploy",
+          key: undefined,
+          fingerprint: deploy.fingerprint,
+          status: "running" as const,
+          currentJob: 1,
+          state: undefined,
+          output: undefined,
+          failure: undefined,
+          owner: "gone",
+          leaseEpoch: 1,
+          leaseExpiresAt: 0,
+          stopRequested: false,
+          createdAt: 0,
+          updatedAt: 0
+        },
+        jobs: [
+          { index: 0, name: "a", status: "succeeded" as const, input: { n: 0 }, output: { n: 1 }, attempts: 1, startedAt: 0, finishedAt: 0 },
+          { index: 1, name: "b", status: "running" as const, input: { n: "one" }, output: undefined, attempts: 1, startedAt: 0, finishedAt: undefined }
+        ]
+      }
+      yield* store.create(snapshot)
+      const process = yield* startProcess(store, "process-1", leaseTtl)
+      yield* process.actions.register(deploy)
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual((yield* process.actions.resume()).resumed, [snapshot.deployment.id])
+      const error = yield* Effect.flip(process.actions.awaitById(snapshot.deployment.id))
+      assert.strictEqual(error._tag, "StoredDataCorrupt")
+      if (error._tag === "StoredDataCorrupt") {
+        assert.strictEqual(error.deploymentId, snapshot.deployment.id)
+        assert.strictEqual(error.job, "b")
+        assert.strictEqual(error.field, "input")
+      }
+      const after = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
+      assert.deepStrictEqual(after.jobs, snapshot.jobs)
+      assert.strictEqual(after.deployment.status, "running")
+      const errors = yield* store.errors(snapshot.deployment.id)
+      assert.deepStrictEqual(errors.map((e) => e.tag), ["StoredDataCorrupt"])
+      assert.deepStrictEqual(log.events, [])
+      yield* TestClock.adjust("2 minutes")
+      assert.deepStrictEqual((yield* process.actions.resume()).resumed, [], "a corrupt deployment is not claimed again and again")
+      yield* process.shutdown
+    }))
+
+  it.effect("persists the state at every checkpoint, so a resumed deployment sees it", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const { State } = yield* Effect.promise(() => import("effect-actions"))
+      const Seen = State.make("Seen", { schema: Schema.Array(Schema.String), initial: [] })
+      const note = (name: string) =>
+        Job.make(name, {
+          input: Counter,
+          output: Counter,
+          execute: (value) => Effect.as(Seen.update((seen) => [...seen, name]), value)
+        })
+      const report = Job.make("report", {
+        input: Counter,
+        output: Schema.Array(Schema.String),
+        execute: () => Seen.get
+      })
+      const deploy = Action.make("deploy", [note("a"), blockingOnFirstAttempt("b", log, started, gate), report], { state: Seen })
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      yield* first.crash
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy)
+      yield* TestClock.adjust("31 seconds")
+      yield* second.actions.resume()
+      assert.deepStrictEqual((yield* second.actions.await(deploy, id)).output, ["a"])
+      yield* second.shutdown
+    }))
+})
