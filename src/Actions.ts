@@ -495,8 +495,15 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         })
         const resumed: Array<string> = []
         for (const snapshot of claimed) {
-          const reg = registrations.get(registrationKey(snapshot.deployment.application, snapshot.deployment.action))
-          if (reg === undefined || running.has(snapshot.deployment.id) || parked.has(snapshot.deployment.id)) continue
+          const { deployment } = snapshot
+          const local = running.get(deployment.id)
+          if (local !== undefined) {
+            // This process still runs it (its heartbeat came late): the local run goes on under the new epoch.
+            local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
+            continue
+          }
+          const reg = registrations.get(registrationKey(deployment.application, deployment.action))
+          if (reg === undefined || parked.has(deployment.id)) continue
           yield* launch(reg, snapshot, false)
           resumed.push(snapshot.deployment.id)
         }

@@ -42,6 +42,12 @@ export interface JobContextShape {
    * deduplicate requests, so that a job run twice (at-least-once) has its effect once.
    */
   readonly idempotencyKey: string
+  /**
+   * The lease epoch of the process running this job: it grows each time another process takes the deployment over.
+   * Pass it to systems that can refuse writes from an older token, so a process that lost the deployment (paused,
+   * partitioned) cannot overwrite its successor's work.
+   */
+  readonly fencingToken: number
   /** The phase running now. */
   readonly phase: JobPhase
   /** Saves a value for this job under `key`, encoded with `schema`; replaces an earlier value. */

@@ -164,6 +164,9 @@ const makeJobContext = (run: Run, job: CompiledJob, attempt: number): JobContext
     jobIndex: job.index,
     attempt,
     idempotencyKey: `${run.deploymentId}/${name}`,
+    get fencingToken() {
+      return run.handle.fence.epoch
+    },
     get phase() {
       return run.phase
     },
