@@ -640,6 +640,33 @@ describe("Actions", () => {
       }).pipe(provideActions))
   })
 
+  describe("prune", () => {
+    it.effect("deletes finished deployments older than the cutoff, keeping running and recent ones", () =>
+      Effect.gen(function*() {
+        const log = makeLog()
+        const gate = yield* Deferred.make<void>()
+        const waiting = Job.make("waiting", {
+          input: Counter,
+          output: Counter,
+          execute: (value) => Effect.as(Deferred.await(gate), value)
+        })
+        const quick = Action.make("quick", [step("a", log)])
+        const slow = Action.make("slow", [waiting])
+        const actions = yield* Actions.Actions
+        yield* actions.register(quick)
+        yield* actions.register(slow)
+        const old = yield* actions.execute(quick, { n: 0 })
+        const stillRunning = yield* actions.start(slow, { n: 0 })
+        yield* TestClock.adjust("2 days")
+        const recent = yield* actions.execute(quick, { n: 1 })
+        assert.strictEqual(yield* actions.prune({ olderThan: "1 day" }), 1)
+        assert.strictEqual((yield* Effect.flip(actions.get(old.deploymentId)))._tag, "DeploymentNotFound")
+        assert.strictEqual((yield* actions.get(stillRunning)).status, "running")
+        assert.strictEqual((yield* actions.get(recent.deploymentId)).status, "succeeded")
+        yield* Deferred.succeed(gate, undefined)
+      }).pipe(provideActions))
+  })
+
   describe("tracing", () => {
     it.effect("opens a span per deployment and per job, with the deployment, action, job and attempt", () =>
       Effect.gen(function*() {
