@@ -61,6 +61,13 @@ export * as Job from "./Job.ts"
 export * as JobContext from "./JobContext.ts"
 
 /**
+ * The persistence contract over `effect/sql`, on PostgreSQL.
+ *
+ * @since 0.1.0
+ */
+export * as SqlDeploymentStore from "./SqlDeploymentStore.ts"
+
+/**
  * Typed state shared by the jobs of a deployment.
  *
  * @since 0.1.0

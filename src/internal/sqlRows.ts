@@ -1,0 +1,299 @@
+/**
+ * The boundary of the SQL deployment store: running one statement, mapping `SqlError` to `PersistenceError`, and
+ * decoding the rows PostgreSQL returns into the contract's encoded rows.
+ *
+ * JSON columns are selected as text (`col::text`) and parsed here, so that SQL `NULL` (absent) and the JSON value
+ * `null` stay apart; job records are aggregated into one JSON text per deployment, each nullable JSON value wrapped
+ * in a one-element array (`[value]` present, `null` absent). Timestamps are selected as epoch milliseconds.
+ *
+ * @internal
+ */
+import { Effect, Predicate, Schema } from "effect"
+import type { Migrator, SqlConnection, SqlError as SqlErrors } from "effect/sql"
+import { PersistenceError, type PersistenceErrorReason } from "../ActionError.ts"
+import { DeploymentStatus, JobPhase, JobStatus } from "../Deployment.ts"
+import type {
+  CreateResult,
+  DeploymentRow,
+  ErrorRow,
+  FailureRow,
+  HeldLease,
+  JobRunRow,
+  Json,
+  Snapshot,
+  StopResult
+} from "../DeploymentStore.ts"
+
+type Row = SqlConnection.Row
+
+// ---------------------------------------------------------------------------
+// errors
+// ---------------------------------------------------------------------------
+
+const reasonOfTag: Record<SqlErrors.SqlErrorReason["_tag"], PersistenceErrorReason> = {
+  ConnectionError: "connection",
+  AuthenticationError: "connection",
+  UniqueViolation: "conflict",
+  DeadlockError: "conflict",
+  SerializationError: "conflict",
+  LockTimeoutError: "timeout",
+  StatementTimeoutError: "timeout",
+  ConstraintError: "invalid",
+  SqlSyntaxError: "invalid",
+  AuthorizationError: "invalid",
+  UnknownError: "unknown"
+}
+
+const sqlStateOf = (cause: unknown): string | undefined =>
+  Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? cause.code : undefined
+
+/**
+ * Refines the reasons the driver leaves unclassified, by SQLSTATE: data the server cannot store (class 22, such as
+ * a `\u0000` in a JSON string, or 54, a value too large) is `invalid`; a server that refuses connections for now
+ * (53300 too many connections, 57P01-57P03 shutting down or starting) is `connection`.
+ */
+const refineUnknown = (code: string | undefined): PersistenceErrorReason => {
+  if (code === undefined) return "unknown"
+  if (code.startsWith("22") || code.startsWith("54")) return "invalid"
+  if (code === "53300" || code === "57P01" || code === "57P02" || code === "57P03") return "connection"
+  return "unknown"
+}
+
+const messageOf = (cause: unknown): string | undefined =>
+  Predicate.hasProperty(cause, "message") && typeof cause.message === "string" && cause.message !== ""
+    ? cause.message
+    : undefined
+
+/** Maps a `SqlError` to the `PersistenceError` of a store operation, keeping the `SqlError` as its cause. */
+export const fromSqlError = (operation: string, error: SqlErrors.SqlError): PersistenceError => {
+  const reason = error.reason
+  const code = sqlStateOf(reason.cause)
+  const mapped = reason._tag === "UnknownError" ? refineUnknown(code) : reasonOfTag[reason._tag]
+  const parts = [reason._tag, reason.message, messageOf(reason.cause)].filter(
+    (part, index, all): part is string => part !== undefined && all.indexOf(part) === index
+  )
+  const detail = parts.join(": ") + (code === undefined ? "" : ` (SQLSTATE ${code})`)
+  return new PersistenceError({ reason: mapped, operation, detail, cause: error })
+}
+
+/** Maps a failed migration run to a `PersistenceError` (of the SQL error behind it, when there is one). */
+export const fromMigrationError = (error: Migrator.MigrationError | SqlErrors.SqlError): PersistenceError => {
+  if (error._tag === "SqlError") return fromSqlError("migrations", error)
+  const cause: unknown = error.cause
+  if (Predicate.hasProperty(cause, "_tag") && cause._tag === "SqlError") {
+    const mapped = fromSqlError("migrations", cause as SqlErrors.SqlError)
+    return new PersistenceError({ ...mapped, detail: `${error.message}: ${mapped.detail}`, cause: error })
+  }
+  return new PersistenceError({ reason: "unknown", operation: "migrations", detail: error.message, cause: error })
+}
+
+/** A value the store was asked to write cannot be encoded (not JSON, or an id that is not a UUID). */
+export const invalidInput = (operation: string, cause: unknown): PersistenceError =>
+  new PersistenceError({
+    reason: "invalid",
+    operation,
+    detail: `cannot encode the values to write: ${messageOf(cause) ?? String(cause)}`,
+    cause
+  })
+
+/** A row the database returned does not have the expected shape. */
+export const unexpectedRow = (operation: string, cause: unknown): PersistenceError =>
+  new PersistenceError({
+    reason: "unknown",
+    operation,
+    detail: `unexpected row from the database: ${messageOf(cause) ?? String(cause)}`,
+    cause
+  })
+
+/**
+ * Runs one statement as a store operation: `build` makes the statement (a throw while encoding its parameters is
+ * an `invalid` error), `SqlError`s become `PersistenceError`s, and `decode` reads the rows (a throw is an
+ * `unknown` error, never a defect).
+ */
+export const run = <A>(
+  operation: string,
+  build: () => Effect.Effect<ReadonlyArray<Row>, SqlErrors.SqlError>,
+  decode: (rows: ReadonlyArray<Row>) => A
+): Effect.Effect<A, PersistenceError> =>
+  Effect.suspend(() => {
+    let statement: Effect.Effect<ReadonlyArray<Row>, SqlErrors.SqlError>
+    try {
+      statement = build()
+    } catch (cause) {
+      return Effect.fail(invalidInput(operation, cause))
+    }
+    return Effect.flatMap(
+      Effect.mapError(statement, (error) => fromSqlError(operation, error)),
+      (rows) => {
+        try {
+          return Effect.succeed(decode(rows))
+        } catch (cause) {
+          return Effect.fail(unexpectedRow(operation, cause))
+        }
+      }
+    )
+  })
+
+// ---------------------------------------------------------------------------
+// parameters
+// ---------------------------------------------------------------------------
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Whether an id can be stored in a `uuid` column (any other id names no stored deployment). */
+export const isUuid = (id: string): boolean => uuidPattern.test(id)
+
+/** A JSON value as a `jsonb` parameter: its JSON text, or SQL `NULL` when absent. */
+export const jsonParam = (value: Json | FailureRow | undefined): string | null => {
+  if (value === undefined) return null
+  const text = JSON.stringify(value)
+  if (typeof text !== "string") throw new Error(`not a JSON value: ${String(value)}`)
+  return text
+}
+
+// ---------------------------------------------------------------------------
+// rows
+// ---------------------------------------------------------------------------
+
+const isDeploymentStatus = Schema.is(DeploymentStatus)
+const isJobStatus = Schema.is(JobStatus)
+const isJobPhase = Schema.is(JobPhase)
+
+const unexpected = (column: string, value: unknown): never => {
+  throw new Error(`column ${column}: unexpected ${value === null ? "null" : typeof value}`)
+}
+
+const text = (row: Row, column: string): string => {
+  const value = row[column]
+  return typeof value === "string" ? value : unexpected(column, value)
+}
+
+const optionalText = (row: Row, column: string): string | undefined => {
+  const value = row[column]
+  if (value === null || value === undefined) return undefined
+  return typeof value === "string" ? value : unexpected(column, value)
+}
+
+const integer = (row: Row, column: string): number => {
+  const value = row[column]
+  const number = typeof value === "bigint" ? Number(value) : value
+  return typeof number === "number" && Number.isFinite(number) ? number : unexpected(column, value)
+}
+
+const optionalInteger = (row: Row, column: string): number | undefined => {
+  const value = row[column]
+  return value === null || value === undefined ? undefined : integer(row, column)
+}
+
+const boolean = (row: Row, column: string): boolean => {
+  const value = row[column]
+  return typeof value === "boolean" ? value : unexpected(column, value)
+}
+
+/** A JSON column selected as text: SQL `NULL` is absent, anything else is parsed. */
+const optionalJson = (row: Row, column: string): Json | undefined => {
+  const value = optionalText(row, column)
+  return value === undefined ? undefined : JSON.parse(value) as Json
+}
+
+const literal = <A extends string>(is: (u: unknown) => u is A, column: string, value: unknown): A =>
+  is(value) ? value : unexpected(column, value)
+
+/** Reads a deployment row selected with the store's deployment columns. */
+export const decodeDeployment = (row: Row): DeploymentRow => ({
+  id: text(row, "id"),
+  application: text(row, "application"),
+  action: text(row, "action"),
+  key: optionalText(row, "key"),
+  fingerprint: text(row, "fingerprint"),
+  status: literal(isDeploymentStatus, "status", row.status),
+  currentJob: integer(row, "current_job"),
+  state: optionalJson(row, "state"),
+  output: optionalJson(row, "output"),
+  failure: optionalJson(row, "failure") as FailureRow | undefined,
+  owner: optionalText(row, "owner"),
+  leaseEpoch: integer(row, "lease_epoch"),
+  leaseExpiresAt: optionalInteger(row, "lease_expires_at"),
+  stopRequested: boolean(row, "stop_requested"),
+  createdAt: integer(row, "created_at"),
+  updatedAt: integer(row, "updated_at")
+})
+
+const unwrap = (column: string, value: unknown): Json | undefined =>
+  value === null ? undefined : Array.isArray(value) && value.length === 1 ? value[0] as Json : unexpected(column, value)
+
+const jsonNumber = (column: string, value: unknown): number =>
+  typeof value === "number" ? value : unexpected(column, value)
+
+const optionalJsonNumber = (column: string, value: unknown): number | undefined =>
+  value === null ? undefined : jsonNumber(column, value)
+
+/** Reads the `jobs` column: the job records aggregated as a JSON array of arrays, ordered by index. */
+const decodeJobs = (row: Row): ReadonlyArray<JobRunRow> => {
+  const parsed: unknown = JSON.parse(text(row, "jobs"))
+  if (!Array.isArray(parsed)) return unexpected("jobs", parsed)
+  return parsed.map((job: unknown): JobRunRow => {
+    if (!Array.isArray(job) || job.length !== 8) return unexpected("jobs", job)
+    const [index, name, status, input, output, attempts, startedAt, finishedAt] = job as Array<unknown>
+    return {
+      index: jsonNumber("jobs.index", index),
+      name: typeof name === "string" ? name : unexpected("jobs.name", name),
+      status: literal(isJobStatus, "jobs.status", status),
+      input: unwrap("jobs.input", input),
+      output: unwrap("jobs.output", output),
+      attempts: jsonNumber("jobs.attempts", attempts),
+      startedAt: optionalJsonNumber("jobs.started_at", startedAt),
+      finishedAt: optionalJsonNumber("jobs.finished_at", finishedAt)
+    }
+  })
+}
+
+/** Reads a row selected with the store's snapshot columns (deployment columns and aggregated jobs). */
+export const decodeSnapshot = (row: Row): Snapshot => ({ deployment: decodeDeployment(row), jobs: decodeJobs(row) })
+
+/** Reads an error log row. */
+export const decodeError = (row: Row): ErrorRow => ({
+  sequence: integer(row, "sequence"),
+  job: optionalText(row, "job"),
+  phase: literal(isJobPhase, "phase", row.phase),
+  tag: text(row, "tag"),
+  message: text(row, "message"),
+  detail: optionalJson(row, "detail"),
+  at: integer(row, "at")
+})
+
+/** Reads a JSON value selected as text (the `value` column). */
+export const decodeJsonValue = (row: Row): Json => JSON.parse(text(row, "value")) as Json
+
+/** Reads a lease renewed by a heartbeat (`id`, `lease_epoch`, `stop_requested`). */
+export const decodeHeldLease = (row: Row): HeldLease => ({
+  deploymentId: text(row, "id"),
+  epoch: integer(row, "lease_epoch"),
+  stopRequested: boolean(row, "stop_requested")
+})
+
+/**
+ * Reads the outcome of a stop request (`stopped`, `owner`, `status`); `undefined` when the deployment still looked
+ * running although the update did not apply (it changed concurrently: ask again).
+ */
+export const decodeStopResult = (rows: ReadonlyArray<Row>): StopResult | undefined => {
+  const row = rows[0]
+  if (row === undefined) return { _tag: "NotFound" }
+  if (boolean(row, "stopped")) return { _tag: "Requested", owner: optionalText(row, "owner") }
+  const status = literal(isDeploymentStatus, "status", row.status)
+  return status === "running" ? undefined : { _tag: "NotRunning", status }
+}
+
+/** Reads a count (`count`). */
+export const decodeCount = (rows: ReadonlyArray<Row>): number => rows[0] === undefined ? 0 : integer(rows[0], "count")
+
+/**
+ * Reads the outcome of the create statement (`created`, then the existing snapshot's columns); `undefined` when the
+ * key exists but its deployment was not visible to the statement (committed meanwhile: read it again).
+ */
+export const decodeCreateResult = (rows: ReadonlyArray<Row>): CreateResult | undefined => {
+  const row = rows[0]
+  if (row === undefined) return unexpected("created", undefined)
+  if (boolean(row, "created")) return { _tag: "Created" }
+  return row.id === null ? undefined : { _tag: "Existing", snapshot: decodeSnapshot(row) }
+}

@@ -1,0 +1,253 @@
+import { PgClient } from "@effect/sql-pg"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { Cause, Clock, Context, Effect, Exit, Layer, Option, Redacted, String } from "effect"
+import { Migrator, SqlClient } from "effect/sql"
+import { DeploymentStore } from "effect-actions"
+import { DeploymentStoreSuite, makeSnapshot } from "effect-actions/testing"
+import { SqlDeploymentStore } from "effect-actions"
+import {
+  countingClient,
+  databaseUrl,
+  dropTables,
+  PgLive,
+  type RoundTrips,
+  storeLayer,
+  uniquePrefix
+} from "./support/postgres.ts"
+
+DeploymentStoreSuite("postgresql", storeLayer(uniquePrefix()).pipe(Layer.provide(PgLive)))
+
+const T0 = 1_700_000_000_000
+
+/** A store on fresh tables of its own, dropped when the test's scope closes. */
+const freshStore = Effect.gen(function*() {
+  const prefix = uniquePrefix()
+  const context = yield* Layer.build(storeLayer(prefix))
+  return { prefix, store: Context.get(context, DeploymentStore.DeploymentStore) }
+})
+
+const tableNames = (prefix: string) =>
+  ["deployments", "job_runs", "job_data", "errors", "migrations"].map((table) => `${prefix}${table}`)
+
+describe("SqlDeploymentStore (postgresql)", () => {
+  layer(PgLive, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
+    it.effect("creates its tables with the configured prefix", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix } = yield* freshStore
+        for (const table of tableNames(prefix)) {
+          const [row] = yield* sql<{ found: string | null }>`SELECT to_regclass(${`"${table}"`})::text AS found`
+          assert.strictEqual(row?.found, table, `table ${table}`)
+        }
+      }))
+
+    it.effect("applies each migration once: a second run applies nothing", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const prefix = uniquePrefix()
+        yield* Effect.addFinalizer(() => dropTables(prefix))
+        const migrate = Migrator.make({})({
+          loader: SqlDeploymentStore.migrations({ prefix }),
+          table: `${prefix}migrations`
+        })
+        assert.deepStrictEqual(yield* migrate, [[1, "create_tables"]])
+        assert.deepStrictEqual(yield* migrate, [])
+        // the layer records into the same table, so it applies nothing either (a rerun would fail: tables exist)
+        yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
+        yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
+        const rows = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(`${prefix}migrations`)}`
+        assert.deepStrictEqual(rows.map((row) => row.migration_id), [1])
+      }))
+
+    it.effect("rejects a prefix that is not a plain identifier", () =>
+      Effect.gen(function*() {
+        for (const prefix of ["bad-prefix", "1abc", "Upper_", "", "x\"; DROP TABLE y; --", "a".repeat(40)]) {
+          const exit = yield* Effect.exit(SqlDeploymentStore.make({ prefix }))
+          assert.isTrue(Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("invalid table prefix"), prefix)
+        }
+      }))
+
+    it.effect("keeps epoch milliseconds exact, before 1970 and far in the future", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore
+        for (const at of [0, -1, 1, T0 + 123, -62_135_596_800_001, -210_866_803_200_000, 8_640_000_000_000_000]) {
+          const snapshot = makeSnapshot({ at })
+          yield* store.create(snapshot)
+          const read = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
+          assert.strictEqual(read.deployment.createdAt, at)
+          assert.strictEqual(read.deployment.leaseExpiresAt, at + 30_000)
+          assert.strictEqual(read.jobs[0]!.startedAt, at)
+        }
+      }))
+
+    it.effect("keeps the order of many errors appended at once", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore
+        const snapshot = makeSnapshot()
+        yield* store.create(snapshot)
+        const messages = Array.from({ length: 200 }, (_, i) => `error ${i}`)
+        yield* store.appendErrors(
+          { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 },
+          messages.map((message) => ({ job: "job-0", phase: "execute", tag: "E", message, detail: undefined, at: T0 }))
+        )
+        const read = yield* store.errors(snapshot.deployment.id)
+        assert.deepStrictEqual(read.map((entry) => entry.message), messages)
+      }))
+
+    it.effect("maps a duplicate id to a conflict and data jsonb cannot hold to invalid, never leaking SqlError", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore
+        const snapshot = makeSnapshot()
+        yield* store.create(snapshot)
+        const duplicate = yield* Effect.flip(
+          store.create({ ...snapshot, deployment: { ...snapshot.deployment, key: "k" } })
+        )
+        assert.strictEqual(duplicate._tag, "PersistenceError")
+        assert.strictEqual(duplicate.reason, "conflict")
+        assert.strictEqual(duplicate.operation, "create")
+        const nul = yield* Effect.flip(store.create(makeSnapshot({ input: { s: "a\u0000b" } })))
+        assert.strictEqual(nul.reason, "invalid")
+        const notUuid = yield* Effect.flip(
+          store.create({ ...snapshot, deployment: { ...snapshot.deployment, id: "deployment-1" } })
+        )
+        assert.strictEqual(notUuid.reason, "invalid")
+        assert.isTrue(Option.isNone(yield* store.get("deployment-1")))
+      }))
+
+    it.effect("keeps JSON null apart from absent in checkpoints, and leaves absent patch fields as they are", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore
+        const snapshot = makeSnapshot({ jobs: 2 })
+        yield* store.create(snapshot)
+        const fence = { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 }
+        yield* store.checkpoint({
+          fence,
+          at: T0 + 1,
+          deployment: { state: null, output: null },
+          jobs: [{ index: 0, status: "succeeded", output: null }, { index: 1, status: "running", input: null }],
+          errors: [{ job: undefined, phase: "execute", tag: "E", message: "m", detail: null, at: T0 }]
+        })
+        yield* store.checkpoint({ fence, at: T0 + 2, deployment: {}, jobs: [{ index: 1, status: "failed" }], errors: [] })
+        const read = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
+        assert.strictEqual(read.deployment.state, null)
+        assert.strictEqual(read.deployment.output, null)
+        assert.strictEqual(read.deployment.failure, undefined)
+        assert.strictEqual(read.deployment.owner, "owner-a")
+        assert.strictEqual(read.deployment.leaseExpiresAt, T0 + 30_000)
+        assert.strictEqual(read.deployment.updatedAt, T0 + 2)
+        assert.deepStrictEqual(read.jobs.map((job) => [job.status, job.input, job.output]), [
+          ["succeeded", { n: 0 }, null],
+          ["failed", null, undefined]
+        ])
+        assert.strictEqual(read.jobs[1]!.attempts, 0)
+        assert.strictEqual(read.jobs[1]!.startedAt, undefined)
+        const [entry] = yield* store.errors(snapshot.deployment.id)
+        assert.strictEqual(entry!.detail, null)
+        assert.strictEqual(entry!.job, undefined)
+      }))
+
+    it.effect("works over a client that transforms names (camelCase results, snake_case queries)", () =>
+      Effect.gen(function*() {
+        const { prefix } = yield* freshStore
+        const transformed = PgClient.layer({
+          url: Redacted.make(databaseUrl),
+          transformQueryNames: String.camelToSnake,
+          transformResultNames: String.snakeToCamel
+        }).pipe(Layer.orDie)
+        yield* Effect.gen(function*() {
+          const store = yield* SqlDeploymentStore.make({ prefix })
+          const snapshot = makeSnapshot({ key: "k" })
+          assert.strictEqual((yield* store.create(snapshot))._tag, "Created")
+          const read = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
+          assert.strictEqual(read.deployment.leaseEpoch, 1)
+          assert.deepStrictEqual(read.jobs[0]!.input, { n: 0 })
+          const page = yield* store.list({ application: snapshot.deployment.application, limit: 5 })
+          assert.deepStrictEqual(page.items.map((row) => row.currentJob), [0])
+        }).pipe(Effect.provide(transformed))
+      }))
+
+    it.effect("fails with PersistenceError (connection), quickly, when the server cannot be reached", () =>
+      Effect.gen(function*() {
+        const unreachable = PgClient.layer({ host: "127.0.0.1", port: 1, connectTimeout: "2 seconds" }).pipe(Layer.orDie)
+        const start = yield* Clock.currentTimeMillis
+        const error = yield* Effect.flip(
+          Effect.flatMap(DeploymentStore.DeploymentStore, (store) => store.get(crypto.randomUUID())).pipe(
+            Effect.provide(SqlDeploymentStore.layer().pipe(Layer.provide(unreachable)))
+          )
+        )
+        const elapsed = (yield* Clock.currentTimeMillis) - start
+        assert.strictEqual(error._tag, "PersistenceError")
+        assert.strictEqual(error.reason, "connection")
+        assert.strictEqual(error.operation, "get")
+        assert.isBelow(elapsed, 10_000)
+        const migrations = yield* Effect.flip(
+          Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations().pipe(Layer.provide(unreachable))))
+        )
+        assert.strictEqual(migrations.reason, "connection")
+      }))
+  })
+
+  describe("checkpoint", () => {
+    it.live("is one round trip and one transaction each, all of it or nothing", () => {
+      const roundTrips: RoundTrips = { statuses: [] }
+      // scoped inside the client, so the tables are dropped before its connection closes
+      return Effect.scoped(Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore
+        const snapshot = makeSnapshot({ jobs: 3 })
+        yield* store.create(snapshot)
+        const fence = { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 }
+        roundTrips.statuses.length = 0
+        for (let i = 1; i <= 50; i++) {
+          const result = yield* store.checkpoint({
+            fence,
+            at: T0 + i,
+            deployment: { currentJob: i % 3, state: { count: i } },
+            jobs: [
+              { index: (i - 1) % 3, status: "succeeded", output: { n: i }, finishedAt: T0 + i },
+              { index: i % 3, status: "running", input: { n: i }, attempts: i, startedAt: T0 + i }
+            ],
+            errors: i % 2 === 0
+              ? [{ job: "job-0", phase: "execute", tag: "E", message: `m${i}`, detail: null, at: T0 + i }]
+              : []
+          })
+          assert.isFalse(result.stopRequested)
+        }
+        // every checkpoint: exactly one ReadyForQuery, and no transaction block left open (so no BEGIN/COMMIT)
+        assert.deepStrictEqual(roundTrips.statuses, Array.from({ length: 50 }, () => "I"))
+
+        // a fenced-out checkpoint: one round trip as well, and nothing written
+        roundTrips.statuses.length = 0
+        const stale = yield* Effect.flip(store.checkpoint({
+          fence: { ...fence, epoch: 0 },
+          at: T0 + 99,
+          deployment: { status: "succeeded" },
+          jobs: [{ index: 0, status: "failed" }],
+          errors: [{ job: "job-0", phase: "execute", tag: "E", message: "stale", detail: undefined, at: T0 }]
+        }))
+        assert.strictEqual(stale._tag, "LeaseLost")
+        assert.deepStrictEqual(roundTrips.statuses, ["I"])
+
+        // the last checkpoint's rows were all written by the same transaction
+        const id = snapshot.deployment.id
+        const writers = yield* sql<{ xid: string }>`
+          SELECT xmin::text AS xid FROM ${sql(`${prefix}deployments`)} WHERE id = ${id}::uuid
+          UNION ALL
+          SELECT xmin::text FROM ${sql(`${prefix}job_runs`)} WHERE deployment_id = ${id}::uuid AND "index" IN (1, 2)
+          UNION ALL (
+            SELECT xmin::text FROM ${sql(`${prefix}errors`)} WHERE deployment_id = ${id}::uuid
+            ORDER BY sequence DESC LIMIT 1
+          )`
+        assert.strictEqual(writers.length, 4)
+        assert.strictEqual(new Set(writers.map((row) => row.xid)).size, 1)
+        const read = Option.getOrThrow(yield* store.get(id))
+        assert.deepStrictEqual(read.deployment.state, { count: 50 })
+        assert.strictEqual(read.deployment.status, "running")
+        assert.deepStrictEqual(read.jobs.map((job) => job.status), ["succeeded", "succeeded", "running"])
+        assert.strictEqual(read.deployment.updatedAt, T0 + 50)
+        assert.deepStrictEqual(read.jobs.map((job) => job.attempts), [48, 49, 50])
+        assert.strictEqual((yield* store.errors(id)).length, 25)
+      })).pipe(Effect.provide(countingClient(roundTrips)))
+    }, 60_000)
+  })
+})

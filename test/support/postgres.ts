@@ -1,0 +1,100 @@
+/**
+ * PostgreSQL for the tests: the connection (`DATABASE_URL`, else the local server), a unique table prefix per
+ * test file, a store layer that migrates its tables first and drops them afterwards, and a client that counts the
+ * round trips it makes.
+ *
+ * An unreachable server fails the tests with a message saying so: they never skip.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Redacted } from "effect"
+import { SqlClient } from "effect/sql"
+import * as Net from "node:net"
+import type { DeploymentStore } from "../../src/DeploymentStore.ts"
+import * as SqlDeploymentStore from "../../src/SqlDeploymentStore.ts"
+
+/** The server the tests use. */
+export const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+
+const shownUrl = (() => {
+  const url = new URL(databaseUrl)
+  if (url.password !== "") url.password = "***"
+  return url.toString()
+})()
+
+/** A table prefix no other test file uses: `ea_t_<random>_`. */
+export const uniquePrefix = (): string => `ea_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}_`
+
+/** Fails loudly, with what to do, when the server cannot be reached. */
+const probe = Layer.effectDiscard(
+  Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(
+    Effect.catch((error) =>
+      Effect.die(
+        new Error(
+          `PostgreSQL is not reachable at ${shownUrl} (${error.message}). These tests need a real server: ` +
+            "start one (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set " +
+            "DATABASE_URL. They never skip."
+        )
+      )
+    )
+  )
+)
+
+/** A pooled client to the test server, checked reachable when built. */
+export const PgLive: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient> = Layer.provideMerge(
+  probe,
+  PgClient.layer({ url: Redacted.make(databaseUrl), connectTimeout: "5 seconds" }).pipe(Layer.orDie)
+)
+
+/** Drops the tables of a prefix (the store's and its migrations table). */
+export const dropTables = (prefix: string): Effect.Effect<void, never, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`DROP TABLE IF EXISTS ${sql(`${prefix}errors`)}, ${sql(`${prefix}job_data`)}, ${sql(`${prefix}job_runs`)},
+      ${sql(`${prefix}deployments`)}, ${sql(`${prefix}migrations`)}`).pipe(Effect.orDie, Effect.asVoid)
+
+/** The SQL store on its own tables: migrated when built, dropped when released. */
+export const storeLayer = (prefix: string): Layer.Layer<DeploymentStore, never, SqlClient.SqlClient> =>
+  SqlDeploymentStore.layer({ prefix }).pipe(
+    Layer.provide(SqlDeploymentStore.layerMigrations({ prefix }).pipe(Layer.orDie)),
+    Layer.merge(Layer.effectDiscard(Effect.addFinalizer(() => dropTables(prefix))))
+  )
+
+/** What the server answered, one entry per completed round trip: its transaction status after it. */
+export interface RoundTrips {
+  /** `I` idle (no transaction open), `T` in a transaction block, `E` in a failed transaction block. */
+  readonly statuses: Array<string>
+}
+
+const socketOptions = (): Net.NetConnectOpts => {
+  const url = new URL(databaseUrl)
+  const port = url.port === "" ? 5432 : Number(url.port)
+  const host = url.searchParams.get("host") ?? (url.hostname === "" ? "127.0.0.1" : decodeURIComponent(url.hostname))
+  return host.startsWith("/") ? { path: `${host}/.s.PGSQL.${port}` } : { host, port }
+}
+
+/**
+ * A single-connection client whose socket reports every `ReadyForQuery` message of the server: one per completed
+ * round trip, with the transaction status after it.
+ */
+export const countingClient = (
+  roundTrips: RoundTrips
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, never> =>
+  PgClient.layer({
+    url: Redacted.make(databaseUrl),
+    connectTimeout: "5 seconds",
+    maxConnections: 1,
+    stream: () => {
+      const socket = Net.connect(socketOptions())
+      let pending: Buffer = Buffer.alloc(0)
+      socket.on("data", (chunk: Buffer) => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+        // server messages: a type byte, then a big-endian int32 length that counts itself
+        while (pending.length >= 5) {
+          const length = pending.readInt32BE(1)
+          if (pending.length < 1 + length) break
+          if (pending[0] === 0x5a) roundTrips.statuses.push(String.fromCharCode(pending[5]!))
+          pending = pending.subarray(1 + length)
+        }
+      })
+      return socket
+    }
+  }).pipe(Layer.orDie)
