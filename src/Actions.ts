@@ -21,11 +21,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, type Scope } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, type Scope, Stream } from "effect"
 import * as Action from "./Action.ts"
 import {
   ActionAlreadyRegistered,
   ActionNotFound,
+  ActionVersionMismatch,
   type DeploymentFailed,
   DeploymentNotFound,
   DeploymentNotRunning,
@@ -463,16 +464,21 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         return (yield* awaitById(deploymentId)) as ExecuteResult<Action.Output<A>>
       })
 
+    /** Interrupts the local run of a deployment, telling it why; does nothing when it does not run here. */
+    const interruptLocal = (deploymentId: string, reason: "stop" | "lease_lost") =>
+      Effect.suspend(() => {
+        const handle = running.get(deploymentId)
+        if (handle?.fiber === undefined || handle.interruptReason !== undefined) return Effect.void
+        handle.interruptReason = reason
+        return Effect.asVoid(Effect.forkIn(Fiber.interrupt(handle.fiber), scope))
+      })
+
     const stop = (deploymentId: string) =>
       Effect.gen(function*() {
         const result = yield* store.requestStop(deploymentId, yield* Clock.currentTimeMillis)
         if (result._tag === "NotFound") return yield* new DeploymentNotFound({ deploymentId })
         if (result._tag === "NotRunning") return yield* new DeploymentNotRunning({ deploymentId, status: result.status })
-        const handle = running.get(deploymentId)
-        if (handle?.fiber !== undefined && handle.interruptReason === undefined) {
-          handle.interruptReason = "stop"
-          yield* Effect.forkIn(Fiber.interrupt(handle.fiber), scope)
-        }
+        yield* interruptLocal(deploymentId, "stop")
         yield* Effect.logInfo(`stop requested for deployment ${deploymentId}`)
       })
 
@@ -508,25 +514,50 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
           resumed.push(snapshot.deployment.id)
         }
         if (resumed.length > 0) yield* Effect.logInfo(`resumed ${resumed.length} deployment(s)`)
+        yield* reportMismatches
         return { resumed }
       })
+
+    /** Deployments started by another definition of a registered action, reported once per process. */
+    const reportedMismatches = new Set<string>()
+    const reportMismatches = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const mismatched = yield* store.findMismatched({ now, limit: batch, runnable: runnable() })
+      for (const row of mismatched) {
+        if (reportedMismatches.has(row.id)) continue
+        reportedMismatches.add(row.id)
+        const reg = registrations.get(registrationKey(row.application, row.action))
+        if (reg === undefined) continue
+        const error = new ActionVersionMismatch({
+          deploymentId: row.id,
+          action: row.action,
+          stored: row.fingerprint,
+          registered: reg.action.fingerprint
+        })
+        yield* Effect.logWarning(error.message)
+        yield* store.appendErrorOnce(row.id, {
+          job: undefined,
+          phase: "resume",
+          tag: error._tag,
+          message: error.message,
+          detail: { stored: error.stored, registered: error.registered },
+          at: now
+        })
+      }
+    })
 
     /** Renews this process's leases; stops local runs whose lease was lost or that were asked to stop. */
     const heartbeat = Effect.gen(function*() {
       if (running.size === 0 && parked.size === 0) return
       const held = yield* store.heartbeat({ owner, now: yield* Clock.currentTimeMillis, leaseTtlMillis })
       const byId = new Map(held.map((lease) => [lease.deploymentId, lease]))
-      for (const handle of running.values()) {
+      for (const handle of [...running.values()]) {
         const lease = byId.get(handle.deploymentId)
-        if (handle.fiber === undefined || handle.interruptReason !== undefined) continue
         if (lease === undefined || lease.epoch !== handle.fence.epoch) {
-          handle.interruptReason = "lease_lost"
+          yield* interruptLocal(handle.deploymentId, "lease_lost")
         } else if (lease.stopRequested) {
-          handle.interruptReason = "stop"
-        } else {
-          continue
+          yield* interruptLocal(handle.deploymentId, "stop")
         }
-        yield* Effect.forkIn(Fiber.interrupt(handle.fiber), scope)
       }
     })
 
@@ -535,6 +566,14 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       Effect.repeat(Schedule.spaced(heartbeatEvery)),
       Effect.forkIn(scope)
     )
+    if (store.stopRequests !== undefined) {
+      yield* store.stopRequests.pipe(
+        Stream.runForEach((deploymentId) => interruptLocal(deploymentId, "stop")),
+        Effect.tapError((error) => Effect.logWarning("listening for stop requests failed; listening again", error)),
+        Effect.retry(Schedule.spaced("1 second")),
+        Effect.forkIn(scope)
+      )
+    }
     if (options.recovery?.enabled !== false) {
       yield* resume().pipe(
         Effect.catch((error) => Effect.logWarning("recovery pass failed", error)),

@@ -49,13 +49,14 @@ export const JobStatus = Schema.Literals(["pending", "running", "succeeded", "fa
 export type JobStatus = typeof JobStatus.Type
 
 /**
- * Where in a job something happened: its input decoding, a pre-hook, execute, a post-hook, its output validation,
- * or its rollback.
+ * Where something happened: in a job (its input decoding, a pre-hook, execute, a post-hook, its output validation,
+ * its rollback), or when the runtime tried to resume the deployment (`resume`: corrupt stored data, a changed
+ * definition).
  *
  * @since 0.1.0
  * @category models
  */
-export const JobPhase = Schema.Literals(["input", "pre_hook", "execute", "post_hook", "output", "rollback"])
+export const JobPhase = Schema.Literals(["input", "pre_hook", "execute", "post_hook", "output", "rollback", "resume"])
 
 /**
  * @since 0.1.0

@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Option, type Schema } from "effect"
+import { Context, Effect, Layer, Option, PubSub, type Schema, Stream } from "effect"
 import { LeaseLost, PersistenceError } from "./ActionError.ts"
 import type { Deployment, DeploymentStatus, ErrorEntry, Failure, JobRun, JobStatus } from "./Deployment.ts"
 
@@ -213,6 +213,18 @@ export interface ClaimRequest {
 }
 
 /**
+ * A request for `findMismatched`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MismatchRequest {
+  readonly now: number
+  readonly runnable: ReadonlyArray<Runnable>
+  readonly limit: number
+}
+
+/**
  * A lease renewal for every deployment an owner holds.
  *
  * @since 0.1.0
@@ -295,6 +307,27 @@ export interface DeploymentStoreShape {
   readonly release: (fence: Fence, at: number) => Effect.Effect<void, PersistenceError>
   /** Deletes finished deployments (and all their rows) last updated before `before`; returns how many. */
   readonly prune: (before: number) => Effect.Effect<number, PersistenceError>
+  /**
+   * Active deployments whose lease expired, of a runnable `(application, action)` but with another fingerprint:
+   * deployments that this process must not resume, and reports.
+   */
+  readonly findMismatched: (request: MismatchRequest) => Effect.Effect<ReadonlyArray<DeploymentRow>, PersistenceError>
+  /**
+   * Appends an entry to a deployment's error log unless it already has one with the same tag and message; not
+   * fenced (for reports by processes that do not own the deployment). Returns whether it appended.
+   */
+  readonly appendErrorOnce: (deploymentId: string, error: NewErrorRow) => Effect.Effect<boolean, PersistenceError>
+  /**
+   * Optional: runs `effect` in one transaction of the store's database, so that what `effect` writes through the
+   * same database client commits with the checkpoint written inside it, or not at all (transactional jobs). A
+   * store without it runs transactional jobs like the others.
+   */
+  readonly transaction?: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | PersistenceError, R>
+  /**
+   * Optional: the ids of deployments whose stop is requested from now on, by any process, so that their owner
+   * reacts at once; without it, owners see stop requests at their next checkpoint or heartbeat.
+   */
+  readonly stopRequests?: Stream.Stream<string, PersistenceError>
 }
 
 /**
@@ -382,7 +415,8 @@ const newestFirst = (a: DeploymentRow, b: DeploymentRow): number =>
  * @since 0.1.0
  * @category constructors
  */
-export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.sync(() => {
+export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(function*() {
+  const stops = yield* PubSub.unbounded<string>()
   const entries = new Map<string, MemoryEntry>()
   const byKey = new Map<string, string>()
   let sequence = 0
@@ -491,12 +525,14 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.sync(() =>
       }),
 
     requestStop: (deploymentId, at) =>
-      Effect.sync((): StopResult => {
+      Effect.suspend((): Effect.Effect<StopResult> => {
         const entry = entries.get(deploymentId)
-        if (entry === undefined) return { _tag: "NotFound" }
-        if (entry.deployment.status !== "running") return { _tag: "NotRunning", status: entry.deployment.status }
+        if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
+        if (entry.deployment.status !== "running") {
+          return Effect.succeed({ _tag: "NotRunning", status: entry.deployment.status })
+        }
         entry.deployment = { ...entry.deployment, stopRequested: true, updatedAt: at }
-        return { _tag: "Requested", owner: entry.deployment.owner }
+        return Effect.as(PubSub.publish(stops, deploymentId), { _tag: "Requested", owner: entry.deployment.owner })
       }),
 
     claim: (request) =>
@@ -553,7 +589,32 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.sync(() =>
           pruned++
         }
         return pruned
-      })
+      }),
+
+    findMismatched: (request) =>
+      Effect.sync(() => {
+        const registered = new Map(request.runnable.map((r) => [JSON.stringify([r.application, r.action]), r.fingerprint]))
+        const rows: Array<DeploymentRow> = []
+        for (const entry of entries.values()) {
+          const row = entry.deployment
+          if (!isActive(row.status)) continue
+          if (row.leaseExpiresAt !== undefined && row.leaseExpiresAt > request.now) continue
+          const fingerprint = registered.get(JSON.stringify([row.application, row.action]))
+          if (fingerprint !== undefined && fingerprint !== row.fingerprint) rows.push({ ...row })
+        }
+        return rows.slice(0, request.limit)
+      }),
+
+    appendErrorOnce: (deploymentId, error) =>
+      Effect.sync(() => {
+        const entry = entries.get(deploymentId)
+        if (entry === undefined) return false
+        if (entry.errors.some((e) => e.tag === error.tag && e.message === error.message)) return false
+        append(entry, [error])
+        return true
+      }),
+
+    stopRequests: Stream.fromPubSub(stops)
   }
   return store
 })

@@ -79,6 +79,8 @@ export interface Job<I, O, E = never, R = never> extends Pipeable.Pipeable {
   /** Run in order when the job is rolled back; every one runs even when an earlier one fails. */
   readonly rollbacks: ReadonlyArray<Rollback<I, O, R>>
   readonly timeout: Duration.Input | undefined
+  /** Whether the job runs in the same store transaction as its checkpoint (see `make`). */
+  readonly transactional: boolean
 }
 
 /**
@@ -144,7 +146,8 @@ const fieldsOf = <I, O, E, R>(self: Job<I, O, E, R>): Omit<Job<I, O, E, R>, type
   execute: self.execute,
   postHooks: self.postHooks,
   rollbacks: self.rollbacks,
-  timeout: self.timeout
+  timeout: self.timeout,
+  transactional: self.transactional
 })
 
 /**
@@ -167,6 +170,12 @@ export const isJob = (u: unknown): u is Any => typeof u === "object" && u !== nu
  * `retry` retries `execute` when it fails (hooks validate and prepare values, so they are not retried); the
  * schedule sees execute's failures. `timeout` bounds the whole job (hooks, execute and its retries) and fails
  * it with `JobTimeout`. Retries happen within one attempt: `JobContext.attempt` counts resumes, not retries.
+ *
+ * `transactional: true` runs the job (hooks and execute) and its checkpoint in one transaction of the store's
+ * database, when the store supports transactions (`SqlDeploymentStore` does): a job whose side effects are writes
+ * to that database, made through the same `SqlClient` layer instance as the store's, then happens exactly once: its
+ * writes commit with its checkpoint, or not at all. Keep such jobs short (they hold a connection and row locks) and
+ * free of other side effects (an HTTP call cannot be rolled back with the transaction).
  *
  * @example
  * ```ts
@@ -196,6 +205,7 @@ export function make<I, IE, O, OE, E, EE, R1 = never, R2 = never, R3 = never, R4
     readonly rollback?: Rollback<I, O, R4>
     readonly retry?: Schedule.Schedule<unknown, NoInfer<E>, never, R1>
     readonly timeout?: Duration.Input
+    readonly transactional?: boolean
   }
 ): Job<I, O, E, R1 | R2 | R3 | R4>
 export function make<I, IE, O, OE, E1 = never, E2 = never, E3 = never, R1 = never, R2 = never, R3 = never, R4 = never>(
@@ -209,6 +219,7 @@ export function make<I, IE, O, OE, E1 = never, E2 = never, E3 = never, R1 = neve
     readonly rollback?: Rollback<I, O, R4>
     readonly retry?: Schedule.Schedule<unknown, NoInfer<E1>, never, R1>
     readonly timeout?: Duration.Input
+    readonly transactional?: boolean
   }
 ): Job<I, O, E1 | E2 | E3, R1 | R2 | R3 | R4>
 export function make(
@@ -223,6 +234,7 @@ export function make(
     readonly rollback?: Rollback<unknown, unknown, unknown>
     readonly retry?: Schedule.Schedule<unknown, unknown, never, unknown>
     readonly timeout?: Duration.Input
+    readonly transactional?: boolean
   }
 ): Job<unknown, unknown, unknown, unknown> {
   return build({
@@ -234,7 +246,8 @@ export function make(
     execute: options.retry === undefined ? options.execute : withRetry(options.execute, options.retry),
     postHooks: options.postHooks ?? [],
     rollbacks: options.rollback === undefined ? [] : [options.rollback],
-    timeout: options.timeout
+    timeout: options.timeout,
+    transactional: options.transactional ?? false
   })
 }
 
@@ -422,6 +435,7 @@ export const adapt: {
           yield* runRollbacks(self.rollbacks, { input: inner, output, failure })
         })
     ],
-    timeout: self.timeout
+    timeout: self.timeout,
+    transactional: self.transactional
   })
 })

@@ -20,7 +20,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option, type Queue, type Scope, Stream } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import { LeaseLost, PersistenceError } from "./ActionError.ts"
 import {
@@ -45,6 +45,7 @@ import {
   decodeSnapshot,
   decodeStopResult,
   fromMigrationError,
+  fromSqlError,
   isUuid,
   jsonParam,
   run
@@ -69,6 +70,25 @@ export interface Options {
 const lowercaseUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
+ * The LISTEN side of `@effect/sql-pg`'s `PgClient`, found by its service key, so that this module works (without
+ * notifications) on any `SqlClient` and does not import the driver.
+ */
+interface PgListener {
+  readonly listen: (
+    channel: string
+  ) => Effect.Effect<Queue.Dequeue<{ readonly payload: string }, unknown>, unknown, Scope.Scope>
+}
+const PgListener = Context.Service<PgListener>("@effect/sql-pg/PgClient")
+
+/** A failure of the effect run inside `transaction`, kept apart from the transaction's own `SqlError`s. */
+class InnerFailure<E> {
+  readonly error: E
+  constructor(error: E) {
+    this.error = error
+  }
+}
+
+/**
  * Builds the store over the `SqlClient` in context. It runs no DDL: apply `migrations` first (`layerMigrations`).
  *
  * **Details**
@@ -91,7 +111,10 @@ const lowercaseUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 export const make: (options?: Options) => Effect.Effect<DeploymentStoreShape, never, SqlClient.SqlClient> =
   Effect.fnUntraced(function*(options?: Options) {
     const tables = yield* Effect.sync(() => tablesFor(options?.prefix ?? defaultPrefix))
-    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const client = yield* SqlClient.SqlClient
+    const sql = client.withoutTransforms()
+    const listener = yield* Effect.serviceOption(PgListener)
+    const stopChannel = `${tables.prefix}stops`
     if (!sql.onDialectOrElse({ pg: () => true, orElse: () => false })) {
       return yield* Effect.die(new Error("SqlDeploymentStore supports PostgreSQL only (@effect/sql-pg)"))
     }
@@ -202,11 +225,13 @@ WHERE d.application = ${snapshot.deployment.application}::text AND d.action = ${
             sql`WITH stopped AS (
   UPDATE ${deployments} SET stop_requested = true, updated_at = ${at(stopAt)}
   WHERE id = ${deploymentId}::uuid AND status = 'running'
-  RETURNING owner
+  RETURNING id, owner
 )
-SELECT true AS stopped, s.owner, NULL::text AS status FROM stopped s
+SELECT true AS stopped, s.owner, NULL::text AS status,
+  (SELECT true FROM (SELECT pg_notify(${stopChannel}::text, s.id::text)) AS notified) AS notified
+FROM stopped s
 UNION ALL
-SELECT false, NULL, d.status FROM ${deployments} d
+SELECT false, NULL, d.status, false FROM ${deployments} d
 WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
           decodeStopResult
         )
@@ -424,7 +449,76 @@ WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND leas
 )
 SELECT count(*) AS count FROM pruned`,
           decodeCount
+        ),
+
+      findMismatched: (request) => {
+        if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+        const runnable = request.runnable.map(({ action, application, fingerprint }) => ({
+          application,
+          action,
+          fingerprint
+        }))
+        return run(
+          "findMismatched",
+          () =>
+            sql`SELECT ${deploymentColumns} FROM ${deployments} d
+WHERE d.status IN ${active}
+  AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${at(request.now)})
+  AND EXISTS (
+    SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(runnable)}::jsonb) AS r(application text, action text, fingerprint text)
+    WHERE r.application = d.application AND r.action = d.action AND r.fingerprint <> d.fingerprint
+  )
+ORDER BY d.created_at, d.id
+LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint`,
+          (rows) => rows.map(decodeDeployment)
         )
+      },
+
+      appendErrorOnce: (deploymentId, entry) =>
+        isUuid(deploymentId)
+          ? run(
+            "appendErrorOnce",
+            () =>
+              sql`WITH target AS (SELECT d.id FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid), appended AS (
+  INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
+  SELECT target.id, ${entry.job ?? null}::text, ${entry.phase}::text, ${entry.tag}::text, ${entry.message}::text,
+    ${jsonParam(entry.detail)}::jsonb, ${at(entry.at)}
+  FROM target
+  WHERE NOT EXISTS (
+    SELECT 1 FROM ${errors} e WHERE e.deployment_id = target.id AND e.tag = ${entry.tag}::text
+      AND e.message = ${entry.message}::text
+  )
+  RETURNING 1
+)
+SELECT count(*) AS count FROM appended`,
+            (rows) => decodeCount(rows) > 0
+          )
+          : Effect.succeed(false),
+
+      transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        client.withTransaction(Effect.mapError(effect, (error) => new InnerFailure(error))).pipe(
+          Effect.catch((error): Effect.Effect<never, E | PersistenceError> =>
+            error instanceof InnerFailure
+              ? Effect.fail(error.error as E)
+              : Effect.fail(fromSqlError("transaction", error))
+          )
+        ),
+
+      ...(Option.isSome(listener)
+        ? {
+          stopRequests: Stream.unwrap(Effect.map(listener.value.listen(stopChannel), Stream.fromQueue)).pipe(
+            Stream.map((notification) => notification.payload),
+            Stream.mapError((cause) =>
+              new PersistenceError({
+                reason: "connection",
+                operation: "stopRequests",
+                detail: "the LISTEN connection for stop requests failed",
+                cause
+              })
+            )
+          )
+        }
+        : {})
     }
     return store
   })

@@ -20,7 +20,7 @@
  * @since 0.1.0
  */
 import { assert, describe, layer as layerTest } from "@effect/vitest"
-import { type Duration, Effect, Exit, type Layer, Option } from "effect"
+import { type Duration, Effect, Exit, Fiber, type Layer, Option, Stream } from "effect"
 import {
   type DeploymentRow,
   DeploymentStore,
@@ -135,6 +135,20 @@ const normalize = (value: unknown): unknown => {
 const assertSameRow = (actual: unknown, expected: unknown) => assert.deepStrictEqual(normalize(actual), normalize(expected))
 
 /**
+ * What a store under test declares about the optional parts of the contract, and the suite's timeout.
+ *
+ * @since 0.1.0
+ * @category suites
+ */
+export interface SuiteOptions {
+  /** The store implements `transaction` (checked: the declaration must match the store). */
+  readonly transactions?: boolean
+  /** The store implements `stopRequests` (checked likewise). */
+  readonly stopNotifications?: boolean
+  readonly timeout?: Duration.Input
+}
+
+/**
  * Registers the conformance tests of the `DeploymentStore` contract against `layer`.
  *
  * @since 0.1.0
@@ -143,7 +157,7 @@ const assertSameRow = (actual: unknown, expected: unknown) => assert.deepStrictE
 export const DeploymentStoreSuite = <E>(
   name: string,
   layer: Layer.Layer<DeploymentStore, E>,
-  options: { readonly timeout?: Duration.Input } = {}
+  options: SuiteOptions = {}
 ): void => {
   describe(`DeploymentStoreSuite (${name})`, () => {
     layerTest(layer, { excludeTestServices: true, timeout: options.timeout ?? "60 seconds" })((it) => {
@@ -595,6 +609,86 @@ export const DeploymentStoreSuite = <E>(
             })
             assert.deepStrictEqual(claimed.map((s) => s.deployment.id), [snapshot.deployment.id])
           }))
+      })
+
+      describe("versions", () => {
+        it.effect("finds expired deployments of a runnable action started under another fingerprint", () =>
+          Effect.gen(function*() {
+            const store = yield* DeploymentStore
+            const application = `app-${crypto.randomUUID()}`
+            const old = yield* created(makeSnapshot({ application, fingerprint: "[\"v1\"]" }))
+            yield* created(makeSnapshot({ application, fingerprint: "[\"v2\"]" }))
+            const leased = yield* created(makeSnapshot({ application, fingerprint: "[\"v1\"]", at: T0 + TTL }))
+            yield* created(makeSnapshot({ application, action: "other", fingerprint: "[\"v1\"]" }))
+            const found = yield* store.findMismatched({
+              now: T0 + TTL + 1,
+              limit: 10,
+              runnable: [{ application, action: "provision", fingerprint: "[\"v2\"]" }]
+            })
+            assert.deepStrictEqual(found.map((row) => row.id), [old.deployment.id])
+            assert.notInclude(found.map((row) => row.id), leased.deployment.id)
+          }))
+
+        it.effect("appendErrorOnce appends a report once, without a lease", () =>
+          Effect.gen(function*() {
+            const store = yield* DeploymentStore
+            const snapshot = yield* created(makeSnapshot())
+            const report = { ...errorOf("job-0", "definition changed"), job: undefined }
+            assert.isTrue(yield* store.appendErrorOnce(snapshot.deployment.id, report))
+            assert.isFalse(yield* store.appendErrorOnce(snapshot.deployment.id, { ...report, at: T0 + 5 }))
+            assert.isTrue(yield* store.appendErrorOnce(snapshot.deployment.id, { ...report, message: "another" }))
+            assert.isFalse(yield* store.appendErrorOnce(crypto.randomUUID(), report))
+            const errors = yield* store.errors(snapshot.deployment.id)
+            assert.deepStrictEqual(errors.map((e) => e.message), ["definition changed", "another"])
+          }))
+      })
+
+      describe("optional capabilities", () => {
+        it.effect("declares exactly the optional operations the store has", () =>
+          Effect.gen(function*() {
+            const store = yield* DeploymentStore
+            assert.strictEqual(store.transaction !== undefined, options.transactions === true, "transaction")
+            assert.strictEqual(store.stopRequests !== undefined, options.stopNotifications === true, "stopRequests")
+          }))
+
+        if (options.transactions === true) {
+          it.effect("transaction commits what ran inside it, checkpoint included, or nothing when it fails", () =>
+            Effect.gen(function*() {
+              const store = yield* DeploymentStore
+              const transaction = store.transaction!
+              const snapshot = yield* created(makeSnapshot())
+              const advance = (at: number) =>
+                store.checkpoint({ fence: fenceOf(snapshot), at, deployment: { currentJob: 1 }, jobs: [], errors: [] })
+              const failed = yield* Effect.exit(transaction(Effect.andThen(advance(T0 + 1), Effect.fail("job failed"))))
+              assert.isTrue(Exit.isFailure(failed))
+              if (Exit.isFailure(failed)) assert.strictEqual(yield* Effect.flip(Effect.failCause(failed.cause)), "job failed")
+              assert.strictEqual((yield* get(snapshot.deployment.id)).deployment.currentJob, 0)
+              yield* transaction(advance(T0 + 2))
+              assert.strictEqual((yield* get(snapshot.deployment.id)).deployment.currentJob, 1)
+            }))
+        }
+
+        if (options.stopNotifications === true) {
+          it.effect("stopRequests tells every listener which deployment was asked to stop", () =>
+            Effect.gen(function*() {
+              const store = yield* DeploymentStore
+              const snapshot = yield* created(makeSnapshot())
+              let listening = false
+              const received = yield* store.stopRequests!.pipe(
+                Stream.tap(() => Effect.sync(() => void (listening = true))),
+                Stream.filter((id) => id === snapshot.deployment.id),
+                Stream.runHead,
+                Effect.forkChild
+              )
+              // The listener is up once a first request reaches it.
+              yield* Effect.repeat(
+                Effect.andThen(store.requestStop(snapshot.deployment.id, T0 + 1), Effect.sleep("50 millis")),
+                { until: () => listening }
+              ).pipe(Effect.timeout("10 seconds"))
+              const id = yield* Fiber.join(received).pipe(Effect.timeout("10 seconds"))
+              assert.deepStrictEqual(id, Option.some(snapshot.deployment.id))
+            }))
+        }
       })
 
       describe("prune", () => {

@@ -172,21 +172,26 @@ describe("Actions resume", () => {
       yield* second.shutdown
     }))
 
-  it.effect("stops a deployment from another process: the owner sees the request at its next heartbeat and rolls back", () =>
+  const stopFromAnotherProcess = (notifications: boolean) =>
     Effect.gen(function*() {
       const store = yield* DeploymentStore.makeMemory
       const log = makeLog()
       const started = yield* Deferred.make<void>()
       const never = yield* Deferred.make<void>()
       const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, never)])
-      const owner = yield* startProcess(store, "owner", leaseTtl)
-      const other = yield* startProcess(store, "other", leaseTtl)
+      const options = { ...leaseTtl, withoutStopNotifications: !notifications }
+      const owner = yield* startProcess(store, "owner", options)
+      const other = yield* startProcess(store, "other", options)
       yield* owner.actions.register(deploy)
       yield* other.actions.register(deploy)
       const id = yield* owner.actions.start(deploy, { n: 0 })
       yield* Deferred.await(started)
       yield* other.actions.stop(id)
-      yield* TestClock.adjust("11 seconds")
+      if (!notifications) {
+        yield* Effect.yieldNow
+        assert.strictEqual((yield* owner.actions.get(id)).status, "running", "without notifications, no stop before the heartbeat")
+        yield* TestClock.adjust("11 seconds")
+      }
       const error = yield* Effect.flip(owner.actions.awaitById(id))
       assert.strictEqual(error._tag, "DeploymentFailed")
       if (error._tag === "DeploymentFailed") assert.strictEqual(error.reason, "ExecutionStopped")
@@ -196,6 +201,42 @@ describe("Actions resume", () => {
       ])
       yield* owner.shutdown
       yield* other.shutdown
+    })
+
+  it.effect("stops a deployment from another process at once through the store's stop notifications", () =>
+    stopFromAnotherProcess(true))
+
+  it.effect("stops a deployment from another process at the owner's next heartbeat when the store has no notifications", () =>
+    stopFromAnotherProcess(false))
+
+  it.effect("reports a deployment of another definition of its action once, in the log and its error log", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const v1 = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate)])
+      const v2 = Action.make("deploy", [step("a", log), step("b2", log)])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(v1)
+      const id = yield* first.actions.start(v1, { n: 0 })
+      yield* Deferred.await(started)
+      yield* first.crash
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      const third = yield* startProcess(store, "process-3", leaseTtl)
+      yield* second.actions.register(v2)
+      yield* third.actions.register(v2)
+      yield* TestClock.adjust("31 seconds")
+      yield* second.actions.resume()
+      yield* second.actions.resume()
+      yield* third.actions.resume()
+      const entries = yield* second.actions.errors(id)
+      assert.deepStrictEqual(entries.map((entry) => [entry.tag, entry.phase]), [["ActionVersionMismatch", "resume"]])
+      assert.include(entries[0]!.message, "[\"a\",\"b\"]")
+      assert.include(entries[0]!.message, "[\"a\",\"b2\"]")
+      assert.strictEqual((yield* second.actions.get(id)).status, "running")
+      yield* second.shutdown
+      yield* third.shutdown
     }))
 
   it.effect("a graceful shutdown releases the lease, so another process resumes at once", () =>

@@ -15,7 +15,10 @@ import {
   uniquePrefix
 } from "./support/postgres.ts"
 
-DeploymentStoreSuite("postgresql", storeLayer(uniquePrefix()).pipe(Layer.provide(PgLive)))
+DeploymentStoreSuite("postgresql", storeLayer(uniquePrefix()).pipe(Layer.provide(PgLive)), {
+  transactions: true,
+  stopNotifications: true
+})
 
 const T0 = 1_700_000_000_000
 

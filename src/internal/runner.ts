@@ -17,8 +17,10 @@ import {
   InputValidationError,
   InvalidJobData,
   JobNilOutput,
+  type LeaseLost,
   JobTimeout,
   OutputValidationError,
+  type PersistenceError,
   RollbackFailure,
   StateValidationError,
   StoredDataCorrupt
@@ -41,6 +43,14 @@ import type * as State from "../State.ts"
 import { describeCause, describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { runHooks, runRollbacks } from "./steps.ts"
+
+/** A failure of a transactional step's body, kept apart from its transaction's own failure. */
+class StepFailure {
+  readonly error: unknown
+  constructor(error: unknown) {
+    this.error = error
+  }
+}
 
 /** Why a local run stopped without finishing the deployment. */
 export type AbandonReason = "shutdown" | "lease_lost" | "persistence" | "corrupt"
@@ -122,16 +132,34 @@ const now = Clock.currentTimeMillis
 
 const abandonOnStoreFailure = <A, R>(
   run: Run,
-  effect: Effect.Effect<A, { readonly _tag: "PersistenceError" | "LeaseLost" }, R>
+  effect: Effect.Effect<A, PersistenceError | LeaseLost, R>
 ): Effect.Effect<A, never, R> =>
   Effect.catch(
     run.env.retryWrite(effect),
     (error) => Effect.die(new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error))
   )
 
-/** One atomic, fenced write; an infrastructure failure becomes an `Abandon` defect. */
-const write = (run: Run, checkpoint: Omit<Checkpoint, "fence">): Effect.Effect<CheckpointResult> =>
-  Effect.uninterruptible(abandonOnStoreFailure(run, run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })))
+/**
+ * One atomic, fenced checkpoint. A lost lease or an unreachable store (after retries, unless `retry` is false, as
+ * inside a transaction) becomes an `Abandon` defect; a value the store refuses to hold (`invalid`) fails the job:
+ * retrying the deployment could never store it.
+ */
+const write = (
+  run: Run,
+  checkpoint: Omit<Checkpoint, "fence">,
+  retry = true
+): Effect.Effect<CheckpointResult, PersistenceError> => {
+  const attempt = run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })
+  return Effect.uninterruptible(
+    Effect.catch(
+      retry ? run.env.retryWrite(attempt) : attempt,
+      (error) =>
+        error._tag === "PersistenceError" && error.reason === "invalid"
+          ? Effect.fail(error)
+          : Effect.die(new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error))
+    )
+  )
+}
 
 /** The state patch of a checkpoint: the encoded state when it changed since the last checkpoint. */
 const encodeState = (run: Run, job: string): Effect.Effect<{ readonly state?: Json }, StateValidationError> => {
@@ -583,8 +611,57 @@ const forward = (
         deployment: {},
         jobs: [{ index: start, status: "running", attempts, startedAt: at }],
         errors: []
-      })
+      }).pipe(Effect.catch((error) => Effect.die(new Abandon("persistence", error))))
       run.stopRequested = run.stopRequested || result.stopRequested
+    }
+
+    /**
+     * Runs job `index` and writes its checkpoint: the job's success and the next job's start, or the deployment's
+     * success after the last job. A transactional job runs with its checkpoint in one store transaction.
+     */
+    const step = (index: number, input: unknown, output: { value: Option.Option<unknown> }) => {
+      const compiled = compiledJobs[index]!
+      const transaction = compiled.job.transactional ? run.env.store.transaction : undefined
+      const body = Effect.gen(function*() {
+        const value = yield* restore(attemptJob(run, compiled, input))
+        run.phase = "output"
+        const encoded = yield* encodeOutput(run, compiled, value)
+        // A job's side effects happened: its rollback gets its output, whatever happens to the checkpoint.
+        // A transactional job's writes are undone with its transaction when the checkpoint does not commit.
+        if (transaction === undefined) output.value = Option.some(value)
+        const at = yield* now
+        const state = yield* encodeState(run, compiled.job.name)
+        if (index === lastIndex) {
+          yield* write(run, {
+            at,
+            deployment: { ...state, status: "succeeded", output: encoded, releaseLease: true },
+            jobs: [{ index, status: "succeeded", output: encoded, finishedAt: at }],
+            errors: []
+          }, transaction === undefined)
+          return { _tag: "Done", value } as const
+        }
+        const done: JobPatch = { index, status: "succeeded", output: encoded, finishedAt: at }
+        run.unsaved = done
+        const nextJob = compiledJobs[index + 1]!
+        run.current = index + 1
+        run.phase = "input"
+        const next = yield* prepareInput(run, nextJob, value, compiled.outputIsNextInput ? encoded : undefined)
+        const result = yield* write(run, {
+          at,
+          deployment: { ...state, currentJob: index + 1 },
+          jobs: [done, { index: index + 1, status: "running", input: next.json, attempts: 1, startedAt: at }],
+          errors: []
+        }, transaction === undefined)
+        return { _tag: "Next", value, next: next.input, stateWritten: state.state !== undefined, result } as const
+      })
+      if (transaction === undefined) return body
+      // Failures of the body keep their meaning; a failure of the transaction itself (its COMMIT) leaves the
+      // outcome unknown, so the local run stops and the deployment resumes from its last checkpoint.
+      return transaction(Effect.mapError(body, (error) => new StepFailure(error))).pipe(
+        Effect.catch((error) =>
+          error instanceof StepFailure ? Effect.fail(error.error) : Effect.die(new Abandon("persistence", error))
+        )
+      )
     }
 
     const loop = Effect.gen(function*() {
@@ -600,43 +677,21 @@ const forward = (
           run.handle.interruptReason = "stop"
           return yield* Effect.interrupt
         }
-        const value = yield* restore(attemptJob(run, compiled, input))
-        run.phase = "output"
-        const encoded = yield* encodeOutput(run, compiled, value)
-        output.value = Option.some(value)
-        const at = yield* now
-        const state = yield* encodeState(run, compiled.job.name)
-        if (index === lastIndex) {
-          yield* write(run, {
-            at,
-            deployment: { ...state, status: "succeeded", output: encoded, releaseLease: true },
-            jobs: [{ index, status: "succeeded", output: encoded, finishedAt: at }],
-            errors: []
-          })
+        const outcome = yield* step(index, input, output)
+        output.value = Option.some(outcome.value)
+        if (outcome._tag === "Done") {
           run.terminal = true
           run.statuses[index] = "succeeded"
-          return value
+          return outcome.value
         }
-        const done: JobPatch = { index, status: "succeeded", output: encoded, finishedAt: at }
-        run.unsaved = done
-        const nextJob = compiledJobs[index + 1]!
-        run.current = index + 1
-        run.phase = "input"
-        const next = yield* prepareInput(run, nextJob, value, compiled.outputIsNextInput ? encoded : undefined)
-        run.attempts[index + 1] = 1
-        const result = yield* write(run, {
-          at,
-          deployment: { ...state, currentJob: index + 1 },
-          jobs: [done, { index: index + 1, status: "running", input: next.json, attempts: 1, startedAt: at }],
-          errors: []
-        })
-        if (run.cell !== undefined && state.state !== undefined) run.cell.dirty = false
+        if (run.cell !== undefined && outcome.stateWritten) run.cell.dirty = false
         run.unsaved = undefined
+        run.attempts[index + 1] = 1
         run.statuses[index] = "succeeded"
         run.statuses[index + 1] = "running"
-        run.stopRequested = run.stopRequested || result.stopRequested
+        run.stopRequested = run.stopRequested || outcome.result.stopRequested
         index++
-        input = next.input
+        input = outcome.next
       }
     })
 
@@ -746,7 +801,7 @@ const parkCorrupt = (run: Pick<Run, "env" | "handle">, abandon: Abandon): Effect
       const at = yield* now
       const { message, tag } = describeError(abandon.error)
       yield* Effect.ignore(
-        run.env.store.appendErrors(run.handle.fence, [{ job: undefined, phase: "input", tag, message, detail: undefined, at }])
+        run.env.store.appendErrors(run.handle.fence, [{ job: undefined, phase: "resume", tag, message, detail: undefined, at }])
       )
       yield* Effect.logError(`deployment ${run.handle.deploymentId} cannot resume: ${message}`)
       return { _tag: "Abandoned", reason: "corrupt", error: abandon.error } as const

@@ -59,7 +59,7 @@ export const activeStatuses = "('running', 'rolling_back')"
 
 const deploymentStatuses = "('running', 'succeeded', 'rolling_back', 'rolled_back', 'rollback_failed')"
 const jobStatuses = "('pending', 'running', 'succeeded', 'failed', 'rolled_back', 'rollback_failed')"
-const jobPhases = "('input', 'pre_hook', 'execute', 'post_hook', 'output', 'rollback')"
+const jobPhases = "('input', 'pre_hook', 'execute', 'post_hook', 'output', 'rollback', 'resume')"
 
 /**
  * 0001: the four tables and their indexes.

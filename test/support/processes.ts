@@ -15,7 +15,10 @@ export interface Connection {
   readonly restore: () => void
 }
 
-export const connect = (inner: DeploymentStore.DeploymentStoreShape): Connection => {
+export const connect = (
+  inner: DeploymentStore.DeploymentStoreShape,
+  options: { readonly withoutStopNotifications?: boolean } = {}
+): Connection => {
   let cut = false
   const guard = <A, E, R>(operation: string, effect: () => Effect.Effect<A, E, R>) =>
     Effect.suspend((): Effect.Effect<A, E | ActionError.PersistenceError, R> =>
@@ -23,10 +26,15 @@ export const connect = (inner: DeploymentStore.DeploymentStoreShape): Connection
         ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation, detail: "connection cut by the test" }))
         : effect()
     )
+  // Operations are cut; the stream of stop requests (not an operation) is passed through.
   const store = Object.fromEntries(
-    Object.entries(inner).map(([name, operation]) => [
+    Object.entries(inner).filter(([name]) => !(options.withoutStopNotifications === true && name === "stopRequests")).map((
+      [name, member]
+    ) => [
       name,
-      (...args: Array<unknown>) => guard(name, () => (operation as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args))
+      typeof member === "function"
+        ? (...args: Array<unknown>) => guard(name, () => (member as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args))
+        : member
     ])
   ) as unknown as DeploymentStore.DeploymentStoreShape
   return { store, cut: () => void (cut = true), restore: () => void (cut = false) }
@@ -45,11 +53,11 @@ export interface Process {
 export const startProcess = (
   inner: DeploymentStore.DeploymentStoreShape,
   owner: string,
-  options: Actions.Options = {}
+  options: Actions.Options & { readonly withoutStopNotifications?: boolean } = {}
 ): Effect.Effect<Process> =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
-    const connection = connect(inner)
+    const connection = connect(inner, options)
     const actions = yield* Actions.make({ owner, ...options, recovery: { enabled: false, ...options.recovery } }).pipe(
       Effect.provideService(DeploymentStore.DeploymentStore, connection.store),
       Scope.provide(scope)
