@@ -72,16 +72,17 @@ const socketOptions = (): Net.NetConnectOpts => {
 }
 
 /**
- * A single-connection client whose socket reports every `ReadyForQuery` message of the server: one per completed
- * round trip, with the transaction status after it.
+ * A client (one connection unless told otherwise) whose sockets report every `ReadyForQuery` message of the server:
+ * one per completed round trip, with the transaction status after it.
  */
 export const countingClient = (
-  roundTrips: RoundTrips
+  roundTrips: RoundTrips,
+  maxConnections = 1
 ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, never> =>
   PgClient.layer({
     url: Redacted.make(databaseUrl),
     connectTimeout: "5 seconds",
-    maxConnections: 1,
+    maxConnections,
     stream: () => {
       const socket = Net.connect(socketOptions())
       let pending: Buffer = Buffer.alloc(0)
