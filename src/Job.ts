@@ -21,7 +21,7 @@ import { type Duration, Effect, Function, type Option, Pipeable, type Schedule, 
 import type { InvalidJobData } from "./ActionError.ts"
 import type { Failure } from "./Deployment.ts"
 import { runHooks, runRollbacks } from "./internal/steps.ts"
-import { JobContext } from "./JobContext.ts"
+import { type DataError, JobContext } from "./JobContext.ts"
 
 /**
  * @since 0.1.0
@@ -163,9 +163,9 @@ export const isJob = (u: unknown): u is Any => typeof u === "object" && u !== nu
  *
  * **Details**
  *
- * With `error`, the job's failures must be of that schema's type (it is checked), and a failure is persisted
- * encoded with it. Without it, the failure type is inferred from the functions and only its tag and message are
- * persisted.
+ * With `error`, the job's failures must be of that schema's type (it is checked; the failures of job data
+ * operations, `JobContext.DataError`, are allowed too), and a failure is persisted encoded with it. Without it, the
+ * failure type is inferred from the functions and only its tag and message are persisted.
  *
  * `retry` retries `execute` when it fails (hooks validate and prepare values, so they are not retried); the
  * schedule sees execute's failures. `timeout` bounds the whole job (hooks, execute and its retries) and fails
@@ -199,15 +199,15 @@ export function make<I, IE, O, OE, E, EE, R1 = never, R2 = never, R3 = never, R4
     readonly input: Schema.Codec<I, IE>
     readonly output: Schema.Codec<O, OE>
     readonly error: Schema.Codec<E, EE>
-    readonly execute: (input: I) => Effect.Effect<O, NoInfer<E>, R1>
-    readonly preHooks?: ReadonlyArray<Hook<I, NoInfer<E>, R2>>
-    readonly postHooks?: ReadonlyArray<Hook<O, NoInfer<E>, R3>>
+    readonly execute: (input: I) => Effect.Effect<O, NoInfer<E> | DataError, R1>
+    readonly preHooks?: ReadonlyArray<Hook<I, NoInfer<E> | DataError, R2>>
+    readonly postHooks?: ReadonlyArray<Hook<O, NoInfer<E> | DataError, R3>>
     readonly rollback?: Rollback<I, O, R4>
     readonly retry?: Schedule.Schedule<unknown, NoInfer<E>, never, R1>
     readonly timeout?: Duration.Input
     readonly transactional?: boolean
   }
-): Job<I, O, E, R1 | R2 | R3 | R4>
+): Job<I, O, E | DataError, R1 | R2 | R3 | R4>
 export function make<I, IE, O, OE, E1 = never, E2 = never, E3 = never, R1 = never, R2 = never, R3 = never, R4 = never>(
   name: string,
   options: {

@@ -65,6 +65,14 @@ export interface JobContextShape {
 }
 
 /**
+ * The typed failures of job data operations, which any job may fail with besides its own errors.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DataError = InvalidJobData | StoredDataCorrupt
+
+/**
  * The job context service, provided by the runtime to every job function and rollback.
  *
  * @since 0.1.0
