@@ -14,9 +14,15 @@
  * - JSON values are stored as `jsonb` (the JSON value `null` as `'null'`, an absent value as SQL `NULL`) and read
  *   back as equal values; timestamps are `timestamptz`, converted from and to epoch milliseconds exactly.
  *
+ * - `transaction` runs transactional jobs and their checkpoints in one transaction of the same client;
+ * - when the `SqlClient` comes from `@effect/sql-pg`'s `PgClient` layer, stop requests are also announced with
+ *   `pg_notify` (in the same statement that records them) and delivered by `stopRequests` through `LISTEN`, which
+ *   holds one pooled connection while it is consumed.
+ *
  * Tables (prefix `effect_actions_` unless configured): `deployments`, `job_runs`, `job_data`, `errors`, and the
  * migrations history `migrations`. Run `layerMigrations` (forward-only, numbered migrations) before using the
  * store; `layer` itself runs no DDL, so it works with a connection that may only read and write rows.
+ * See `docs/postgresql.md`.
  *
  * @since 0.1.0
  */
