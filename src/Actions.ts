@@ -549,7 +549,12 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
     /** Renews this process's leases; stops local runs whose lease was lost or that were asked to stop. */
     const heartbeat = Effect.gen(function*() {
       if (running.size === 0 && parked.size === 0) return
-      const held = yield* store.heartbeat({ owner, now: yield* Clock.currentTimeMillis, leaseTtlMillis })
+      const held = yield* store.heartbeat({
+        owner,
+        now: yield* Clock.currentTimeMillis,
+        leaseTtlMillis,
+        deploymentIds: [...running.keys(), ...parked]
+      })
       const byId = new Map(held.map((lease) => [lease.deploymentId, lease]))
       for (const handle of [...running.values()]) {
         const lease = byId.get(handle.deploymentId)

@@ -225,7 +225,8 @@ export interface MismatchRequest {
 }
 
 /**
- * A lease renewal for every deployment an owner holds.
+ * A lease renewal for the deployments an owner still runs. Deployments it holds but no longer runs (a run stopped
+ * during a database outage) are left out, so that their leases expire and another process resumes them.
  *
  * @since 0.1.0
  * @category models
@@ -234,6 +235,7 @@ export interface HeartbeatRequest {
   readonly owner: string
   readonly now: number
   readonly leaseTtlMillis: number
+  readonly deploymentIds: ReadonlyArray<string>
 }
 
 /**
@@ -301,7 +303,7 @@ export interface DeploymentStoreShape {
   readonly requestStop: (deploymentId: string, at: number) => Effect.Effect<StopResult, PersistenceError>
   /** Takes over deployments whose lease expired (oldest expiry first), bumping their epoch. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<Snapshot>, PersistenceError>
-  /** Renews every lease the owner holds; returns the leases it still holds. */
+  /** Renews the owner's leases of the listed deployments; returns those it still holds. */
   readonly heartbeat: (request: HeartbeatRequest) => Effect.Effect<ReadonlyArray<HeldLease>, PersistenceError>
   /** Gives up a lease without changing the deployment, so another process can claim it at once. */
   readonly release: (fence: Fence, at: number) => Effect.Effect<void, PersistenceError>
@@ -560,7 +562,9 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
     heartbeat: (request) =>
       Effect.sync(() => {
         const held: Array<HeldLease> = []
-        for (const entry of entries.values()) {
+        for (const id of new Set(request.deploymentIds)) {
+          const entry = entries.get(id)
+          if (entry === undefined) continue
           const row = entry.deployment
           if (row.owner !== request.owner || !isActive(row.status)) continue
           entry.deployment = { ...row, leaseExpiresAt: request.now + request.leaseTtlMillis }

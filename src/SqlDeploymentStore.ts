@@ -424,15 +424,19 @@ SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST,
         )
       },
 
-      heartbeat: (request) =>
-        run(
+      heartbeat: (request) => {
+        const ids = request.deploymentIds.filter(isUuid)
+        if (ids.length === 0) return Effect.succeed([])
+        return run(
           "heartbeat",
           () =>
             sql`UPDATE ${deployments} SET lease_expires_at = ${at(request.now + request.leaseTtlMillis)}
-WHERE owner = ${request.owner}::text AND status IN ${active}
+WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
+  AND owner = ${request.owner}::text AND status IN ${active}
 RETURNING id::text AS id, lease_epoch, stop_requested`,
           (rows) => rows.map(decodeHeldLease)
-        ),
+        )
+      },
 
       release: (fence, releaseAt) =>
         !unmatchable(fence)

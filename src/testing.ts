@@ -466,7 +466,12 @@ export const DeploymentStoreSuite = <E>(
             const result = yield* store.requestStop(snapshot.deployment.id, T0 + 1)
             assert.deepStrictEqual(result, { _tag: "Requested", owner })
             assert.isTrue((yield* get(snapshot.deployment.id)).deployment.stopRequested)
-            const held = yield* store.heartbeat({ owner, now: T0 + 2, leaseTtlMillis: TTL })
+            const held = yield* store.heartbeat({
+              owner,
+              now: T0 + 2,
+              leaseTtlMillis: TTL,
+              deploymentIds: [snapshot.deployment.id]
+            })
             assert.deepStrictEqual(held, [{ deploymentId: snapshot.deployment.id, epoch: 1, stopRequested: true }])
             const checkpoint = yield* store.checkpoint({ fence: fenceOf(snapshot), at: T0 + 3, deployment: {}, jobs: [], errors: [] })
             assert.isTrue(checkpoint.stopRequested)
@@ -570,11 +575,12 @@ export const DeploymentStoreSuite = <E>(
             assert.deepStrictEqual(claimed.map((s) => s.deployment.status), ["rolling_back"])
           }))
 
-        it.effect("heartbeat renews the owner's active leases only", () =>
+        it.effect("heartbeat renews the listed active leases of the owner only", () =>
           Effect.gen(function*() {
             const store = yield* DeploymentStore
             const owner = `owner-${crypto.randomUUID()}`
             const active = yield* created(makeSnapshot({ owner }))
+            const notListed = yield* created(makeSnapshot({ owner }))
             const finished = yield* created(makeSnapshot({ owner }))
             const someoneElse = yield* created(makeSnapshot())
             yield* store.checkpoint({
@@ -584,10 +590,17 @@ export const DeploymentStoreSuite = <E>(
               jobs: [],
               errors: []
             })
-            const held = yield* store.heartbeat({ owner, now: T0 + 1000, leaseTtlMillis: TTL })
+            const held = yield* store.heartbeat({
+              owner,
+              now: T0 + 1000,
+              leaseTtlMillis: TTL,
+              deploymentIds: [active.deployment.id, finished.deployment.id, someoneElse.deployment.id, "not-an-id"]
+            })
             assert.deepStrictEqual(held, [{ deploymentId: active.deployment.id, epoch: 1, stopRequested: false }])
             assert.strictEqual((yield* get(active.deployment.id)).deployment.leaseExpiresAt, T0 + 1000 + TTL)
+            assert.strictEqual((yield* get(notListed.deployment.id)).deployment.leaseExpiresAt, T0 + TTL)
             assert.strictEqual((yield* get(someoneElse.deployment.id)).deployment.leaseExpiresAt, T0 + TTL)
+            assert.deepStrictEqual(yield* store.heartbeat({ owner, now: T0, leaseTtlMillis: TTL, deploymentIds: [] }), [])
           }))
 
         it.effect("release gives the lease up so another process claims it at once; a stale release does nothing", () =>

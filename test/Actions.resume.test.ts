@@ -239,6 +239,34 @@ describe("Actions resume", () => {
       yield* third.shutdown
     }))
 
+  it.effect("after a database outage stops its run, the process resumes the deployment once the lease lapses", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate), step("c", log)])
+      // Another deployment keeps running in the same process, so its heartbeats go on.
+      const busy = Action.make("busy", [Job.make("wait", { input: Counter, output: Counter, execute: () => Effect.never })])
+      const process = yield* startProcess(store, "process-1", leaseTtl)
+      yield* process.actions.register(deploy)
+      yield* process.actions.register(busy)
+      yield* process.actions.start(busy, { n: 0 })
+      const id = yield* process.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      process.connection.cut()
+      yield* Deferred.succeed(gate, undefined)
+      yield* TestClock.adjust("1 second") // the checkpoint's retries give up: the local run stops
+      process.connection.restore()
+      assert.strictEqual(Option.getOrThrow(yield* store.get(id)).deployment.currentJob, 1, "b's checkpoint never committed")
+      assert.deepStrictEqual((yield* process.actions.resume()).resumed, [], "the lease still holds")
+      yield* TestClock.adjust("31 seconds") // heartbeats no longer renew a deployment this process does not run
+      assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
+      assert.deepStrictEqual((yield* process.actions.awaitById(id)).output, { n: 3 })
+      assert.deepStrictEqual(log.events, ["run a 0", "run b attempt 1 key true", "run b attempt 2 key true", "run c 2"])
+      yield* process.shutdown
+    }))
+
   it.effect("a graceful shutdown releases the lease, so another process resumes at once", () =>
     Effect.gen(function*() {
       const store = yield* DeploymentStore.makeMemory
