@@ -33,7 +33,7 @@ import {
   type DuplicateJobName,
   type EmptyJobSequence,
   InputValidationError,
-  type PersistenceError,
+  PersistenceError,
   StoredDataCorrupt
 } from "./ActionError.ts"
 import { type Deployment, type DeploymentStatus, type ErrorEntry, isTerminal } from "./Deployment.ts"
@@ -262,12 +262,11 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
 
     const env: RunnerEnv = {
       store,
-      retryWrite: (effect) =>
+      retryTransient: (effect) =>
         Effect.retry(effect, {
           schedule: Schedule.exponential("25 millis"),
           times: 4,
-          while: (error) =>
-            typeof error === "object" && error !== null && "isTransient" in error && error.isTransient === true
+          while: (error) => error instanceof PersistenceError && error.isTransient
         })
     }
 
@@ -413,7 +412,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       })
 
     const readSnapshot = (deploymentId: string) =>
-      Effect.flatMap(store.get(deploymentId), (found) =>
+      Effect.flatMap(env.retryTransient(store.get(deploymentId)), (found) =>
         Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new DeploymentNotFound({ deploymentId })))
 
     const resultFromStore = (snapshot: Snapshot) =>
@@ -475,7 +474,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
 
     const stop = (deploymentId: string) =>
       Effect.gen(function*() {
-        const result = yield* store.requestStop(deploymentId, yield* Clock.currentTimeMillis)
+        const result = yield* env.retryTransient(store.requestStop(deploymentId, yield* Clock.currentTimeMillis))
         if (result._tag === "NotFound") return yield* new DeploymentNotFound({ deploymentId })
         if (result._tag === "NotRunning") return yield* new DeploymentNotRunning({ deploymentId, status: result.status })
         yield* interruptLocal(deploymentId, "stop")
@@ -610,18 +609,18 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       }),
       list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
         const limit = Math.min(Math.max(Math.trunc(listOptions?.limit ?? 50), 1), 1000)
-        const page = yield* store.list({
+        const page = yield* env.retryTransient(store.list({
           limit,
           ...(listOptions?.statuses === undefined ? {} : { statuses: listOptions.statuses }),
           ...(listOptions?.application === undefined ? {} : { application: listOptions.application }),
           ...(listOptions?.action === undefined ? {} : { action: listOptions.action }),
           ...(listOptions?.cursor === undefined ? {} : { cursor: listOptions.cursor })
-        })
+        }))
         const items = yield* Effect.forEach(page.items, toDeploymentWithoutJobs)
         return { items, next: Option.fromUndefinedOr(page.next) }
       }),
       errors: Effect.fn("Actions.errors")(function*(deploymentId: string, errorOptions?: { readonly job?: string }) {
-        const rows = yield* store.errors(deploymentId, errorOptions?.job)
+        const rows = yield* env.retryTransient(store.errors(deploymentId, errorOptions?.job))
         if (rows.length === 0) yield* readSnapshot(deploymentId)
         return yield* toErrorEntries(deploymentId, rows)
       }),
@@ -629,7 +628,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       resume: Effect.fn("Actions.resume")(resume),
       prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {
         const at = yield* Clock.currentTimeMillis
-        return yield* store.prune(at - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan)))
+        return yield* env.retryTransient(store.prune(at - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan))))
       })
     })
   })

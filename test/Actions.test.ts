@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Option, Schedule, Schema, Tracer } from "effect"
 import { TestClock } from "effect/testing"
-import { Action, Actions, Job, JobContext, State } from "effect-actions"
+import { Action, ActionError, Actions, DeploymentStore, Job, JobContext, State } from "effect-actions"
 import { Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
 
 const provideActions = Effect.provide(Actions.layerMemory({ recovery: { enabled: false } }))
@@ -665,6 +665,40 @@ describe("Actions", () => {
         assert.strictEqual((yield* actions.get(recent.deploymentId)).status, "succeeded")
         yield* Deferred.succeed(gate, undefined)
       }).pipe(provideActions))
+  })
+
+  describe("store faults", () => {
+    it.effect("retries reads that fail with a transient PersistenceError, and reports the others", () =>
+      Effect.gen(function*() {
+        const memory = yield* DeploymentStore.makeMemory
+        let failures = 0
+        const flaky: DeploymentStore.DeploymentStoreShape = {
+          ...memory,
+          get: (id) =>
+            Effect.suspend(() =>
+              failures-- > 0
+                ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "get", detail: "flaky" }))
+                : memory.get(id)
+            ),
+          list: () => Effect.fail(new ActionError.PersistenceError({ reason: "invalid", operation: "list", detail: "refused" }))
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions.Actions
+          yield* actions.register(deploy)
+          const { deploymentId } = yield* actions.execute(deploy, { n: 0 })
+          failures = 2
+          const read = yield* Effect.forkChild(actions.get(deploymentId))
+          yield* TestClock.adjust("1 second")
+          assert.strictEqual((yield* Fiber.join(read)).status, "succeeded")
+          const refused = yield* Effect.flip(actions.list())
+          assert.strictEqual(refused._tag, "PersistenceError")
+        }).pipe(
+          Effect.provide(Actions.layer({ recovery: { enabled: false } })),
+          Effect.provideService(DeploymentStore.DeploymentStore, flaky)
+        )
+      }))
   })
 
   describe("tracing", () => {

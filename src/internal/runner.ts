@@ -74,8 +74,8 @@ export interface Handle {
 /** What a run needs from the `Actions` service. */
 export interface RunnerEnv {
   readonly store: DeploymentStoreShape
-  /** Retries a store write that failed with a transient `PersistenceError`. */
-  readonly retryWrite: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Retries a store operation that failed with a transient `PersistenceError` (safe to repeat). */
+  readonly retryTransient: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /** An infrastructure failure raised as a defect inside job functions, so that it never mixes with job errors. */
@@ -135,7 +135,7 @@ const abandonOnStoreFailure = <A, R>(
   effect: Effect.Effect<A, PersistenceError | LeaseLost, R>
 ): Effect.Effect<A, never, R> =>
   Effect.catch(
-    run.env.retryWrite(effect),
+    run.env.retryTransient(effect),
     (error) => Effect.die(new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error))
   )
 
@@ -152,7 +152,7 @@ const write = (
   const attempt = run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })
   return Effect.uninterruptible(
     Effect.catch(
-      retry ? run.env.retryWrite(attempt) : attempt,
+      retry ? run.env.retryTransient(attempt) : attempt,
       (error) =>
         error._tag === "PersistenceError" && error.reason === "invalid"
           ? Effect.fail(error)
