@@ -38,6 +38,7 @@ import {
   type Fence,
   invalidCursor,
   type ListPage,
+  type Runnable,
   type Snapshot,
   type StopResult
 } from "./DeploymentStore.ts"
@@ -154,6 +155,12 @@ export const make: (options?: Options) => Effect.Effect<DeploymentStoreShape, ne
   ) ORDER BY r."index"), '[]'::json)::text
   FROM ${jobRuns} r WHERE r.deployment_id = d.id
 ) AS jobs`
+
+    /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
+    const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
+      sql`jsonb_to_recordset(${
+        JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
+      }::jsonb) AS r(application text, action text, fingerprint text)`
 
     const leaseLost = (fence: Fence) =>
       new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
@@ -393,11 +400,6 @@ FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
 
       claim: (request) => {
         if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-        const runnable = request.runnable.map(({ action, application, fingerprint }) => ({
-          application,
-          action,
-          fingerprint
-        }))
         return run(
           "claim",
           () =>
@@ -406,7 +408,7 @@ FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
   WHERE d.status IN ${active}
     AND (d.application, d.action, d.fingerprint) IN (
       SELECT r.application, r.action, r.fingerprint
-      FROM jsonb_to_recordset(${JSON.stringify(runnable)}::jsonb) AS r(application text, action text, fingerprint text)
+      FROM ${runnableRows(request.runnable)}
     )
     AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${at(request.now)})
   ORDER BY d.lease_expires_at NULLS FIRST, d.created_at, d.id
@@ -463,11 +465,6 @@ SELECT count(*) AS count FROM pruned`,
 
       findMismatched: (request) => {
         if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-        const runnable = request.runnable.map(({ action, application, fingerprint }) => ({
-          application,
-          action,
-          fingerprint
-        }))
         return run(
           "findMismatched",
           () =>
@@ -475,7 +472,7 @@ SELECT count(*) AS count FROM pruned`,
 WHERE d.status IN ${active}
   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${at(request.now)})
   AND EXISTS (
-    SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(runnable)}::jsonb) AS r(application text, action text, fingerprint text)
+    SELECT 1 FROM ${runnableRows(request.runnable)}
     WHERE r.application = d.application AND r.action = d.action AND r.fingerprint <> d.fingerprint
   )
 ORDER BY d.created_at, d.id

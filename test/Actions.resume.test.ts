@@ -25,6 +25,30 @@ const blockingOnFirstAttempt = (name: string, log: Log, started: Deferred.Deferr
 
 const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
 
+/** A first process starts a deployment of `action` and crashes once `started` completes; returns its id. */
+const crashWhileRunning = <A extends Action.Any>(
+  store: DeploymentStore.DeploymentStoreShape,
+  action: A,
+  started: Deferred.Deferred<void>
+) =>
+  Effect.gen(function*() {
+    const first = yield* startProcess(store, "process-1", leaseTtl)
+    yield* first.actions.register(action)
+    const id = yield* first.actions.start(action, { n: 0 } as Action.Input<A>)
+    yield* Deferred.await(started)
+    yield* first.crash
+    return id
+  })
+
+/** A second process with `action` registered, started once the crashed process's lease expired. */
+const successor = <A extends Action.Any>(store: DeploymentStore.DeploymentStoreShape, action: A) =>
+  Effect.gen(function*() {
+    const second = yield* startProcess(store, "process-2", leaseTtl)
+    yield* second.actions.register(action)
+    yield* TestClock.adjust("31 seconds")
+    return second
+  })
+
 describe("Actions resume", () => {
   it.effect("resumes a crashed deployment at the job that was running, in another process, after the lease expires", () =>
     Effect.gen(function*() {
@@ -34,11 +58,7 @@ describe("Actions resume", () => {
       const gate = yield* Deferred.make<void>()
       const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate), step("c", log)])
 
-      const first = yield* startProcess(store, "process-1", leaseTtl)
-      yield* first.actions.register(deploy)
-      const id = yield* first.actions.start(deploy, { n: 0 })
-      yield* Deferred.await(started)
-      yield* first.crash
+      const id = yield* crashWhileRunning(store, deploy, started)
 
       const second = yield* startProcess(store, "process-2", leaseTtl)
       yield* second.actions.register(deploy)
@@ -67,15 +87,8 @@ describe("Actions resume", () => {
         blockingOnFirstAttempt("b", log, started, gate),
         step("c", log, { fails: true })
       ])
-      const first = yield* startProcess(store, "process-1", leaseTtl)
-      yield* first.actions.register(deploy)
-      const id = yield* first.actions.start(deploy, { n: 0 })
-      yield* Deferred.await(started)
-      yield* first.crash
-
-      const second = yield* startProcess(store, "process-2", leaseTtl)
-      yield* second.actions.register(deploy)
-      yield* TestClock.adjust("31 seconds")
+      const id = yield* crashWhileRunning(store, deploy, started)
+      const second = yield* successor(store, deploy)
       yield* second.actions.resume()
       const error = yield* Effect.flip(second.actions.awaitById(id))
       assert.strictEqual(error._tag, "DeploymentFailed")
@@ -120,9 +133,7 @@ describe("Actions resume", () => {
       assert.strictEqual(midway.deployment.status, "rolling_back")
       assert.deepStrictEqual(midway.jobs.map((job) => job.status), ["succeeded", "rolled_back", "rolled_back"])
 
-      const second = yield* startProcess(store, "process-2", leaseTtl)
-      yield* second.actions.register(deploy)
-      yield* TestClock.adjust("31 seconds")
+      const second = yield* successor(store, deploy)
       assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
       const error = yield* Effect.flip(second.actions.awaitById(id))
       assert.strictEqual(error._tag, "DeploymentFailed")
@@ -217,11 +228,7 @@ describe("Actions resume", () => {
       const gate = yield* Deferred.make<void>()
       const v1 = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate)])
       const v2 = Action.make("deploy", [step("a", log), step("b2", log)])
-      const first = yield* startProcess(store, "process-1", leaseTtl)
-      yield* first.actions.register(v1)
-      const id = yield* first.actions.start(v1, { n: 0 })
-      yield* Deferred.await(started)
-      yield* first.crash
+      const id = yield* crashWhileRunning(store, v1, started)
       const second = yield* startProcess(store, "process-2", leaseTtl)
       const third = yield* startProcess(store, "process-3", leaseTtl)
       yield* second.actions.register(v2)
@@ -294,16 +301,10 @@ describe("Actions resume", () => {
       const gate = yield* Deferred.make<void>()
       const v1 = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate)])
       const v2 = Action.make("deploy", [step("a", log), step("b2", log)])
-      const first = yield* startProcess(store, "process-1", leaseTtl)
-      yield* first.actions.register(v1)
-      const id = yield* first.actions.start(v1, { n: 0 })
-      yield* Deferred.await(started)
-      yield* first.crash
+      const id = yield* crashWhileRunning(store, v1, started)
       const before = Option.getOrThrow(yield* store.get(id))
 
-      const second = yield* startProcess(store, "process-2", leaseTtl)
-      yield* second.actions.register(v2)
-      yield* TestClock.adjust("31 seconds")
+      const second = yield* successor(store, v2)
       assert.deepStrictEqual((yield* second.actions.resume()).resumed, [])
       assert.deepStrictEqual(Option.getOrThrow(yield* store.get(id)), before)
       yield* second.shutdown
@@ -382,14 +383,8 @@ describe("Actions resume", () => {
         execute: () => Seen.get
       })
       const deploy = Action.make("deploy", [note("a"), blockingOnFirstAttempt("b", log, started, gate), report], { state: Seen })
-      const first = yield* startProcess(store, "process-1", leaseTtl)
-      yield* first.actions.register(deploy)
-      const id = yield* first.actions.start(deploy, { n: 0 })
-      yield* Deferred.await(started)
-      yield* first.crash
-      const second = yield* startProcess(store, "process-2", leaseTtl)
-      yield* second.actions.register(deploy)
-      yield* TestClock.adjust("31 seconds")
+      const id = yield* crashWhileRunning(store, deploy, started)
+      const second = yield* successor(store, deploy)
       yield* second.actions.resume()
       assert.deepStrictEqual((yield* second.actions.await(deploy, id)).output, ["a"])
       yield* second.shutdown
