@@ -1,6 +1,6 @@
 /**
  * The execution of one deployment: forward through its jobs, checkpointing every boundary, and backward through
- * its rollbacks, which are finalizers of the deployment's scope.
+ * its rollbacks (`rollback.ts`), which are finalizers of the deployment's scope.
  *
  * A run never fails: it writes every outcome to the store and publishes it on its handle. It ends in one of
  * three ways: succeeded, failed (rolled back), or abandoned: the local run stopped without touching the
@@ -9,40 +9,40 @@
  *
  * @internal
  */
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Option, Schema, Scope } from "effect"
-import type { Fiber } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Option, Schema, Scope } from "effect"
 import {
-  DeploymentFailed,
   ExecutionStopped,
   InputValidationError,
-  InvalidJobData,
   JobNilOutput,
-  type LeaseLost,
   JobTimeout,
-  OutputValidationError,
-  type PersistenceError,
-  RollbackFailure,
-  StateValidationError,
-  StoredDataCorrupt
+  OutputValidationError
 } from "../ActionError.ts"
-import { ErrorEntry, Failure, type JobPhase, type JobStatus } from "../Deployment.ts"
-import type {
-  Checkpoint,
-  CheckpointResult,
-  DeploymentPatch,
-  DeploymentStoreShape,
-  FailureRow,
-  Fence,
-  JobPatch,
-  Json,
-  NewErrorRow,
-  Snapshot
-} from "../DeploymentStore.ts"
-import { JobContext, type JobContextShape } from "../JobContext.ts"
-import type * as State from "../State.ts"
-import { describeCause, describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
+import { Failure } from "../Deployment.ts"
+import type { FailureRow, JobPatch, Json, Snapshot } from "../DeploymentStore.ts"
+import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
-import { runHooks, runRollbacks } from "./steps.ts"
+import { armRollback, backward } from "./rollback.ts"
+import {
+  Abandon,
+  abandoned,
+  decodeStored,
+  encodeState,
+  failedOutcome,
+  findAbandon,
+  type Handle,
+  makeRun,
+  now,
+  type Outcome,
+  parkCorrupt,
+  provideJob,
+  type Run,
+  type RunnerEnv,
+  write
+} from "./run.ts"
+import { runHooks } from "./steps.ts"
+
+export { Abandon } from "./run.ts"
+export type { AbandonReason, Handle, Outcome, RunnerEnv } from "./run.ts"
 
 /** A failure of a transactional step's body, kept apart from its transaction's own failure. */
 class StepFailure {
@@ -51,221 +51,6 @@ class StepFailure {
     this.error = error
   }
 }
-
-/** Why a local run stopped without finishing the deployment. */
-export type AbandonReason = "shutdown" | "lease_lost" | "persistence" | "corrupt"
-
-/** How a run ended, as published to awaiters in this process. */
-export type Outcome =
-  | { readonly _tag: "Succeeded"; readonly output: unknown }
-  | { readonly _tag: "Failed"; readonly error: DeploymentFailed }
-  | { readonly _tag: "Abandoned"; readonly reason: AbandonReason; readonly error: unknown }
-
-/** The local handle of a running deployment. */
-export interface Handle {
-  readonly deploymentId: string
-  readonly outcome: Deferred.Deferred<Outcome>
-  fiber: Fiber.Fiber<void> | undefined
-  /** Set before the run's fiber is interrupted, to tell a user stop from a lost lease (unset: shutdown). */
-  interruptReason: "stop" | "lease_lost" | undefined
-  fence: Fence
-}
-
-/** What a run needs from the `Actions` service. */
-export interface RunnerEnv {
-  readonly store: DeploymentStoreShape
-  /** Retries a store operation that failed with a transient `PersistenceError` (safe to repeat). */
-  readonly retryTransient: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-}
-
-/** An infrastructure failure raised as a defect inside job functions, so that it never mixes with job errors. */
-export class Abandon {
-  readonly reason: AbandonReason
-  readonly error: unknown
-  constructor(reason: AbandonReason, error: unknown) {
-    this.reason = reason
-    this.error = error
-  }
-}
-
-const findAbandon = (cause: Cause.Cause<unknown>): Abandon | undefined => {
-  for (const reason of cause.reasons) {
-    if (reason._tag === "Die" && reason.defect instanceof Abandon) return reason.defect
-  }
-  return undefined
-}
-
-interface StateCell extends State.Cell<unknown> {
-  value: unknown
-  dirty: boolean
-}
-
-/** The mutable state of one run. */
-interface Run {
-  readonly env: RunnerEnv
-  readonly reg: Registration
-  readonly handle: Handle
-  readonly deploymentId: string
-  readonly baseContext: Context.Context<never>
-  readonly cell: StateCell | undefined
-  readonly statuses: Array<JobStatus>
-  readonly attempts: Array<number>
-  readonly recorded: WeakSet<object>
-  readonly annotations: Record<string, string>
-  /** Index of the job running now (or whose input is being prepared). */
-  current: number
-  phase: JobPhase
-  /** Highest index whose rollback is armed. */
-  armed: number
-  /** A finished job whose output is not checkpointed yet. */
-  unsaved: JobPatch | undefined
-  failure: Failure | undefined
-  failureError: unknown
-  readonly rollbackFailures: Array<RollbackFailure>
-  abandoned: Abandon | undefined
-  /** The terminal write committed. */
-  terminal: boolean
-  stopRequested: boolean
-}
-
-const now = Clock.currentTimeMillis
-
-const abandonOnStoreFailure = <A, R>(
-  run: Run,
-  effect: Effect.Effect<A, PersistenceError | LeaseLost, R>
-): Effect.Effect<A, never, R> =>
-  Effect.catch(
-    run.env.retryTransient(effect),
-    (error) => Effect.die(new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error))
-  )
-
-/**
- * One atomic, fenced checkpoint. A lost lease or an unreachable store (after retries, unless `retry` is false, as
- * inside a transaction) becomes an `Abandon` defect; a value the store refuses to hold (`invalid`) fails the job:
- * retrying the deployment could never store it.
- */
-const write = (
-  run: Run,
-  checkpoint: Omit<Checkpoint, "fence">,
-  retry = true
-): Effect.Effect<CheckpointResult, PersistenceError> => {
-  const attempt = run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })
-  return Effect.uninterruptible(
-    Effect.catch(
-      retry ? run.env.retryTransient(attempt) : attempt,
-      (error) =>
-        error._tag === "PersistenceError" && error.reason === "invalid"
-          ? Effect.fail(error)
-          : Effect.die(new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error))
-    )
-  )
-}
-
-/** The state patch of a checkpoint: the encoded state when it changed since the last checkpoint. */
-const encodeState = (run: Run, job: string): Effect.Effect<{ readonly state?: Json }, StateValidationError> => {
-  const cell = run.cell
-  const state = run.reg.state
-  if (cell === undefined || state === undefined || !cell.dirty) return Effect.succeed({})
-  return state.codec.encode(cell.value).pipe(
-    Effect.map((encoded) => ({ state: encoded })),
-    Effect.mapError((error) =>
-      new StateValidationError({ action: run.reg.action.name, job, ...describeSchemaError(error) })
-    )
-  )
-}
-
-const errorRow = (job: CompiledJob, phase: JobPhase, error: unknown, at: number): NewErrorRow => {
-  const { message, tag } = describeError(error)
-  const detail = job.job.error === undefined ? undefined : encodeOrUndefined(job.job.error, error)
-  return { job: job.job.name, phase, tag, message, detail, at }
-}
-
-const makeJobContext = (run: Run, job: CompiledJob, attempt: number): JobContextShape => {
-  const name = job.job.name
-  const fence = () => run.handle.fence
-  const store = run.env.store
-  return {
-    deploymentId: run.deploymentId,
-    application: run.reg.application,
-    action: run.reg.action.name,
-    job: name,
-    jobIndex: job.index,
-    attempt,
-    idempotencyKey: `${run.deploymentId}/${name}`,
-    get fencingToken() {
-      return run.handle.fence.epoch
-    },
-    get phase() {
-      return run.phase
-    },
-    setData: (key, schema, value) =>
-      Effect.flatMap(
-        Effect.mapError(
-          jsonCodec(schema).encode(value),
-          (error) =>
-            new InvalidJobData({
-              deploymentId: run.deploymentId,
-              job: name,
-              key,
-              issue: describeSchemaError(error).issue
-            })
-        ),
-        (encoded) => abandonOnStoreFailure(run, store.setJobData(fence(), name, key, encoded))
-      ),
-    getData: (key, schema, options) => {
-      const owner = options?.job ?? name
-      return Effect.flatMap(
-        abandonOnStoreFailure(run, store.getJobData(run.deploymentId, owner, key)),
-        (stored) =>
-          Option.isNone(stored)
-            ? Effect.succeedNone
-            : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
-              onFailure: (error) =>
-                new StoredDataCorrupt({
-                  deploymentId: run.deploymentId,
-                  job: owner,
-                  field: `job data "${key}"`,
-                  issue: describeSchemaError(error).issue
-                }),
-              onSuccess: Option.some
-            })
-      )
-    },
-    recordError: (error) =>
-      Effect.flatMap(now, (at) => {
-        if (typeof error === "object" && error !== null) run.recorded.add(error)
-        return abandonOnStoreFailure(run, store.appendErrors(fence(), [errorRow(job, run.phase, error, at)]))
-      }),
-    errors: (options) =>
-      Effect.flatMap(
-        abandonOnStoreFailure(
-          run,
-          store.errors(run.deploymentId, options?.currentJobOnly === true ? name : undefined)
-        ),
-        (rows) =>
-          Effect.orDie(Effect.forEach(rows, (row) =>
-            Effect.mapError(
-              Schema.decodeUnknownEffect(ErrorEntry)(row),
-              (error) => new Abandon("corrupt", corrupt(run.deploymentId, undefined, "error log", error))
-            )))
-      )
-  }
-}
-
-const corrupt = (deploymentId: string, job: string | undefined, field: string, error: Schema.SchemaError) =>
-  new StoredDataCorrupt({
-    deploymentId,
-    ...(job === undefined ? {} : { job }),
-    field,
-    issue: describeSchemaError(error).issue
-  })
-
-/** Provides a job function with its context: the registration's services, the state cell, and `JobContext`. */
-const provideJob = <A, E, R>(run: Run, job: CompiledJob, attempt: number, effect: Effect.Effect<A, E, R>) =>
-  Effect.provideContext(
-    effect,
-    Context.add(run.baseContext, JobContext, makeJobContext(run, job, attempt))
-  ) as Effect.Effect<A, E, never>
 
 /** Runs one attempt of a job: pre-hooks, execute, post-hooks, within the job's timeout. */
 const attemptJob = (run: Run, compiled: CompiledJob, input: unknown): Effect.Effect<unknown, unknown> => {
@@ -315,101 +100,6 @@ const prepareInput = (run: Run, compiled: CompiledJob, value: unknown, encoded: 
     Effect.map(Effect.mapError(compiled.input.decode(json), invalid), (input) => ({ json, input })))
 }
 
-/** Registers the rollback of a job that started, as a finalizer of the deployment's scope. */
-const armRollback = (
-  run: Run,
-  scope: Scope.Scope,
-  compiled: CompiledJob,
-  input: unknown,
-  output: { value: Option.Option<unknown> }
-) => {
-  run.armed = compiled.index
-  return Scope.addFinalizerExit(scope, (exit) =>
-    Exit.isSuccess(exit) || run.abandoned !== undefined || run.terminal
-      ? Effect.void
-      : rollbackStep(run, compiled, input, output.value))
-}
-
-/** Rolls back one job and checkpoints the step; the step of job 0 also writes the terminal status. */
-const rollbackStep = (run: Run, compiled: CompiledJob, input: unknown, output: Option.Option<unknown>) =>
-  Effect.gen(function*() {
-    const { index, job } = compiled
-    const failure = run.failure!
-    const jobs: Array<JobPatch> = []
-    const errors: Array<NewErrorRow> = []
-    if (job.rollbacks.length > 0) {
-      run.phase = "rollback"
-      run.current = index
-      const attempt = run.attempts[index] ?? 1
-      const exit = yield* Effect.exit(
-        provideJob(run, compiled, attempt, runRollbacks(job.rollbacks, { input, output, failure })).pipe(
-          Effect.withSpan("effect-actions.rollback", {
-            attributes: { ...run.annotations, "job.name": job.name, "job.index": index }
-          }),
-          Effect.annotateLogs({ job: job.name, phase: "rollback" })
-        )
-      )
-      const abandon = Exit.isFailure(exit) ? findAbandon(exit.cause) : undefined
-      if (abandon !== undefined) {
-        run.abandoned = abandon
-        return
-      }
-      const at = yield* now
-      if (Exit.isFailure(exit)) {
-        const described = describeCause(exit.cause)
-        run.rollbackFailures.push(new RollbackFailure({ job: job.name, tag: described.tag, message: described.message }))
-        errors.push({
-          ...errorRow(compiled, "rollback", described.error, at),
-          tag: described.tag,
-          message: `rollback: ${described.message}`
-        })
-        jobs.push({ index, status: "rollback_failed", finishedAt: at })
-        run.statuses[index] = "rollback_failed"
-        yield* Effect.logWarning(`rollback of job "${job.name}" failed: ${described.message}`)
-      } else {
-        jobs.push({ index, status: "rolled_back", finishedAt: at })
-        run.statuses[index] = "rolled_back"
-      }
-    } else if (index > 0) {
-      // Nothing to undo: no write; the terminal write marks this job rolled back.
-      return
-    }
-    yield* writeRollbackStep(run, index, jobs, errors)
-  })
-
-/**
- * Checkpoints one rollback step. The step of job 0 is the last: it also marks the jobs that had nothing to undo
- * and writes the terminal status.
- */
-const writeRollbackStep = (run: Run, index: number, jobs: Array<JobPatch>, errors: ReadonlyArray<NewErrorRow>) =>
-  Effect.gen(function*() {
-    const at = yield* now
-    const deployment: { -readonly [K in keyof DeploymentPatch]: DeploymentPatch[K] } = {}
-    const state = yield* Effect.result(encodeState(run, run.reg.jobs[index]!.job.name))
-    if (state._tag === "Success") Object.assign(deployment, state.success)
-    if (index === 0) {
-      for (const other of run.reg.jobs) {
-        const status = run.statuses[other.index]
-        const ran = status === "succeeded" || status === "failed" || status === "running"
-        if (other.job.rollbacks.length === 0 && ran) {
-          jobs.push({ index: other.index, status: "rolled_back", finishedAt: at })
-          run.statuses[other.index] = "rolled_back"
-        }
-      }
-      deployment.status = run.rollbackFailures.length > 0 ? "rollback_failed" : "rolled_back"
-      deployment.releaseLease = true
-    } else {
-      deployment.currentJob = index - 1
-    }
-    const exit = yield* Effect.exit(write(run, { at, deployment, jobs, errors }))
-    if (Exit.isFailure(exit)) {
-      run.abandoned = findAbandon(exit.cause) ?? new Abandon("persistence", Cause.squash(exit.cause))
-      return
-    }
-    if (run.cell !== undefined && state._tag === "Success") run.cell.dirty = false
-    if (index === 0) run.terminal = true
-  })
-
 /** Classifies a failed forward run: an abandon, or the failure that starts a rollback. */
 const classify = (run: Run, cause: Cause.Cause<unknown>): Abandon | { readonly failure: Failure; readonly error: unknown } => {
   const abandon = findAbandon(cause)
@@ -441,92 +131,6 @@ const classify = (run: Run, cause: Cause.Cause<unknown>): Abandon | { readonly f
 }
 
 const failureRow = (failure: Failure): FailureRow => Schema.encodeSync(Failure)(failure)
-
-const failedOutcome = (run: Run): Outcome => {
-  const failure = run.failure!
-  return {
-    _tag: "Failed",
-    error: new DeploymentFailed({
-      deploymentId: run.deploymentId,
-      application: run.reg.application,
-      action: run.reg.action.name,
-      status: run.rollbackFailures.length > 0 ? "rollback_failed" : "rolled_back",
-      job: failure.job,
-      reason: failure.tag,
-      failureMessage: failure.message,
-      error: run.failureError,
-      rollbackFailures: run.rollbackFailures
-    })
-  }
-}
-
-const abandoned = (run: Pick<Run, "env" | "handle">, abandon: Abandon): Effect.Effect<Outcome> =>
-  Effect.gen(function*() {
-    if (abandon.reason === "shutdown") {
-      // Give the lease up so that another process can resume the deployment at once.
-      yield* Effect.ignore(run.env.store.release(run.handle.fence, yield* now))
-    }
-    if (abandon.reason !== "shutdown") {
-      yield* Effect.logWarning(`deployment run stopped without finishing (${abandon.reason})`, abandon.error)
-    }
-    return { _tag: "Abandoned", reason: abandon.reason, error: abandon.error } as const
-  })
-
-/** Decodes a stored value of a job, or abandons the run as corrupt. */
-const decodeStored = (
-  deploymentId: string,
-  codec: { readonly decode: (json: unknown) => Effect.Effect<unknown, Schema.SchemaError> },
-  value: Json | undefined,
-  job: string | undefined,
-  field: string
-) =>
-  Effect.mapError(codec.decode(value), (error) => new Abandon("corrupt", corrupt(deploymentId, job, field, error)))
-
-/** Makes the state of a run from a stored snapshot. */
-const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, handle: Handle, state: unknown): Run => {
-  const deployment = snapshot.deployment
-  let cell: StateCell | undefined
-  let baseContext = reg.context
-  if (reg.state !== undefined) {
-    const stateCell: StateCell = {
-      value: state,
-      dirty: false,
-      get: () => stateCell.value,
-      set: (value) => {
-        stateCell.value = value
-        stateCell.dirty = true
-      }
-    }
-    cell = stateCell
-    baseContext = Context.add(baseContext, reg.state.definition.service, stateCell)
-  }
-  return {
-    env,
-    reg,
-    handle,
-    deploymentId: deployment.id,
-    baseContext,
-    cell,
-    statuses: snapshot.jobs.map((job) => job.status),
-    attempts: snapshot.jobs.map((job) => job.attempts),
-    recorded: new WeakSet(),
-    annotations: {
-      "deployment.id": deployment.id,
-      "deployment.application": deployment.application,
-      "deployment.action": deployment.action
-    },
-    current: deployment.currentJob,
-    phase: "input",
-    armed: -1,
-    unsaved: undefined,
-    failure: undefined,
-    failureError: undefined,
-    rollbackFailures: [],
-    abandoned: undefined,
-    terminal: false,
-    stopRequested: deployment.stopRequested
-  }
-}
 
 /**
  * Runs a deployment from a snapshot until it finishes or the local run is abandoned, and publishes the outcome.
@@ -745,66 +349,4 @@ const forward = (
     yield* Effect.logInfo(`job "${classified.failure.job}" failed (${classified.failure.tag}): rolling back`)
     yield* Scope.close(scope, exit)
     return run.abandoned === undefined ? failedOutcome(run) : yield* abandoned(run, run.abandoned)
-  })
-
-/** Continues the rollback of a deployment found `rolling_back`, from the job where it stopped. */
-const backward = (run: Run, snapshot: Snapshot): Effect.Effect<Outcome> =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const deployment = snapshot.deployment
-    const prepared = yield* Effect.result(Effect.gen(function*() {
-      if (deployment.failure === undefined) {
-        return yield* Effect.fail(new Abandon("corrupt", new StoredDataCorrupt({
-          deploymentId: deployment.id,
-          field: "failure",
-          issue: "a rolling back deployment has no recorded failure"
-        })))
-      }
-      run.failure = yield* Effect.mapError(
-        Schema.decodeUnknownEffect(Failure)(deployment.failure),
-        (error) => new Abandon("corrupt", corrupt(run.deploymentId, undefined, "failure", error))
-      )
-      for (let index = 0; index <= deployment.currentJob; index++) {
-        const compiled = run.reg.jobs[index]!
-        const row = snapshot.jobs[index]!
-        if (row.status !== "succeeded" && row.status !== "failed" && row.status !== "running") continue
-        const input = yield* decodeStored(run.deploymentId, compiled.input, row.input, compiled.job.name, "input")
-        const output = row.status === "succeeded"
-          ? Option.some(yield* decodeStored(run.deploymentId, compiled.output, row.output, compiled.job.name, "output"))
-          : Option.none()
-        yield* armRollback(run, scope, compiled, input, { value: output })
-      }
-      // Rollbacks that failed before the resume still decide the terminal status.
-      for (const row of snapshot.jobs) {
-        if (row.status === "rollback_failed") {
-          run.rollbackFailures.push(new RollbackFailure({ job: row.name, tag: "RollbackFailed", message: "failed before the deployment was resumed" }))
-        }
-      }
-    }))
-    if (prepared._tag === "Failure") {
-      yield* Scope.close(scope, Exit.void)
-      return yield* parkCorrupt(run, prepared.failure)
-    }
-    run.failureError = run.failure
-    if (run.armed < 0) {
-      // Every rollback was done before the resume: only the terminal write is missing.
-      yield* writeRollbackStep(run, 0, [], [])
-    }
-    yield* Scope.close(scope, Exit.fail(run.failure))
-    return run.abandoned === undefined ? failedOutcome(run) : yield* abandoned(run, run.abandoned)
-  })
-
-/** Reports corrupt stored data and keeps the lease (so the deployment is not claimed again and again). */
-const parkCorrupt = (run: Pick<Run, "env" | "handle">, abandon: Abandon): Effect.Effect<Outcome> =>
-  Effect.gen(function*() {
-    if (abandon.reason === "corrupt") {
-      const at = yield* now
-      const { message, tag } = describeError(abandon.error)
-      yield* Effect.ignore(
-        run.env.store.appendErrors(run.handle.fence, [{ job: undefined, phase: "resume", tag, message, detail: undefined, at }])
-      )
-      yield* Effect.logError(`deployment ${run.handle.deploymentId} cannot resume: ${message}`)
-      return { _tag: "Abandoned", reason: "corrupt", error: abandon.error } as const
-    }
-    return yield* abandoned(run, abandon)
   })
