@@ -236,6 +236,8 @@ export interface Options {
 
 const defaultApplication = "default"
 
+const isTransient = (error: unknown): boolean => error instanceof PersistenceError && error.isTransient
+
 /**
  * Builds the runtime service. Its background fibers (deployments, heartbeat, recovery) live in the current scope.
  *
@@ -262,12 +264,13 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
 
     const env: RunnerEnv = {
       store,
+      // The retry is set up only once an attempt failed: the path without failures stays cheap.
       retryTransient: (effect) =>
-        Effect.retry(effect, {
-          schedule: Schedule.exponential("25 millis"),
-          times: 4,
-          while: (error) => error instanceof PersistenceError && error.isTransient
-        })
+        Effect.catchIf(
+          effect,
+          isTransient,
+          () => Effect.retry(effect, { schedule: Schedule.exponential("25 millis"), times: 3, while: isTransient })
+        )
     }
 
     const launch = (reg: Registration, snapshot: Snapshot, fresh: boolean): Effect.Effect<Handle> =>

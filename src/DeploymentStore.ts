@@ -391,6 +391,8 @@ export const invalidCursor = (cursor: string): PersistenceError =>
     detail: `not a cursor returned by list: ${JSON.stringify(cursor.slice(0, 100))}`
   })
 
+type Mutable<A> = { -readonly [K in keyof A]: A[K] }
+
 interface MemoryEntry {
   deployment: DeploymentRow
   readonly jobs: Array<JobRunRow>
@@ -460,20 +462,20 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
 
     checkpoint: (checkpoint) =>
       Effect.map(fenced(checkpoint.fence), (entry) => {
-        const patch = checkpoint.deployment
-        const { releaseLease, ...fields } = patch
-        entry.deployment = {
-          ...entry.deployment,
-          ...fields,
-          ...(releaseLease === true ? { owner: undefined, leaseExpiresAt: undefined } : {}),
-          updatedAt: checkpoint.at
+        // The rows are the store's own (reads return copies), so they are updated in place.
+        const { releaseLease, ...fields } = checkpoint.deployment
+        const row: Mutable<DeploymentRow> = Object.assign(entry.deployment, fields)
+        if (releaseLease === true) {
+          row.owner = undefined
+          row.leaseExpiresAt = undefined
         }
-        for (const { index, ...job } of checkpoint.jobs) {
-          const current = entry.jobs[index]
-          if (current !== undefined) entry.jobs[index] = { ...current, ...job }
+        row.updatedAt = checkpoint.at
+        for (const patch of checkpoint.jobs) {
+          const current = entry.jobs[patch.index]
+          if (current !== undefined) Object.assign(current, patch)
         }
         append(entry, checkpoint.errors)
-        return { stopRequested: entry.deployment.stopRequested }
+        return { stopRequested: row.stopRequested }
       }),
 
     appendErrors: (fence, errors) => Effect.map(fenced(fence), (entry) => append(entry, errors)),

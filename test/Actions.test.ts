@@ -729,5 +729,29 @@ describe("Actions", () => {
         assert.deepStrictEqual(jobs.map((span) => span.attributes.get("job.attempt")), [1, 1])
         assert.isTrue(jobs.every((span) => span.attributes.get("deployment.action") === "deploy"))
       }))
+
+    it.effect("parents job spans to their deployment's span, not to the span that was active at registration", () =>
+      Effect.gen(function*() {
+        type Recorded = { name: string; spanId: string; parent: Option.Option<{ spanId: string }> }
+        const spans: Array<Recorded> = []
+        const native = yield* Tracer.Tracer
+        const recording = Tracer.make({
+          span(options) {
+            const span = native.span(options)
+            spans.push(span as unknown as Recorded)
+            return span
+          }
+        })
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions.Actions
+          yield* actions.register(deploy).pipe(Effect.withSpan("request"))
+          yield* actions.execute(deploy, { n: 0 })
+        }).pipe(provideActions, Effect.withTracer(recording))
+        const deployment = spans.find((span) => span.name === "effect-actions.deployment")!
+        const job = spans.find((span) => span.name === "effect-actions.job")!
+        assert.deepStrictEqual(Option.map(job.parent, (parent) => parent.spanId), Option.some(deployment.spanId))
+      }))
   })
 })

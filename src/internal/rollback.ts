@@ -53,12 +53,11 @@ export const rollbackStep = (run: Run, compiled: CompiledJob, input: unknown, ou
     if (job.rollbacks.length > 0) {
       run.phase = "rollback"
       run.current = index
-      const attempt = run.attempts[index] ?? 1
       const exit = yield* Effect.exit(
-        provideJob(run, compiled, attempt, runRollbacks(job.rollbacks, { input, output, failure })).pipe(
+        provideJob(run, runRollbacks(job.rollbacks, { input, output, failure })).pipe(
           Effect.withSpan("effect-actions.rollback", {
             attributes: { ...run.annotations, "job.name": job.name, "job.index": index }
-          }),
+          }, { captureStackTrace: false }),
           Effect.annotateLogs({ job: job.name, phase: "rollback" })
         )
       )

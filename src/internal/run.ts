@@ -86,7 +86,8 @@ export interface Run {
   readonly reg: Registration
   readonly handle: Handle
   readonly deploymentId: string
-  readonly baseContext: Context.Context<never>
+  /** What job functions run with: the registration's services, the state cell, and the run's `JobContext`. */
+  context: Context.Context<never>
   readonly cell: StateCell | undefined
   readonly statuses: Array<JobStatus>
   readonly attempts: Array<number>
@@ -141,11 +142,13 @@ export const write = (
   )
 }
 
+const unchangedState = Effect.succeed({})
+
 /** The state patch of a checkpoint: the encoded state when it changed since the last checkpoint. */
 export const encodeState = (run: Run, job: string): Effect.Effect<{ readonly state?: Json }, StateValidationError> => {
   const cell = run.cell
   const state = run.reg.state
-  if (cell === undefined || state === undefined || !cell.dirty) return Effect.succeed({})
+  if (cell === undefined || state === undefined || !cell.dirty) return unchangedState
   return state.codec.encode(cell.value).pipe(
     Effect.map((encoded) => ({ state: encoded })),
     Effect.mapError((error) =>
@@ -160,18 +163,31 @@ export const errorRow = (job: CompiledJob, phase: JobPhase, error: unknown, at: 
   return { job: job.job.name, phase, tag, message, detail, at }
 }
 
-export const makeJobContext = (run: Run, job: CompiledJob, attempt: number): JobContextShape => {
-  const name = job.job.name
+/**
+ * The `JobContext` of a run: one object for the whole run, whose job, index and attempt are those of the job running
+ * (or being rolled back) when they are read, as jobs of a run never overlap.
+ */
+export const makeJobContext = (run: Run): JobContextShape => {
   const fence = () => run.handle.fence
   const store = run.env.store
+  const current = () => run.reg.jobs[run.current]!
+  const name = () => current().job.name
   return {
     deploymentId: run.deploymentId,
     application: run.reg.application,
     action: run.reg.action.name,
-    job: name,
-    jobIndex: job.index,
-    attempt,
-    idempotencyKey: `${run.deploymentId}/${name}`,
+    get job() {
+      return name()
+    },
+    get jobIndex() {
+      return run.current
+    },
+    get attempt() {
+      return run.attempts[run.current] ?? 1
+    },
+    get idempotencyKey() {
+      return `${run.deploymentId}/${name()}`
+    },
     get fencingToken() {
       return run.handle.fence.epoch
     },
@@ -179,48 +195,49 @@ export const makeJobContext = (run: Run, job: CompiledJob, attempt: number): Job
       return run.phase
     },
     setData: (key, schema, value) =>
-      Effect.flatMap(
-        Effect.mapError(
-          jsonCodec(schema).encode(value),
-          (error) =>
-            new InvalidJobData({
-              deploymentId: run.deploymentId,
-              job: name,
-              key,
-              issue: describeSchemaError(error).issue
-            })
-        ),
-        (encoded) => abandonOnStoreFailure(run, store.setJobData(fence(), name, key, encoded))
-      ),
-    getData: (key, schema, options) => {
-      const owner = options?.job ?? name
-      return Effect.flatMap(
-        abandonOnStoreFailure(run, store.getJobData(run.deploymentId, owner, key)),
-        (stored) =>
-          Option.isNone(stored)
-            ? Effect.succeedNone
-            : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
-              onFailure: (error) =>
-                new StoredDataCorrupt({
-                  deploymentId: run.deploymentId,
-                  job: owner,
-                  field: `job data "${key}"`,
-                  issue: describeSchemaError(error).issue
-                }),
-              onSuccess: Option.some
-            })
-      )
-    },
+      Effect.suspend(() => {
+        const job = name()
+        return Effect.flatMap(
+          Effect.mapError(
+            jsonCodec(schema).encode(value),
+            (error) =>
+              new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
+          ),
+          (encoded) => abandonOnStoreFailure(run, store.setJobData(fence(), job, key, encoded))
+        )
+      }),
+    getData: (key, schema, options) =>
+      Effect.suspend(() => {
+        const owner = options?.job ?? name()
+        return Effect.flatMap(
+          abandonOnStoreFailure(run, store.getJobData(run.deploymentId, owner, key)),
+          (stored) =>
+            Option.isNone(stored)
+              ? Effect.succeedNone
+              : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
+                onFailure: (error) =>
+                  new StoredDataCorrupt({
+                    deploymentId: run.deploymentId,
+                    job: owner,
+                    field: `job data "${key}"`,
+                    issue: describeSchemaError(error).issue
+                  }),
+                onSuccess: Option.some
+              })
+        )
+      }),
     recordError: (error) =>
       Effect.flatMap(now, (at) => {
         if (typeof error === "object" && error !== null) run.recorded.add(error)
-        return abandonOnStoreFailure(run, store.appendErrors(fence(), [errorRow(job, run.phase, error, at)]))
+        return abandonOnStoreFailure(run, store.appendErrors(fence(), [errorRow(current(), run.phase, error, at)]))
       }),
     errors: (options) =>
       Effect.flatMap(
-        abandonOnStoreFailure(
-          run,
-          store.errors(run.deploymentId, options?.currentJobOnly === true ? name : undefined)
+        Effect.suspend(() =>
+          abandonOnStoreFailure(
+            run,
+            store.errors(run.deploymentId, options?.currentJobOnly === true ? name() : undefined)
+          )
         ),
         (rows) =>
           Effect.orDie(Effect.forEach(rows, (row) =>
@@ -241,11 +258,8 @@ export const corrupt = (deploymentId: string, job: string | undefined, field: st
   })
 
 /** Provides a job function with its context: the registration's services, the state cell, and `JobContext`. */
-export const provideJob = <A, E, R>(run: Run, job: CompiledJob, attempt: number, effect: Effect.Effect<A, E, R>) =>
-  Effect.provideContext(
-    effect,
-    Context.add(run.baseContext, JobContext, makeJobContext(run, job, attempt))
-  ) as Effect.Effect<A, E, never>
+export const provideJob = <A, E, R>(run: Run, effect: Effect.Effect<A, E, R>) =>
+  Effect.provideContext(effect, run.context) as Effect.Effect<A, E, never>
 
 export const failedOutcome = (run: Run): Outcome => {
   const failure = run.failure!
@@ -291,7 +305,7 @@ export const decodeStored = (
 export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, handle: Handle, state: unknown): Run => {
   const deployment = snapshot.deployment
   let cell: StateCell | undefined
-  let baseContext = reg.context
+  let context = reg.context
   if (reg.state !== undefined) {
     const stateCell: StateCell = {
       value: state,
@@ -303,14 +317,14 @@ export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, h
       }
     }
     cell = stateCell
-    baseContext = Context.add(baseContext, reg.state.definition.service, stateCell)
+    context = Context.add(context, reg.state.definition.service, stateCell)
   }
-  return {
+  const run: Run = {
     env,
     reg,
     handle,
     deploymentId: deployment.id,
-    baseContext,
+    context,
     cell,
     statuses: snapshot.jobs.map((job) => job.status),
     attempts: snapshot.jobs.map((job) => job.attempts),
@@ -331,6 +345,8 @@ export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, h
     terminal: false,
     stopRequested: deployment.stopRequested
   }
+  run.context = Context.add(context, JobContext, makeJobContext(run))
+  return run
 }
 
 /** Reports corrupt stored data and keeps the lease (so the deployment is not claimed again and again). */

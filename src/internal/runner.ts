@@ -76,10 +76,10 @@ const attemptJob = (run: Run, compiled: CompiledJob, input: unknown): Effect.Eff
     })
   }
   const attempt = run.attempts[compiled.index] ?? 1
-  return provideJob(run, compiled, attempt, effect).pipe(
+  return provideJob(run, effect).pipe(
     Effect.withSpan("effect-actions.job", {
       attributes: { ...run.annotations, "job.name": job.name, "job.index": compiled.index, "job.attempt": attempt }
-    }),
+    }, { captureStackTrace: false }),
     Effect.annotateLogs({ job: job.name, attempt })
   )
 }
@@ -169,7 +169,7 @@ export const runDeployment = (
         "deployment.application": snapshot.deployment.application,
         "deployment.action": snapshot.deployment.action
       }
-    }),
+    }, { captureStackTrace: false }),
     Effect.annotateLogs({
       deploymentId: snapshot.deployment.id,
       application: snapshot.deployment.application,
