@@ -494,9 +494,10 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
     const resume = () =>
       Effect.gen(function*() {
         if (registrations.size === 0) return { resumed: [] }
+        const now = yield* Clock.currentTimeMillis
         const claimed = yield* store.claim({
           owner,
-          now: yield* Clock.currentTimeMillis,
+          now,
           leaseTtlMillis,
           limit: batch,
           runnable: runnable()
@@ -506,8 +507,16 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
           const { deployment } = snapshot
           const local = running.get(deployment.id)
           if (local !== undefined) {
-            // This process still runs it (its heartbeat came late): the local run goes on under the new epoch.
-            local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
+            if (deployment.leaseEpoch === local.fence.epoch + 1) {
+              // This process still runs it and nobody else held it meanwhile (its own heartbeat came late): the
+              // local run goes on under the new epoch.
+              local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
+            } else {
+              // Another process advanced it meanwhile: the local run is stale. It stops, and the lease is given
+              // back, so that a later pass resumes the deployment from what is stored, once the stale run is gone.
+              yield* interruptLocal(deployment.id, "lease_lost")
+              yield* Effect.ignore(store.release({ deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }, now))
+            }
             continue
           }
           const reg = registrations.get(registrationKey(deployment.application, deployment.action))
@@ -551,16 +560,20 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
     /** Renews this process's leases; stops local runs whose lease was lost or that were asked to stop. */
     const heartbeat = Effect.gen(function*() {
       if (running.size === 0 && parked.size === 0) return
+      // Only the runs known before the call are judged by its answer: a run started (or claimed) while the call
+      // was in flight is not in it, and has not lost anything.
+      const judged = [...running.values()].map((handle) => ({ handle, epoch: handle.fence.epoch }))
       const held = yield* store.heartbeat({
         owner,
         now: yield* Clock.currentTimeMillis,
         leaseTtlMillis,
-        deploymentIds: [...running.keys(), ...parked]
+        deploymentIds: [...judged.map(({ handle }) => handle.deploymentId), ...parked]
       })
       const byId = new Map(held.map((lease) => [lease.deploymentId, lease]))
-      for (const handle of [...running.values()]) {
+      for (const { epoch, handle } of judged) {
+        if (running.get(handle.deploymentId) !== handle) continue // it ended meanwhile
         const lease = byId.get(handle.deploymentId)
-        if (lease === undefined || lease.epoch !== handle.fence.epoch) {
+        if (lease === undefined || (lease.epoch !== epoch && lease.epoch !== handle.fence.epoch)) {
           yield* interruptLocal(handle.deploymentId, "lease_lost")
         } else if (lease.stopRequested) {
           yield* interruptLocal(handle.deploymentId, "stop")

@@ -81,7 +81,8 @@ export class Failure extends Schema.Class<Failure>("effect-actions/Failure")({
   phase: JobPhase,
   tag: Schema.String,
   message: Schema.String,
-  detail: Schema.OptionFromUndefinedOr(Schema.Json)
+  // An optional key, not `undefined`: a failure is stored as JSON, where an undefined value does not survive.
+  detail: Schema.OptionFromOptionalKey(Schema.Json)
 }) {}
 
 /**

@@ -20,7 +20,8 @@
  * @since 0.1.0
  */
 import { assert, describe, layer as layerTest } from "@effect/vitest"
-import { type Duration, Effect, Exit, Fiber, type Layer, Option, Stream } from "effect"
+import { type Duration, Effect, Exit, Fiber, type Layer, Option, Schema, Stream } from "effect"
+import { Deployment } from "./Deployment.ts"
 import {
   type DeploymentRow,
   DeploymentStore,
@@ -262,6 +263,27 @@ export const DeploymentStoreSuite = <E>(
             assertSameRow(read.jobs[2], snapshot.jobs[2])
             const errors = yield* store.errors(snapshot.deployment.id)
             assert.deepStrictEqual(errors.map((e) => e.message), ["noted"])
+          }))
+
+        it.effect("keeps a failure without detail readable by the runtime", () =>
+          Effect.gen(function*() {
+            const store = yield* DeploymentStore
+            const snapshot = yield* created(makeSnapshot({ jobs: 1 }))
+            yield* store.checkpoint({
+              fence: fenceOf(snapshot),
+              at: T0 + 5,
+              deployment: {
+                status: "rolling_back",
+                failure: { job: "job-0", jobIndex: 0, phase: "execute", tag: "Error", message: "boom" }
+              },
+              jobs: [],
+              errors: []
+            })
+            const read = yield* get(snapshot.deployment.id)
+            const deployment = yield* Schema.decodeUnknownEffect(Deployment)({ ...read.deployment, jobs: read.jobs })
+            const failure = Option.getOrThrow(deployment.failure)
+            assert.strictEqual(failure.message, "boom")
+            assert.isTrue(Option.isNone(failure.detail))
           }))
 
         it.effect("writes a terminal status, the output, a failure, and releases the lease", () =>

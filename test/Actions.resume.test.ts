@@ -274,6 +274,96 @@ describe("Actions resume", () => {
       yield* process.shutdown
     }))
 
+  it.effect("a deployment started while a heartbeat is in flight keeps running: the answer does not judge it", () =>
+    Effect.gen(function*() {
+      const memory = yield* DeploymentStore.makeMemory
+      const answer = yield* Deferred.make<void>()
+      const asked = yield* Deferred.make<void>()
+      const slowHeartbeat: DeploymentStore.DeploymentStoreShape = {
+        ...memory,
+        heartbeat: (request) =>
+          Effect.andThen(
+            Effect.andThen(Deferred.succeed(asked, undefined), Deferred.await(answer)),
+            memory.heartbeat(request)
+          )
+      }
+      const log = makeLog()
+      const startedA = yield* Deferred.make<void>()
+      const startedB = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const first = Action.make("first", [blockingOnFirstAttempt("a", log, startedA, gate)])
+      const second = Action.make("second", [blockingOnFirstAttempt("b", log, startedB, gate)])
+      const process = yield* startProcess(slowHeartbeat, "process-1", leaseTtl)
+      yield* process.actions.register(first)
+      yield* process.actions.register(second)
+      yield* process.actions.start(first, { n: 0 })
+      yield* Deferred.await(startedA)
+      yield* TestClock.adjust("10 seconds") // the heartbeat asks, and waits for its answer
+      yield* Deferred.await(asked)
+      const id = yield* process.actions.start(second, { n: 0 })
+      yield* Deferred.await(startedB)
+      yield* Deferred.succeed(answer, undefined)
+      yield* Effect.yieldNow
+      yield* Deferred.succeed(gate, undefined)
+      assert.deepStrictEqual((yield* process.actions.awaitById(id)).output, { n: 1 })
+      assert.deepStrictEqual((yield* process.actions.get(id)).jobs.map((job) => job.attempts), [1])
+      yield* process.shutdown
+    }))
+
+  it.effect("a stale local run does not resume a deployment that another process advanced meanwhile", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const gateA = yield* Deferred.make<void>()
+      const startedA = yield* Deferred.make<void>()
+      const startedB = yield* Deferred.make<void>()
+      const never = yield* Deferred.make<void>()
+      // Job c blocks while the second process (epoch 2) runs it, so that process can crash in the middle.
+      const c = Job.make("c", {
+        input: Counter,
+        output: Counter,
+        execute: ({ n }) =>
+          Effect.gen(function*() {
+            const context = yield* JobContext.JobContext
+            yield* log.add(`run c epoch ${context.fencingToken}`)
+            if (context.fencingToken === 2) {
+              yield* Deferred.succeed(startedB, undefined)
+              yield* Deferred.await(never)
+            }
+            return { n: n + 1 }
+          })
+      })
+      const deploy = Action.make("deploy", [blockingOnFirstAttempt("a", log, startedA, gateA), step("b", log), c, step("d", log)])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(startedA)
+      first.connection.cut() // paused: its lease lapses while its job a still runs
+
+      const second = yield* successor(store, deploy)
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+      yield* Deferred.await(startedB)
+      yield* second.crash // after a and b, in the middle of c
+      yield* TestClock.adjust("31 seconds") // the second process's lease lapses too
+
+      // The first process is back, and claims the deployment before its own heartbeat tells it anything.
+      first.connection.restore()
+      assert.deepStrictEqual((yield* first.actions.resume()).resumed, [], "the stale run is stopped, not resumed")
+      yield* Deferred.succeed(gateA, undefined) // the stale job a finishes: it must not be checkpointed
+      yield* Effect.yieldNow
+      assert.deepStrictEqual((yield* first.actions.resume()).resumed, [id], "resumed from what is stored")
+      assert.deepStrictEqual((yield* first.actions.awaitById(id)).output, { n: 4 })
+      assert.deepStrictEqual(log.events, [
+        "run a attempt 1 key true",
+        "run a attempt 2 key true",
+        "run b 1",
+        "run c epoch 2",
+        "run c epoch 4",
+        "run d 3"
+      ])
+      yield* first.shutdown
+    }))
+
   it.effect("a graceful shutdown releases the lease, so another process resumes at once", () =>
     Effect.gen(function*() {
       const store = yield* DeploymentStore.makeMemory
