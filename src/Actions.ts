@@ -225,8 +225,18 @@ export interface Options {
     readonly heartbeat?: Duration.Input
     /** How often the recovery loop looks for deployments to resume; 5 s by default. */
     readonly pollInterval?: Duration.Input
-    /** How many deployments one recovery pass claims at most; 100 by default. */
+    /**
+     * How many deployments one recovery pass claims at most; 100 by default. A pass that comes back full is followed
+     * at once by another, so a backlog is drained at the speed the process resumes deployments, not at one batch
+     * per poll interval.
+     */
     readonly batch?: number
+    /**
+     * How many deployments this process runs at once at most, counting those it started; recovery passes claim
+     * nothing beyond it (each in-flight deployment holds about 22 KiB of heap and one id in every heartbeat).
+     * 1,000 by default. `start` is not limited by it.
+     */
+    readonly maxInFlight?: number
     /** Whether the recovery loop runs in the background; `true` by default (`resume()` works either way). */
     readonly enabled?: boolean
   }
@@ -254,6 +264,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
     const heartbeatEvery = Duration.fromInputUnsafe(options.recovery?.heartbeat ?? Duration.divideUnsafe(leaseTtl, 3))
     const pollInterval = Duration.fromInputUnsafe(options.recovery?.pollInterval ?? "5 seconds")
     const batch = options.recovery?.batch ?? 100
+    const maxInFlight = options.recovery?.maxInFlight ?? 1000
     const awaitPollInterval = Duration.fromInputUnsafe(options.awaitPollInterval ?? "1 second")
 
     const registrations = new Map<string, Registration>()
@@ -493,15 +504,10 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
 
     const resume = () =>
       Effect.gen(function*() {
-        if (registrations.size === 0) return { resumed: [] }
+        const limit = Math.min(batch, maxInFlight - running.size)
+        if (registrations.size === 0 || limit <= 0) return { resumed: [] }
         const now = yield* Clock.currentTimeMillis
-        const claimed = yield* store.claim({
-          owner,
-          now,
-          leaseTtlMillis,
-          limit: batch,
-          runnable: runnable()
-        })
+        const claimed = yield* store.claim({ owner, now, leaseTtlMillis, limit, runnable: runnable() })
         const resumed: Array<string> = []
         for (const snapshot of claimed) {
           const { deployment } = snapshot
@@ -595,10 +601,14 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       )
     }
     if (options.recovery?.enabled !== false) {
-      yield* resume().pipe(
-        Effect.catch((error) => Effect.logWarning("recovery pass failed", error)),
-        Effect.repeat(Schedule.spaced(pollInterval)),
-        Effect.forkIn(scope)
+      // Passes follow one another at once while they come back full (a backlog), else every poll interval.
+      const pass = resume().pipe(
+        Effect.map(({ resumed }) => resumed.length >= batch),
+        Effect.catch((error) => Effect.as(Effect.logWarning("recovery pass failed", error), false))
+      )
+      yield* Effect.forkIn(
+        Effect.forever(Effect.flatMap(pass, (full) => full ? Effect.yieldNow : Effect.sleep(pollInterval))),
+        scope
       )
     }
 

@@ -364,6 +364,41 @@ describe("Actions resume", () => {
       yield* first.shutdown
     }))
 
+  it.effect("recovery drains a backlog pass after pass, up to the process's limit of deployments in flight", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const gate = yield* Deferred.make<void>()
+      // Every attempt blocks until the gate opens, so that claimed deployments stay in flight.
+      const hold = Job.make("hold", {
+        input: Counter,
+        output: Counter,
+        execute: (value) => Effect.as(Deferred.await(gate), value)
+      })
+      const deploy = Action.make("deploy", [hold])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const ids = yield* Effect.forEach([1, 2, 3, 4, 5], (n) => first.actions.start(deploy, { n }))
+      yield* first.crash
+
+      const options = { recovery: { enabled: true, leaseTtl: "30 seconds", pollInterval: "5 seconds", batch: 2, maxInFlight: 4 } } as const
+      const second = yield* startProcess(store, "process-2", options)
+      yield* second.actions.register(deploy)
+      const epochs = Effect.map(
+        Effect.forEach(ids, (id) => Effect.map(store.get(id), (found) => Option.getOrThrow(found).deployment.leaseEpoch)),
+        (all) => all.filter((epoch) => epoch === 2).length
+      )
+      yield* TestClock.adjust("31 seconds") // one poll after the leases lapsed: full passes follow at once
+      assert.strictEqual(yield* epochs, 4, "two full passes of 2, then the limit of 4 in flight")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Effect.forEach(ids.slice(0, 4), (id) => Effect.ignore(second.actions.awaitById(id)))
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual(yield* epochs, 5)
+      yield* second.actions.awaitById(ids[4]!)
+      assert.deepStrictEqual(log.events, [])
+      yield* second.shutdown
+    }))
+
   it.effect("a graceful shutdown releases the lease, so another process resumes at once", () =>
     Effect.gen(function*() {
       const store = yield* DeploymentStore.makeMemory
