@@ -108,10 +108,10 @@ export interface JobInputMismatch<PreviousOutput, Input> {
  * @since 0.1.0
  * @category type-level
  */
-export type Chained<Jobs extends ReadonlyArray<Job.Any>> = Jobs extends readonly [
-  infer First extends Job.Any,
-  infer Second extends Job.Any,
-  ...infer Rest extends ReadonlyArray<Job.Any>
+export type Chained<Jobs extends ReadonlyArray<unknown>> = Jobs extends readonly [
+  infer First,
+  infer Second,
+  ...infer Rest
 ] ? readonly [
     unknown,
     ...([Job.Output<First>] extends [Job.Input<Second>] ? Chained<readonly [Second, ...Rest]>
@@ -120,6 +120,15 @@ export type Chained<Jobs extends ReadonlyArray<Job.Any>> = Jobs extends readonly
   : ReadonlyArray<unknown>
 
 type Last<Jobs extends ReadonlyArray<unknown>> = Jobs extends readonly [...infer _, infer L] ? L : never
+
+/**
+ * What `make` requires of each element of its list: a job. Deliberately minimal (not `Job.Any`), so that a job
+ * written inline in the list infers its own types instead of taking `any` from the list's constraint.
+ */
+interface JobLike {
+  readonly [Job.TypeId]: typeof Job.TypeId
+  readonly name: string
+}
 
 const ActionProto = {
   [TypeId]: {
@@ -158,7 +167,7 @@ export const fingerprintOf = (jobs: ReadonlyArray<Pick<Job.Any, "name">>): strin
  * @category constructors
  */
 export const make = <
-  const Jobs extends readonly [Job.Any, ...Array<Job.Any>],
+  const Jobs extends readonly [JobLike, ...Array<JobLike>],
   S extends State.Any | undefined = undefined
 >(
   name: string,
@@ -172,9 +181,10 @@ export const make = <
 > =>
   Object.assign(Object.create(ActionProto), {
     name,
-    jobs: [...jobs],
+    // Every element is a `Job` (`JobLike` only narrows what the compiler infers from).
+    jobs: [...jobs] as ReadonlyArray<unknown> as ReadonlyArray<Job.Any>,
     state: options?.state,
-    fingerprint: fingerprintOf(jobs)
+    fingerprint: fingerprintOf(jobs as ReadonlyArray<JobLike>)
   })
 
 /**

@@ -21,7 +21,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, type Scope, Stream } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, Scope, Stream, Tracer } from "effect"
 import * as Action from "./Action.ts"
 import {
   ActionAlreadyRegistered,
@@ -276,11 +276,16 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
     const env: RunnerEnv = {
       store,
       // The retry is set up only once an attempt failed: the path without failures stays cheap.
+      // Gaps of 25, 50, 100 and 200 ms between the attempts.
       retryTransient: (effect) =>
         Effect.catchIf(
           effect,
           isTransient,
-          () => Effect.retry(effect, { schedule: Schedule.exponential("25 millis"), times: 3, while: isTransient })
+          () =>
+            Effect.andThen(
+              Effect.sleep("25 millis"),
+              Effect.retry(effect, { schedule: Schedule.exponential("50 millis"), times: 3, while: isTransient })
+            )
         )
     }
 
@@ -352,7 +357,9 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         const application = registerOptions?.application ?? defaultApplication
         const key = registrationKey(application, action.name)
         if (registrations.has(key)) return yield* new ActionAlreadyRegistered({ application, action: action.name })
-        const context = yield* Effect.context<Action.Services<A>>()
+        // The services of the caller, without what belongs to the call itself: its span (a job's spans are the
+        // deployment's) and its scope (a deployment outlives the call).
+        const context = Context.omit(Tracer.ParentSpan, Scope.Scope)(yield* Effect.context<Action.Services<A>>())
         const reg = compile(application, action, context as Context.Context<never>)
         registrations.set(key, reg)
         byAction.set(action, [...(byAction.get(action) ?? []), reg])

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Option, Schedule, Schema, Tracer } from "effect"
+import { Clock, Deferred, Effect, Fiber, Option, Schedule, Schema, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext, State } from "effect-actions"
 import { Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
@@ -672,14 +672,16 @@ describe("Actions", () => {
       Effect.gen(function*() {
         const memory = yield* DeploymentStore.makeMemory
         let failures = 0
+        const attempts: Array<number> = []
         const flaky: DeploymentStore.DeploymentStoreShape = {
           ...memory,
           get: (id) =>
-            Effect.suspend(() =>
-              failures-- > 0
+            Effect.flatMap(Clock.currentTimeMillis, (at) => {
+              attempts.push(at)
+              return failures-- > 0
                 ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "get", detail: "flaky" }))
                 : memory.get(id)
-            ),
+            }),
           list: () => Effect.fail(new ActionError.PersistenceError({ reason: "invalid", operation: "list", detail: "refused" }))
         }
         const log = makeLog()
@@ -688,10 +690,13 @@ describe("Actions", () => {
           const actions = yield* Actions.Actions
           yield* actions.register(deploy)
           const { deploymentId } = yield* actions.execute(deploy, { n: 0 })
-          failures = 2
+          failures = 4
+          attempts.length = 0
           const read = yield* Effect.forkChild(actions.get(deploymentId))
           yield* TestClock.adjust("1 second")
           assert.strictEqual((yield* Fiber.join(read)).status, "succeeded")
+          // Four retries after the first attempt, backing off 25, 50, 100 and 200 ms.
+          assert.deepStrictEqual(attempts.slice(1).map((at, i) => at - attempts[i]!), [25, 50, 100, 200])
           const refused = yield* Effect.flip(actions.list())
           assert.strictEqual(refused._tag, "PersistenceError")
         }).pipe(
@@ -752,6 +757,23 @@ describe("Actions", () => {
         const deployment = spans.find((span) => span.name === "effect-actions.deployment")!
         const job = spans.find((span) => span.name === "effect-actions.job")!
         assert.deepStrictEqual(Option.map(job.parent, (parent) => parent.spanId), Option.some(deployment.spanId))
+      }))
+
+    it.effect("makes the job's span the current span inside the job, whatever span registration ran in", () =>
+      Effect.gen(function*() {
+        const seen: Array<string> = []
+        const traced = Job.make("traced", {
+          input: Counter,
+          output: Counter,
+          execute: (value) => Effect.as(Effect.map(Effect.currentSpan, (span) => void seen.push(span.name)), value)
+        })
+        const deploy = Action.make("deploy", [traced])
+        yield* Effect.gen(function*() {
+          const actions = yield* Actions.Actions
+          yield* actions.register(deploy).pipe(Effect.withSpan("app.setup"))
+          yield* actions.execute(deploy, { n: 0 })
+        }).pipe(provideActions)
+        assert.deepStrictEqual(seen, ["effect-actions.job"])
       }))
   })
 })

@@ -84,3 +84,13 @@ export const registeredWithoutCloud: Effect.Effect<void, unknown, never> = actio
 export const executed: Effect.Effect<Actions.ExecuteResult<{ readonly c: boolean }>, unknown> = actions.execute(three, { a: "x" })
 // @ts-expect-error: the input of "three" is { a: string }
 export const badInput = actions.execute(three, { c: true })
+
+// A job written inline in the list infers its own types, not `any` from the list's constraint.
+export const inline = Action.make("inline", [
+  Job.make("inline-a", { input: A, output: AB, execute: ({ a }) => Effect.succeed({ a, b: 1 }) }),
+  Job.make("inline-b", { input: AB, output: C, execute: () => Effect.succeed({ c: true }) })
+])
+export const inlineNeedsNothing: [Action.Services<typeof inline>] extends [never] ? true : false = true
+export const inlineOutput: Action.Output<typeof inline> = { c: true }
+// @ts-expect-error: the output of an inline list is still checked
+export const inlineWrongOutput: Action.Output<typeof inline> = { c: "yes" }
