@@ -1,0 +1,63 @@
+/**
+ * The connection pool every system of `bench/postgres.ts` runs on: the same `PgClient.layer` settings for all
+ * three, and optionally a count of the round trips made through it.
+ *
+ * A round trip ends with the server's `ReadyForQuery` message (one per simple query, or per `Sync` of an extended
+ * query, which is how `@effect/sql-pg` sends every statement, `BEGIN` and `COMMIT` included), so counting those
+ * messages on every socket of the pool counts round trips.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { Layer, Redacted } from "effect"
+import type { SqlClient } from "effect/sql"
+import * as Net from "node:net"
+
+/** The pool settings, shared by all systems. */
+export interface PoolSettings {
+  readonly url: string
+  readonly maxConnections: number
+}
+
+/** A running count of the round trips of a pool. */
+export interface RoundTrips {
+  count: number
+}
+
+const socketOptions = (url: string): Net.NetConnectOpts => {
+  const parsed = new URL(url)
+  const port = parsed.port === "" ? 5432 : Number(parsed.port)
+  const host = parsed.searchParams.get("host") ?? (parsed.hostname === "" ? "127.0.0.1" : decodeURIComponent(parsed.hostname))
+  return host.startsWith("/") ? { path: `${host}/.s.PGSQL.${port}` } : { host, port }
+}
+
+/** A socket to the server that adds one to `roundTrips` for every `ReadyForQuery` it receives. */
+const countingSocket = (url: string, roundTrips: RoundTrips) => () => {
+  const socket = Net.connect(socketOptions(url))
+  let pending: Buffer = Buffer.alloc(0)
+  socket.on("data", (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+    // server messages: a type byte, then a big-endian int32 length that counts itself
+    while (pending.length >= 5) {
+      const length = pending.readInt32BE(1)
+      if (pending.length < 1 + length) break
+      if (pending[0] === 0x5a) roundTrips.count++
+      pending = pending.subarray(1 + length)
+    }
+  })
+  return socket
+}
+
+/**
+ * The pool: `PgClient.layer` with `maxConnections`, the default idle timeout (60 s), statement preparation on
+ * (the default), no multiplexing. With `roundTrips`, its sockets count round trips (for diagnostic passes only:
+ * the timed batches use plain sockets).
+ */
+export const poolLayer = (
+  settings: PoolSettings,
+  roundTrips?: RoundTrips
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient> =>
+  PgClient.layer({
+    url: Redacted.make(settings.url),
+    maxConnections: settings.maxConnections,
+    connectTimeout: "5 seconds",
+    ...(roundTrips === undefined ? {} : { stream: countingSocket(settings.url, roundTrips) })
+  }).pipe(Layer.orDie)
