@@ -9,7 +9,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Layer, Redacted } from "effect"
 import type { SqlClient } from "effect/sql"
-import * as Net from "node:net"
+import { readyForQuerySocket } from "../../test/support/postgres.ts"
 
 /** The pool settings, shared by all systems. */
 export interface PoolSettings {
@@ -22,29 +22,11 @@ export interface RoundTrips {
   count: number
 }
 
-const socketOptions = (url: string): Net.NetConnectOpts => {
-  const parsed = new URL(url)
-  const port = parsed.port === "" ? 5432 : Number(parsed.port)
-  const host = parsed.searchParams.get("host") ?? (parsed.hostname === "" ? "127.0.0.1" : decodeURIComponent(parsed.hostname))
-  return host.startsWith("/") ? { path: `${host}/.s.PGSQL.${port}` } : { host, port }
-}
-
 /** A socket to the server that adds one to `roundTrips` for every `ReadyForQuery` it receives. */
-const countingSocket = (url: string, roundTrips: RoundTrips) => () => {
-  const socket = Net.connect(socketOptions(url))
-  let pending: Buffer = Buffer.alloc(0)
-  socket.on("data", (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
-    // server messages: a type byte, then a big-endian int32 length that counts itself
-    while (pending.length >= 5) {
-      const length = pending.readInt32BE(1)
-      if (pending.length < 1 + length) break
-      if (pending[0] === 0x5a) roundTrips.count++
-      pending = pending.subarray(1 + length)
-    }
+const countingSocket = (url: string, roundTrips: RoundTrips) =>
+  readyForQuerySocket(url, () => {
+    roundTrips.count++
   })
-  return socket
-}
 
 /**
  * The pool: `PgClient.layer` with `maxConnections`, the default idle timeout (60 s), statement preparation on

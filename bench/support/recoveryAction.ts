@@ -9,6 +9,7 @@
  */
 import { Effect, Schema } from "effect"
 import { Action, Job } from "../../src/index.ts"
+import { seededRandom } from "../../test/support/invariants.ts"
 
 /** Jobs per deployment. */
 export const jobCount = 5
@@ -26,17 +27,8 @@ export const Work = Schema.Struct({
 })
 export type Work = typeof Work.Type
 
-/** A seeded generator of numbers in [0, 1) (mulberry32), so that every run crashes at the same jobs. */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// The seeded generator of the crash tests (mulberry32), so that every run crashes at the same jobs.
+export { seededRandom }
 
 /** The inputs of `count` deployments, each with a crash job drawn uniformly from 0 to 4. */
 export const plannedWork = (count: number, seed: number): ReadonlyArray<Work> => {

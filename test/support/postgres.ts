@@ -64,11 +64,32 @@ export interface RoundTrips {
   readonly statuses: Array<string>
 }
 
-const socketOptions = (): Net.NetConnectOpts => {
-  const url = new URL(databaseUrl)
-  const port = url.port === "" ? 5432 : Number(url.port)
-  const host = url.searchParams.get("host") ?? (url.hostname === "" ? "127.0.0.1" : decodeURIComponent(url.hostname))
+const socketOptions = (url: string): Net.NetConnectOpts => {
+  const parsed = new URL(url)
+  const port = parsed.port === "" ? 5432 : Number(parsed.port)
+  const host = parsed.searchParams.get("host") ??
+    (parsed.hostname === "" ? "127.0.0.1" : decodeURIComponent(parsed.hostname))
   return host.startsWith("/") ? { path: `${host}/.s.PGSQL.${port}` } : { host, port }
+}
+
+/**
+ * A socket factory for `PgClient`'s `stream` option whose sockets call `onReady` with the transaction status of
+ * every `ReadyForQuery` message of the server: one per completed round trip (also used by the benchmarks).
+ */
+export const readyForQuerySocket = (url: string, onReady: (status: string) => void) => () => {
+  const socket = Net.connect(socketOptions(url))
+  let pending: Buffer = Buffer.alloc(0)
+  socket.on("data", (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+    // server messages: a type byte, then a big-endian int32 length that counts itself
+    while (pending.length >= 5) {
+      const length = pending.readInt32BE(1)
+      if (pending.length < 1 + length) break
+      if (pending[0] === 0x5a) onReady(String.fromCharCode(pending[5]!))
+      pending = pending.subarray(1 + length)
+    }
+  })
+  return socket
 }
 
 /**
@@ -83,19 +104,5 @@ export const countingClient = (
     url: Redacted.make(databaseUrl),
     connectTimeout: "5 seconds",
     maxConnections,
-    stream: () => {
-      const socket = Net.connect(socketOptions())
-      let pending: Buffer = Buffer.alloc(0)
-      socket.on("data", (chunk: Buffer) => {
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
-        // server messages: a type byte, then a big-endian int32 length that counts itself
-        while (pending.length >= 5) {
-          const length = pending.readInt32BE(1)
-          if (pending.length < 1 + length) break
-          if (pending[0] === 0x5a) roundTrips.statuses.push(String.fromCharCode(pending[5]!))
-          pending = pending.subarray(1 + length)
-        }
-      })
-      return socket
-    }
+    stream: readyForQuerySocket(databaseUrl, (status) => void roundTrips.statuses.push(status))
   }).pipe(Layer.orDie)
