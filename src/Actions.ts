@@ -360,7 +360,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         // The services of the caller, without what belongs to the call itself: its span (a job's spans are the
         // deployment's) and its scope (a deployment outlives the call).
         const context = Context.omit(Tracer.ParentSpan, Scope.Scope)(yield* Effect.context<Action.Services<A>>())
-        const reg = compile(application, action, context as Context.Context<never>)
+        const reg = yield* compile(application, action, context as Context.Context<never>)
         registrations.set(key, reg)
         byAction.set(action, [...(byAction.get(action) ?? []), reg])
         yield* Effect.logDebug(`registered action "${action.name}" for application "${application}"`)
@@ -371,9 +371,6 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       Effect.gen(function*() {
         const at = yield* Clock.currentTimeMillis
         const id = crypto.randomUUID()
-        const state = reg.state === undefined
-          ? undefined
-          : yield* Effect.orDie(reg.state.codec.encode(reg.state.definition.initial))
         const snapshot: Snapshot = {
           deployment: {
             id,
@@ -383,7 +380,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
             fingerprint: reg.action.fingerprint,
             status: "running",
             currentJob: 0,
-            state,
+            state: reg.state?.initial,
             output: undefined,
             failure: undefined,
             owner,
@@ -538,7 +535,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
           resumed.push(snapshot.deployment.id)
         }
         if (resumed.length > 0) yield* Effect.logInfo(`resumed ${resumed.length} deployment(s)`)
-        yield* reportMismatches
+        // Once the backlog is drained, not after every pass of it: another query would slow the draining down.
+        if (claimed.length < limit) yield* reportMismatches
         return { resumed }
       })
 
@@ -642,13 +640,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       }),
       list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
         const limit = Math.min(Math.max(Math.trunc(listOptions?.limit ?? 50), 1), 1000)
-        const page = yield* env.retryTransient(store.list({
-          limit,
-          ...(listOptions?.statuses === undefined ? {} : { statuses: listOptions.statuses }),
-          ...(listOptions?.application === undefined ? {} : { application: listOptions.application }),
-          ...(listOptions?.action === undefined ? {} : { action: listOptions.action }),
-          ...(listOptions?.cursor === undefined ? {} : { cursor: listOptions.cursor })
-        }))
+        const page = yield* env.retryTransient(store.list({ ...listOptions, limit }))
         const items = yield* Effect.forEach(page.items, toDeploymentWithoutJobs)
         return { items, next: Option.fromUndefinedOr(page.next) }
       }),

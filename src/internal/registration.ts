@@ -4,8 +4,9 @@
  *
  * @internal
  */
-import type { Context } from "effect"
+import { type Context, Effect } from "effect"
 import type * as Action from "../Action.ts"
+import type { Json } from "../DeploymentStore.ts"
 import type * as Job from "../Job.ts"
 import type * as State from "../State.ts"
 import { type JsonCodec, jsonCodec } from "./codec.ts"
@@ -25,34 +26,43 @@ export interface Registration {
   readonly application: string
   readonly action: Action.Any
   readonly jobs: ReadonlyArray<CompiledJob>
-  readonly state: { readonly definition: State.Any; readonly codec: JsonCodec<unknown> } | undefined
+  readonly state:
+    | {
+      readonly definition: State.Any
+      readonly codec: JsonCodec<unknown>
+      /** The initial value, encoded once: every deployment starts with it. */
+      readonly initial: Json
+    }
+    | undefined
   /** The services of the caller of `register`, provided to every job function and rollback. */
   readonly context: Context.Context<never>
 }
 
-/** Compiles an action for a registration. */
+/** Compiles an action for a registration; a state whose initial value does not fit its schema is a defect. */
 export const compile = (
   application: string,
   action: Action.Any,
   context: Context.Context<never>
-): Registration => ({
-  application,
-  action,
-  context,
-  jobs: action.jobs.map((job, index) => {
-    const next = action.jobs[index + 1]
-    return {
-      index,
-      job,
-      input: jsonCodec(job.input),
-      output: jsonCodec(job.output),
-      outputIsNextInput: next !== undefined && next.input === job.output
+): Effect.Effect<Registration> =>
+  Effect.gen(function*() {
+    const definition = action.state
+    const state = definition === undefined ? undefined : {
+      definition,
+      codec: jsonCodec(definition.schema),
+      initial: yield* Effect.orDie(jsonCodec(definition.schema).encode(definition.initial))
     }
-  }),
-  state: action.state === undefined
-    ? undefined
-    : { definition: action.state, codec: jsonCodec(action.state.schema) }
-})
+    const jobs = action.jobs.map((job, index): CompiledJob => {
+      const next = action.jobs[index + 1]
+      return {
+        index,
+        job,
+        input: jsonCodec(job.input),
+        output: jsonCodec(job.output),
+        outputIsNextInput: next !== undefined && next.input === job.output
+      }
+    })
+    return { application, action, context, jobs, state }
+  })
 
 /** The key of an `(application, action)` pair: a JSON pair, so no two pairs share a key. */
 export const registrationKey = (application: string, action: string): string => JSON.stringify([application, action])

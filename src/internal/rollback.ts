@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Cause, Effect, Exit, Option, Schema, Scope } from "effect"
+import { Effect, Exit, Option, Schema, Scope } from "effect"
 import { RollbackFailure, StoredDataCorrupt } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
 import type { DeploymentPatch, JobPatch, NewErrorRow, Snapshot } from "../DeploymentStore.ts"
@@ -13,6 +13,7 @@ import type { CompiledJob } from "./registration.ts"
 import {
   Abandon,
   abandoned,
+  abandonOf,
   corrupt,
   decodeStored,
   encodeState,
@@ -115,7 +116,7 @@ export const writeRollbackStep = (run: Run, index: number, jobs: Array<JobPatch>
     }
     const exit = yield* Effect.exit(write(run, { at, deployment, jobs, errors }))
     if (Exit.isFailure(exit)) {
-      run.abandoned = findAbandon(exit.cause) ?? new Abandon("persistence", Cause.squash(exit.cause))
+      run.abandoned = abandonOf(exit.cause)
       return
     }
     if (run.cell !== undefined && state._tag === "Success") run.cell.dirty = false

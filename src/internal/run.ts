@@ -111,14 +111,18 @@ export interface Run {
 
 export const now = Clock.currentTimeMillis
 
+/** What a store failure means for the local run: a lost lease, or a store it cannot reach. */
+const abandonFor = (error: PersistenceError | LeaseLost): Abandon =>
+  new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error)
+
+/** Why a write that failed stops the local run: its `Abandon`, or the failure itself as a persistence problem. */
+export const abandonOf = (cause: Cause.Cause<unknown>): Abandon =>
+  findAbandon(cause) ?? new Abandon("persistence", Cause.squash(cause))
+
 export const abandonOnStoreFailure = <A, R>(
   run: Run,
   effect: Effect.Effect<A, PersistenceError | LeaseLost, R>
-): Effect.Effect<A, never, R> =>
-  Effect.catch(
-    run.env.retryTransient(effect),
-    (error) => Effect.die(new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error))
-  )
+): Effect.Effect<A, never, R> => Effect.catch(run.env.retryTransient(effect), (error) => Effect.die(abandonFor(error)))
 
 /**
  * One atomic, fenced checkpoint. A lost lease or an unreachable store (after retries, unless `retry` is false, as
@@ -135,9 +139,7 @@ export const write = (
     Effect.catch(
       retry ? run.env.retryTransient(attempt) : attempt,
       (error) =>
-        error._tag === "PersistenceError" && error.reason === "invalid"
-          ? Effect.fail(error)
-          : Effect.die(new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error))
+        error._tag === "PersistenceError" && error.reason === "invalid" ? Effect.fail(error) : Effect.die(abandonFor(error))
     )
   )
 }
@@ -284,8 +286,7 @@ export const abandoned = (run: Pick<Run, "env" | "handle">, abandon: Abandon): E
     if (abandon.reason === "shutdown") {
       // Give the lease up so that another process can resume the deployment at once.
       yield* Effect.ignore(run.env.store.release(run.handle.fence, yield* now))
-    }
-    if (abandon.reason !== "shutdown") {
+    } else {
       yield* Effect.logWarning(`deployment run stopped without finishing (${abandon.reason})`, abandon.error)
     }
     return { _tag: "Abandoned", reason: abandon.reason, error: abandon.error } as const

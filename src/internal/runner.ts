@@ -25,6 +25,7 @@ import { armRollback, backward } from "./rollback.ts"
 import {
   Abandon,
   abandoned,
+  abandonOf,
   decodeStored,
   encodeState,
   failedOutcome,
@@ -337,7 +338,7 @@ const forward = (
       }]
     }))
     if (Exit.isFailure(failedWrite)) {
-      run.abandoned = findAbandon(failedWrite.cause) ?? new Abandon("persistence", Cause.squash(failedWrite.cause))
+      run.abandoned = abandonOf(failedWrite.cause)
       yield* Scope.close(scope, exit)
       return yield* abandoned(run, run.abandoned)
     }
