@@ -394,7 +394,8 @@ export const invalidCursor = (cursor: string): PersistenceError =>
 type Mutable<A> = { -readonly [K in keyof A]: A[K] }
 
 interface MemoryEntry {
-  deployment: DeploymentRow
+  /** The store's own row: updated in place, never handed out (reads return copies). */
+  readonly deployment: Mutable<DeploymentRow>
   readonly jobs: Array<JobRunRow>
   readonly errors: Array<ErrorRow>
   readonly data: Map<string, Json>
@@ -462,9 +463,8 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
 
     checkpoint: (checkpoint) =>
       Effect.map(fenced(checkpoint.fence), (entry) => {
-        // The rows are the store's own (reads return copies), so they are updated in place.
         const { releaseLease, ...fields } = checkpoint.deployment
-        const row: Mutable<DeploymentRow> = Object.assign(entry.deployment, fields)
+        const row = Object.assign(entry.deployment, fields)
         if (releaseLease === true) {
           row.owner = undefined
           row.leaseExpiresAt = undefined
@@ -535,7 +535,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         if (entry.deployment.status !== "running") {
           return Effect.succeed({ _tag: "NotRunning", status: entry.deployment.status })
         }
-        entry.deployment = { ...entry.deployment, stopRequested: true, updatedAt: at }
+        Object.assign(entry.deployment, { stopRequested: true, updatedAt: at })
         return Effect.as(PubSub.publish(stops, deploymentId), { _tag: "Requested", owner: entry.deployment.owner })
       }),
 
@@ -551,12 +551,11 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         }
         candidates.sort((a, b) => (a.deployment.leaseExpiresAt ?? 0) - (b.deployment.leaseExpiresAt ?? 0))
         return candidates.slice(0, request.limit).map((entry) => {
-          entry.deployment = {
-            ...entry.deployment,
+          Object.assign(entry.deployment, {
             owner: request.owner,
             leaseEpoch: entry.deployment.leaseEpoch + 1,
             leaseExpiresAt: request.now + request.leaseTtlMillis
-          }
+          })
           return copySnapshot(entry)
         })
       }),
@@ -569,7 +568,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           if (entry === undefined) continue
           const row = entry.deployment
           if (row.owner !== request.owner || !isActive(row.status)) continue
-          entry.deployment = { ...row, leaseExpiresAt: request.now + request.leaseTtlMillis }
+          row.leaseExpiresAt = request.now + request.leaseTtlMillis
           held.push({ deploymentId: row.id, epoch: row.leaseEpoch, stopRequested: row.stopRequested })
         }
         return held
@@ -581,7 +580,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         if (entry === undefined) return
         const row = entry.deployment
         if (row.owner !== fence.owner || row.leaseEpoch !== fence.epoch) return
-        entry.deployment = { ...row, owner: undefined, leaseExpiresAt: at, updatedAt: at }
+        Object.assign(row, { owner: undefined, leaseExpiresAt: at, updatedAt: at })
       }),
 
     prune: (before) =>

@@ -183,6 +183,20 @@ export const DeploymentStoreSuite = <E>(
             assertSameRow(read, snapshot)
           }))
 
+        it.effect("hands out copies: changing what a read returned changes nothing stored", () =>
+          Effect.gen(function*() {
+            const store = yield* DeploymentStore
+            const snapshot = yield* created(makeSnapshot({ key: "copies" }))
+            const read = yield* get(snapshot.deployment.id)
+            const deployment = read.deployment as { status: string; owner: string | undefined }
+            deployment.status = "succeeded"
+            deployment.owner = "someone else"
+            ;(read.jobs[0] as { status: string }).status = "failed"
+            const page = yield* store.list({ application: snapshot.deployment.application, limit: 1 })
+            ;(page.items[0] as { status: string }).status = "rolled_back"
+            assertSameRow(yield* get(snapshot.deployment.id), snapshot)
+          }))
+
         it.effect("returns the existing deployment for a second create with the same key, writing nothing", () =>
           Effect.gen(function*() {
             const store = yield* DeploymentStore
