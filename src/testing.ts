@@ -4,12 +4,14 @@
  * `DeploymentStoreSuite(name, layer)` registers, with `@effect/vitest`, the tests of the `DeploymentStore`
  * contract: idempotent creation by key, fenced atomic checkpoints, append-only ordered error logs, job data
  * upserts, filtered and paginated lists, stop requests, lease claims (one winner under concurrency), heartbeats,
- * releases, pruning, and values read back verbatim (quotes, SQL metacharacters, unicode, JSON `null`, 1 MB).
+ * releases, pruning, version mismatches, copies on read, values read back verbatim (quotes, SQL metacharacters,
+ * unicode, JSON `null`, 1 MB), and the optional transaction and stop notifications the store declares.
  *
  * **When to use**
  *
- * In the test file of a custom store: `DeploymentStoreSuite("my store", MyStore.layer)`. The built-in stores
- * run it too (`test/DeploymentStore.test.ts`, `test/SqlDeploymentStore.test.ts`).
+ * In the test file of a custom store:
+ * `DeploymentStoreSuite("my store", MyStore.layer, { transactions: false, stopNotifications: false })`. The
+ * built-in stores run it too (`test/DeploymentStore.test.ts`, `test/SqlDeploymentStore.test.ts`).
  *
  * **Gotchas**
  *
