@@ -363,3 +363,84 @@ export class ActionVersionMismatch extends Schema.TaggedError<ActionVersionMisma
     return `deployment ${this.deploymentId} was started by action "${this.action}" with jobs ${this.stored}, but the registered definition has jobs ${this.registered}`
   }
 }
+
+/**
+ * An option of a layer (`Actions.layer`, a store layer) is out of its allowed range. The layer fails with this
+ * error when it is built, and does nothing else.
+ *
+ * @since 0.2.0
+ * @category configuration errors
+ */
+export class InvalidOption extends Schema.TaggedError<InvalidOption>()("InvalidOption", {
+  /** The option's path, such as `recovery.batch`. */
+  option: Schema.String,
+  /** The value given, as text. */
+  value: Schema.String,
+  /** What the option accepts. */
+  expected: Schema.String
+}) {
+  override get message(): string {
+    return `invalid option ${this.option}: got ${this.value}, expected ${this.expected}`
+  }
+}
+
+/**
+ * An argument of a public operation is not a value the operation accepts (a wrong type, an out-of-range number, an
+ * unparsable duration, an unstorable name). Nothing was done.
+ *
+ * @since 0.2.0
+ * @category runtime errors
+ */
+export class InvalidArgument extends Schema.TaggedError<InvalidArgument>()("InvalidArgument", {
+  /** The operation, such as `list` or `prune`. */
+  operation: Schema.String,
+  /** The argument's path, such as `limit` or `options.olderThan`. */
+  argument: Schema.String,
+  /** What is wrong with it. */
+  issue: Schema.String
+}) {
+  override get message(): string {
+    return `invalid argument ${this.argument} of ${this.operation}: ${this.issue}`
+  }
+}
+
+/**
+ * A value a job produced cannot be held by the store (for example a string with `\u0000`, or an unpaired UTF-16
+ * surrogate, in PostgreSQL's `jsonb`, or a value over the store's size limit). Retrying could never store it, so
+ * the job fails with this error (and the deployment rolls back) instead of being resumed again and again.
+ *
+ * @since 0.2.0
+ * @category job errors
+ */
+export class UnstorableValue extends Schema.TaggedError<UnstorableValue>()("UnstorableValue", {
+  job: Schema.String,
+  /** What could not be stored: `output`, `state`, `input`, `job data "<key>"`, `error log`, ... */
+  value: Schema.String,
+  /** The store's own words. */
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `the store cannot hold the ${this.value} of job "${this.job}": ${this.detail}`
+  }
+}
+
+/**
+ * A deployment was resumed more times than `recovery.maxResumes` without reaching a new checkpoint: something
+ * stops every run of it (a crash, a write that never commits). It is not resumed again: the job it was at fails
+ * with this error and the deployment rolls back; in a rollback, that job's rollback is recorded as failed with this
+ * error and the earlier rollbacks still run.
+ *
+ * @since 0.2.0
+ * @category job errors
+ */
+export class ResumeLimitExceeded extends Schema.TaggedError<ResumeLimitExceeded>()("ResumeLimitExceeded", {
+  deploymentId: Schema.String,
+  job: Schema.String,
+  resumes: Schema.Number,
+  limit: Schema.Number
+}) {
+  override get message(): string {
+    return `deployment ${this.deploymentId} was resumed ${this.resumes} times at job "${this.job}" without reaching a new checkpoint (limit ${this.limit})`
+  }
+}
+

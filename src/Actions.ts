@@ -387,6 +387,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
             leaseEpoch: 1,
             leaseExpiresAt: at + leaseTtlMillis,
             stopRequested: false,
+            resumes: 0,
+            parked: undefined,
             createdAt: at,
             updatedAt: at
           },
@@ -401,7 +403,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
             finishedAt: undefined
           }))
         }
-        const created = yield* store.create(snapshot)
+        const created = yield* store.create(snapshot, { leaseTtlMillis })
         if (created._tag === "Existing") return created.snapshot.deployment.id
         yield* launch(reg, snapshot, true)
         return id
@@ -653,7 +655,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       resume: Effect.fn("Actions.resume")(resume),
       prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {
         const at = yield* Clock.currentTimeMillis
-        return yield* env.retryTransient(store.prune(at - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan))))
+        return yield* env.retryTransient(store.prune(at - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan)), 1000))
       })
     })
   })

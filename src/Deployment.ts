@@ -124,6 +124,22 @@ export class ErrorEntry extends Schema.Class<ErrorEntry>("effect-actions/ErrorEn
 }) {}
 
 /**
+ * Why a deployment is parked: its stored data does not decode, so no process can run it (see
+ * `docs/operations.md` for repairing or discarding it). A parked deployment is never claimed.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export class Parked extends Schema.Class<Parked>("effect-actions/Parked")({
+  /** The job whose data does not decode, when it is a job's. */
+  job: Schema.OptionFromOptionalKey(Schema.String),
+  /** What does not decode: `input`, `output`, `state`, `failure`, `job data "<key>"`, ... */
+  field: Schema.String,
+  issue: Schema.String,
+  at: Schema.DateTimeUtcFromMillis
+}) {}
+
+/**
  * The record of one execution of an action.
  *
  * **Details**
@@ -151,6 +167,10 @@ export class Deployment extends Schema.Class<Deployment>("effect-actions/Deploym
   leaseEpoch: Schema.Int,
   leaseExpiresAt: Schema.OptionFromUndefinedOr(Schema.DateTimeUtcFromMillis),
   stopRequested: Schema.Boolean,
+  /** How many times the deployment was resumed (claimed by recovery) since it last reached a checkpoint. */
+  resumes: Schema.Int,
+  /** Set when the deployment's stored data does not decode: it is never claimed or run until repaired. */
+  parked: Schema.OptionFromUndefinedOr(Parked),
   createdAt: Schema.DateTimeUtcFromMillis,
   updatedAt: Schema.DateTimeUtcFromMillis,
   jobs: Schema.Array(JobRun)

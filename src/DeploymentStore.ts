@@ -6,20 +6,30 @@
  * schema encoding and decoding happen once, in the runtime, so a new backend implements storage only.
  *
  * **Guarantees every implementation gives** (checked by `DeploymentStoreSuite` from `effect-actions/testing`):
- * - `create` is idempotent by `(application, action, key)`: a second create with the same key returns the
- *   existing deployment and writes nothing;
+ * - `create` is idempotent by `(application, action, key)` and by deployment id: a second create with the same
+ *   key, or a repeat of a create whose reply was lost (same id), returns the existing deployment and writes
+ *   nothing;
  * - `checkpoint` is one atomic write (all of it or nothing), fenced: it applies only while the writer still holds
  *   the lease (`owner` and `leaseEpoch` match), and fails with `LeaseLost` otherwise;
  * - `claim` hands a deployment whose lease expired to exactly one caller, and bumps its lease epoch, so the
  *   previous owner's writes are refused from then on;
+ * - `claim` never hands out a parked deployment, and counts each claim in the deployment's `resumes`;
  * - error logs are append-only and keep their order;
- * - reads return copies: nothing a caller does to a returned value changes the store.
+ * - reads return copies: nothing a caller does to a returned value changes the store;
+ * - a value is stored exactly, or refused with a `PersistenceError` of reason `invalid` (never another reason,
+ *   never altered): a write that can never succeed must say so, so that the runtime does not retry it forever.
+ *
+ * **Clocks.** Lease expiry is judged on one clock for all processes. A store with a clock of its own (a database
+ * server) sets and compares lease expiries on that clock and ignores the `now` and `at` values it is given for
+ * them; a store without one (the memory store) uses them, so that `TestClock` drives it. Other timestamps
+ * (`createdAt`, `updatedAt`, job times, error times) are the runtime's.
  *
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Option, PubSub, type Schema, Stream } from "effect"
 import { LeaseLost, PersistenceError } from "./ActionError.ts"
-import type { Deployment, DeploymentStatus, ErrorEntry, Failure, JobRun, JobStatus } from "./Deployment.ts"
+import type { Deployment, DeploymentStatus, ErrorEntry, Failure, JobRun, JobStatus, Parked } from "./Deployment.ts"
+import { jsonIssue } from "./internal/storable.ts"
 
 /**
  * A JSON-compatible value, as stored.
@@ -70,6 +80,14 @@ export type NewErrorRow = Omit<ErrorRow, "sequence">
 export type FailureRow = typeof Failure.Encoded
 
 /**
+ * An encoded `Parked`: why a deployment's stored data cannot be run.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ParkedRow = typeof Parked.Encoded
+
+/**
  * A deployment with its job records, as read in one go.
  *
  * @since 0.1.0
@@ -104,7 +122,11 @@ export interface DeploymentPatch {
   readonly state?: Json
   readonly output?: Json
   readonly failure?: FailureRow
-  /** Ends the lease (clears owner and expiry); used with a terminal status. */
+  /** The new resume count: the runtime writes 0 when the deployment reaches a new checkpoint after a resume. */
+  readonly resumes?: number
+  /** Parks the deployment (its data does not decode): it is never claimed again until repaired. */
+  readonly parked?: ParkedRow
+  /** Ends the lease (clears owner and expiry); used with a terminal status, and when parking. */
   readonly releaseLease?: true
 }
 
@@ -160,6 +182,20 @@ export type CreateResult =
   | { readonly _tag: "Existing"; readonly snapshot: Snapshot }
 
 /**
+ * What `create` needs beyond the snapshot.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface CreateOptions {
+  /**
+   * How long the creator's lease holds. A store with its own clock sets the lease expiry to its own now plus this,
+   * and ignores the snapshot's `leaseExpiresAt`.
+   */
+  readonly leaseTtlMillis: number
+}
+
+/**
  * A filter and a page for `list`. Deployments are listed newest first.
  *
  * @since 0.1.0
@@ -184,7 +220,28 @@ export interface ListPage {
   readonly items: ReadonlyArray<DeploymentRow>
   /** Cursor of the next page; absent on the last page. */
   readonly next?: string
+  /** Rows of the page the store could not read (they are reported, the rest of the page is not lost). */
+  readonly unreadable?: ReadonlyArray<UnreadableRow>
 }
+
+/**
+ * A stored row a read could not decode: its id and what is wrong with it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface UnreadableRow {
+  readonly id: string
+  readonly issue: string
+}
+
+/**
+ * The few fields `status` reads: enough to wait for a deployment without reading its values.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type StatusRow = Pick<DeploymentRow, "id" | "application" | "action" | "status" | "parked" | "updatedAt">
 
 /**
  * An action a process can run, as `claim` filters by it: only deployments of these exact definitions are claimed.
@@ -199,7 +256,8 @@ export interface Runnable {
 }
 
 /**
- * A request to take over deployments whose lease expired.
+ * A request to take over deployments whose lease expired (or that have no lease), that are not parked. Each claimed
+ * deployment's `resumes` goes up by one, and its `leaseEpoch` by one.
  *
  * @since 0.1.0
  * @category models
@@ -260,6 +318,7 @@ export type StopResult =
   | { readonly _tag: "Requested"; readonly owner: string | undefined }
   | { readonly _tag: "NotFound" }
   | { readonly _tag: "NotRunning"; readonly status: DeploymentStatus }
+  | { readonly _tag: "Parked"; readonly parked: ParkedRow }
 
 /**
  * The persistence operations effect-actions needs. See the module documentation for the guarantees.
@@ -268,8 +327,11 @@ export type StopResult =
  * @category models
  */
 export interface DeploymentStoreShape {
-  /** Creates a deployment with its job records, unless one with the same non-empty key exists. */
-  readonly create: (snapshot: Snapshot) => Effect.Effect<CreateResult, PersistenceError>
+  /**
+   * Creates a deployment with its job records, unless one with the same key, or the same id, exists: then returns
+   * that one and writes nothing.
+   */
+  readonly create: (snapshot: Snapshot, options: CreateOptions) => Effect.Effect<CreateResult, PersistenceError>
   /** Applies one atomic, fenced write. */
   readonly checkpoint: (checkpoint: Checkpoint) => Effect.Effect<CheckpointResult, PersistenceError | LeaseLost>
   /** Appends entries to the error log, fenced. */
@@ -292,6 +354,8 @@ export interface DeploymentStoreShape {
   ) => Effect.Effect<Option.Option<Json>, PersistenceError>
   /** Reads a deployment and its job records. */
   readonly get: (deploymentId: string) => Effect.Effect<Option.Option<Snapshot>, PersistenceError>
+  /** Reads a deployment's status, without its values (for waiting on a deployment another process runs). */
+  readonly status: (deploymentId: string) => Effect.Effect<Option.Option<StatusRow>, PersistenceError>
   /** Lists deployments, newest first. */
   readonly list: (query: ListQuery) => Effect.Effect<ListPage, PersistenceError>
   /** Reads the error log of a deployment (of one job when `job` is given), in order. */
@@ -299,7 +363,7 @@ export interface DeploymentStoreShape {
     deploymentId: string,
     job?: string
   ) => Effect.Effect<ReadonlyArray<ErrorRow>, PersistenceError>
-  /** Marks a running deployment as asked to stop. */
+  /** Marks a running deployment as asked to stop; a parked one is refused (`Parked`). */
   readonly requestStop: (deploymentId: string, at: number) => Effect.Effect<StopResult, PersistenceError>
   /** Takes over deployments whose lease expired (oldest expiry first), bumping their epoch. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<Snapshot>, PersistenceError>
@@ -307,8 +371,17 @@ export interface DeploymentStoreShape {
   readonly heartbeat: (request: HeartbeatRequest) => Effect.Effect<ReadonlyArray<HeldLease>, PersistenceError>
   /** Gives up a lease without changing the deployment, so another process can claim it at once. */
   readonly release: (fence: Fence, at: number) => Effect.Effect<void, PersistenceError>
-  /** Deletes finished deployments (and all their rows) last updated before `before`; returns how many. */
-  readonly prune: (before: number) => Effect.Effect<number, PersistenceError>
+  /**
+   * Deletes at most `limit` finished deployments (and all their rows) last updated before `before`; returns how
+   * many. The runtime calls it again while it returns `limit`, so that no single write is unbounded.
+   */
+  readonly prune: (before: number, limit: number) => Effect.Effect<number, PersistenceError>
+  /**
+   * Deletes a deployment whose creator gave up on it (its `start` failed after the create may have committed),
+   * while the creator still holds its first lease (owner and epoch match) and its first job has not finished.
+   * Returns whether it deleted one; `false` when there is none, or another process took it over.
+   */
+  readonly discardCreated: (fence: Fence) => Effect.Effect<boolean, PersistenceError>
   /**
    * Active deployments whose lease expired, of a runnable `(application, action)` but with another fingerprint:
    * deployments that this process must not resume, and reports.
@@ -407,6 +480,14 @@ const copySnapshot = (entry: MemoryEntry): Snapshot => ({
   deployment: { ...entry.deployment },
   jobs: entry.jobs.map((job) => ({ ...job }))
 })
+/** Refuses what PostgreSQL refuses too, so that what passes on the memory store passes there. */
+const unstorable = (operation: string, value: unknown): PersistenceError | undefined => {
+  const issue = jsonIssue(value)
+  return issue === undefined
+    ? undefined
+    : new PersistenceError({ reason: "invalid", operation, detail: `a value cannot be stored: ${issue}` })
+}
+
 const newestFirst = (a: DeploymentRow, b: DeploymentRow): number =>
   b.createdAt - a.createdAt || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0)
 
@@ -435,21 +516,32 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         : Effect.fail(new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch }))
     })
 
+  /** The fenced entry, unless `value` holds something no store can hold. */
+  const refuseUnstorable = (operation: string, value: unknown, entry: Effect.Effect<MemoryEntry, LeaseLost>) =>
+    Effect.suspend((): Effect.Effect<MemoryEntry, LeaseLost | PersistenceError> => {
+      const refused = unstorable(operation, value)
+      return refused === undefined ? entry : Effect.fail(refused)
+    })
+
   const append = (entry: MemoryEntry, errors: ReadonlyArray<NewErrorRow>) => {
     for (const error of errors) entry.errors.push({ ...error, sequence: ++sequence })
   }
 
   const store: DeploymentStoreShape = {
     create: (snapshot) =>
-      Effect.sync((): CreateResult => {
+      Effect.suspend((): Effect.Effect<CreateResult, PersistenceError> => {
         const { deployment } = snapshot
+        const refused = unstorable("create", snapshot)
+        if (refused !== undefined) return Effect.fail(refused)
+        const repeated = entries.get(deployment.id)
+        if (repeated !== undefined) return Effect.succeed({ _tag: "Existing", snapshot: copySnapshot(repeated) })
         const composite = deployment.key === undefined
           ? undefined
           : keyOf(deployment.application, deployment.action, deployment.key)
         if (composite !== undefined) {
           const existing = byKey.get(composite)
           const entry = existing === undefined ? undefined : entries.get(existing)
-          if (entry !== undefined) return { _tag: "Existing", snapshot: copySnapshot(entry) }
+          if (entry !== undefined) return Effect.succeed({ _tag: "Existing", snapshot: copySnapshot(entry) })
           byKey.set(composite, deployment.id)
         }
         entries.set(deployment.id, {
@@ -458,11 +550,11 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           errors: [],
           data: new Map()
         })
-        return { _tag: "Created" }
+        return Effect.succeed({ _tag: "Created" })
       }),
 
     checkpoint: (checkpoint) =>
-      Effect.map(fenced(checkpoint.fence), (entry) => {
+      Effect.map(refuseUnstorable("checkpoint", checkpoint, fenced(checkpoint.fence)), (entry) => {
         const { releaseLease, ...fields } = checkpoint.deployment
         const row = Object.assign(entry.deployment, fields)
         if (releaseLease === true) {
@@ -478,10 +570,11 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         return { stopRequested: row.stopRequested }
       }),
 
-    appendErrors: (fence, errors) => Effect.map(fenced(fence), (entry) => append(entry, errors)),
+    appendErrors: (fence, errors) =>
+      Effect.map(refuseUnstorable("appendErrors", errors, fenced(fence)), (entry) => append(entry, errors)),
 
     setJobData: (fence, job, key, value) =>
-      Effect.map(fenced(fence), (entry) => {
+      Effect.map(refuseUnstorable("setJobData", [job, key, value], fenced(fence)), (entry) => {
         entry.data.set(dataKeyOf(job, key), value)
       }),
 
@@ -498,6 +591,19 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
       Effect.sync(() => {
         const entry = entries.get(deploymentId)
         return entry === undefined ? Option.none() : Option.some(copySnapshot(entry))
+      }),
+
+    status: (deploymentId) =>
+      Effect.sync(() => {
+        const row = entries.get(deploymentId)?.deployment
+        return row === undefined ? Option.none() : Option.some({
+          id: row.id,
+          application: row.application,
+          action: row.action,
+          status: row.status,
+          parked: row.parked,
+          updatedAt: row.updatedAt
+        })
       }),
 
     list: (query) =>
@@ -532,6 +638,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
       Effect.suspend((): Effect.Effect<StopResult> => {
         const entry = entries.get(deploymentId)
         if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
+        if (entry.deployment.parked !== undefined) return Effect.succeed({ _tag: "Parked", parked: entry.deployment.parked })
         if (entry.deployment.status !== "running") {
           return Effect.succeed({ _tag: "NotRunning", status: entry.deployment.status })
         }
@@ -545,7 +652,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         const candidates: Array<MemoryEntry> = []
         for (const entry of entries.values()) {
           const row = entry.deployment
-          if (!isActive(row.status)) continue
+          if (!isActive(row.status) || row.parked !== undefined) continue
           if (!runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))) continue
           if (row.leaseExpiresAt === undefined || row.leaseExpiresAt <= request.now) candidates.push(entry)
         }
@@ -554,6 +661,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           Object.assign(entry.deployment, {
             owner: request.owner,
             leaseEpoch: entry.deployment.leaseEpoch + 1,
+            resumes: entry.deployment.resumes + 1,
             leaseExpiresAt: request.now + request.leaseTtlMillis
           })
           return copySnapshot(entry)
@@ -583,10 +691,11 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         Object.assign(row, { owner: undefined, leaseExpiresAt: at, updatedAt: at })
       }),
 
-    prune: (before) =>
+    prune: (before, limit) =>
       Effect.sync(() => {
         let pruned = 0
         for (const [id, entry] of entries) {
+          if (pruned >= limit) break
           const row = entry.deployment
           if (isActive(row.status) || row.updatedAt >= before) continue
           entries.delete(id)
@@ -596,13 +705,25 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         return pruned
       }),
 
+    discardCreated: (fence) =>
+      Effect.sync(() => {
+        const entry = entries.get(fence.deploymentId)
+        if (entry === undefined) return false
+        const row = entry.deployment
+        if (row.owner !== fence.owner || row.leaseEpoch !== fence.epoch || row.currentJob !== 0) return false
+        if (row.status !== "running" || entry.jobs[0]?.status !== "running") return false
+        entries.delete(fence.deploymentId)
+        if (row.key !== undefined) byKey.delete(keyOf(row.application, row.action, row.key))
+        return true
+      }),
+
     findMismatched: (request) =>
       Effect.sync(() => {
         const registered = new Map(request.runnable.map((r) => [JSON.stringify([r.application, r.action]), r.fingerprint]))
         const rows: Array<DeploymentRow> = []
         for (const entry of entries.values()) {
           const row = entry.deployment
-          if (!isActive(row.status)) continue
+          if (!isActive(row.status) || row.parked !== undefined) continue
           if (row.leaseExpiresAt !== undefined && row.leaseExpiresAt > request.now) continue
           const fingerprint = registered.get(JSON.stringify([row.application, row.action]))
           if (fingerprint !== undefined && fingerprint !== row.fingerprint) rows.push({ ...row })
@@ -611,15 +732,19 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
       }),
 
     appendErrorOnce: (deploymentId, error) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        const refused = unstorable("appendErrorOnce", error)
+        return refused === undefined ? Effect.sync(() => appendOnce(deploymentId, error)) : Effect.fail(refused)
+      }),
+
+    stopRequests: Stream.fromPubSub(stops)
+  }
+  const appendOnce = (deploymentId: string, error: NewErrorRow): boolean => {
         const entry = entries.get(deploymentId)
         if (entry === undefined) return false
         if (entry.errors.some((e) => e.tag === error.tag && e.message === error.message)) return false
         append(entry, [error])
         return true
-      }),
-
-    stopRequests: Stream.fromPubSub(stops)
   }
   return store
 })

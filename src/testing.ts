@@ -37,6 +37,7 @@ import {
 /** A base time for the suite's timestamps (epoch milliseconds, 2023-11-14). */
 const T0 = 1_700_000_000_000
 const TTL = 30_000
+const createOptions = { leaseTtlMillis: TTL }
 
 /**
  * Options of a snapshot made by `makeSnapshot`.
@@ -93,6 +94,8 @@ export const makeSnapshot = (options: SnapshotOptions = {}): Snapshot => {
       leaseEpoch: 1,
       leaseExpiresAt: at + TTL,
       stopRequested: false,
+      resumes: 0,
+      parked: undefined,
       createdAt: at,
       updatedAt: at
     },
@@ -172,7 +175,7 @@ export const DeploymentStoreSuite = <E>(
       const created = (snapshot: Snapshot) =>
         Effect.gen(function*() {
           const store = yield* DeploymentStore
-          const result = yield* store.create(snapshot)
+          const result = yield* store.create(snapshot, createOptions)
           assert.strictEqual(result._tag, "Created")
           return snapshot
         })
@@ -209,7 +212,7 @@ export const DeploymentStoreSuite = <E>(
               action: first.deployment.action,
               input: { other: true }
             })
-            const result = yield* store.create(second)
+            const result = yield* store.create(second, createOptions)
             assert.strictEqual(result._tag, "Existing")
             if (result._tag === "Existing") assertSameRow(result.snapshot, first)
             assert.isTrue(Option.isNone(yield* store.get(second.deployment.id)))
@@ -765,7 +768,7 @@ export const DeploymentStoreSuite = <E>(
               jobs: [],
               errors: []
             })
-            const pruned = yield* store.prune(T0 - 5_000)
+            const pruned = yield* store.prune(T0 - 5_000, 1_000)
             assert.isAtLeast(pruned, 1)
             assert.isTrue(Option.isNone(yield* store.get(old.deployment.id)))
             assert.deepStrictEqual(yield* store.errors(old.deployment.id), [])
@@ -777,7 +780,7 @@ export const DeploymentStoreSuite = <E>(
               application: old.deployment.application,
               action: old.deployment.action
             })
-            assert.strictEqual((yield* store.create(again))._tag, "Created")
+            assert.strictEqual((yield* store.create(again, createOptions))._tag, "Created")
           }))
       })
     })

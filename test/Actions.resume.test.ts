@@ -457,6 +457,8 @@ describe("Actions resume", () => {
           leaseEpoch: 1,
           leaseExpiresAt: 0,
           stopRequested: false,
+          resumes: 0,
+          parked: undefined,
           createdAt: 0,
           updatedAt: 0
         },
@@ -465,7 +467,7 @@ describe("Actions resume", () => {
           { index: 1, name: "b", status: "running" as const, input: { n: "one" }, output: undefined, attempts: 1, startedAt: 0, finishedAt: undefined }
         ]
       }
-      yield* store.create(snapshot)
+      yield* store.create(snapshot, { leaseTtlMillis: 30_000 })
       const process = yield* startProcess(store, "process-1", leaseTtl)
       yield* process.actions.register(deploy)
       yield* TestClock.adjust("1 second")
