@@ -36,12 +36,15 @@ import {
   PersistenceError,
   StoredDataCorrupt
 } from "./ActionError.ts"
-import { type Deployment, type DeploymentStatus, type ErrorEntry, isTerminal } from "./Deployment.ts"
+import type { Deployment, DeploymentStatus, ErrorEntry } from "./Deployment.ts"
 import { DeploymentStore, type Runnable, type Snapshot } from "./DeploymentStore.ts"
 import * as DeploymentStoreModule from "./DeploymentStore.ts"
 import { describeSchemaError } from "./internal/codec.ts"
 import { storedFailure, storedOutput, toDeployment, toDeploymentWithoutJobs, toErrorEntries } from "./internal/outcomes.ts"
+import { makeAwait, parkedError } from "./internal/awaiting.ts"
+import { makeCreate } from "./internal/creation.ts"
 import { compile, type Registration, registrationKey } from "./internal/registration.ts"
+import { closeWithin } from "./internal/shutdown.ts"
 import { type Handle, type Outcome, runDeployment, type RunnerEnv } from "./internal/runner.ts"
 
 /**
@@ -105,6 +108,11 @@ export interface ListOptions {
 export interface DeploymentPage {
   readonly items: ReadonlyArray<Deployment>
   readonly next: Option.Option<string>
+  /**
+   * The rows of the page that do not decode, each reported with its id and what is wrong; the other rows are in
+   * `items`. Empty unless stored data is corrupt.
+   */
+  readonly unreadable: ReadonlyArray<StoredDataCorrupt>
 }
 
 /**
@@ -183,17 +191,20 @@ export interface ActionsShape {
   readonly get: (
     deploymentId: string
   ) => Effect.Effect<Deployment, DeploymentNotFound | PersistenceError | StoredDataCorrupt>
-  /** Lists deployments, newest first. */
-  readonly list: (options?: ListOptions) => Effect.Effect<DeploymentPage, PersistenceError | StoredDataCorrupt>
+  /** Lists deployments, newest first; a row that does not decode is reported in `unreadable`, not failed on. */
+  readonly list: (options?: ListOptions) => Effect.Effect<DeploymentPage, PersistenceError>
   /** Reads a deployment's error log, or one job's part of it. */
   readonly errors: (
     deploymentId: string,
     options?: { readonly job?: string }
   ) => Effect.Effect<ReadonlyArray<ErrorEntry>, DeploymentNotFound | PersistenceError | StoredDataCorrupt>
-  /** Stops a running deployment, wherever it runs: its jobs roll back with `ExecutionStopped`. */
+  /**
+   * Stops a running deployment, wherever it runs: its jobs roll back with `ExecutionStopped`. A parked deployment
+   * (its stored data does not decode) is refused with `StoredDataCorrupt`: it cannot be rolled back until repaired.
+   */
   readonly stop: (
     deploymentId: string
-  ) => Effect.Effect<void, DeploymentNotFound | DeploymentNotRunning | PersistenceError>
+  ) => Effect.Effect<void, DeploymentNotFound | DeploymentNotRunning | StoredDataCorrupt | PersistenceError>
   /** One recovery pass: claims deployments whose lease expired and resumes them. */
   readonly resume: () => Effect.Effect<ResumeSummary, PersistenceError>
   /** Deletes finished deployments last updated longer than `olderThan` ago; returns how many. */
@@ -239,12 +250,27 @@ export interface Options {
     readonly maxInFlight?: number
     /** Whether the recovery loop runs in the background; `true` by default (`resume()` works either way). */
     readonly enabled?: boolean
+    /**
+     * How many times a deployment may be resumed without reaching a new checkpoint; 10 by default. Past it, the job
+     * it is at fails with `ResumeLimitExceeded` and the deployment rolls back (in a rollback, that rollback is
+     * recorded as failed): the backstop for whatever stops every run of a deployment.
+     */
+    readonly maxResumes?: number
   }
   /** How often `await` reads the store for a deployment that runs in another process; 1 s by default. */
   readonly awaitPollInterval?: Duration.Input
+  /**
+   * How long releasing the layer waits for local runs to stop (they stop at their next checkpoint or job
+   * boundary); 10 s by default. Past it, the release completes anyway, and the deployments still running here
+   * are resumed later from their last checkpoint, as after a crash.
+   */
+  readonly shutdownTimeout?: Duration.Input
 }
 
 const defaultApplication = "default"
+
+/** How many deployments one `prune` statement deletes at most. */
+const pruneBatch = 1000
 
 const isTransient = (error: unknown): boolean => error instanceof PersistenceError && error.isTransient
 
@@ -257,7 +283,11 @@ const isTransient = (error: unknown): boolean => error instanceof PersistenceErr
 export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, DeploymentStore | Scope.Scope> =>
   Effect.gen(function*() {
     const store = yield* DeploymentStore
-    const scope = yield* Effect.scope
+    const layerScope = yield* Effect.scope
+    // Deployments run in a scope of their own, closed last and with a bound when the layer is released: a run
+    // stuck in a write (a database that does not answer) cannot hold the release up for longer than
+    // `shutdownTimeout`.
+    const scope = yield* Scope.make()
     const owner = options.owner ?? `effect-actions-${crypto.randomUUID()}`
     const leaseTtl = Duration.fromInputUnsafe(options.recovery?.leaseTtl ?? "30 seconds")
     const leaseTtlMillis = Duration.toMillis(leaseTtl)
@@ -266,12 +296,13 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
     const batch = options.recovery?.batch ?? 100
     const maxInFlight = options.recovery?.maxInFlight ?? 1000
     const awaitPollInterval = Duration.fromInputUnsafe(options.awaitPollInterval ?? "1 second")
+    const maxResumes = options.recovery?.maxResumes ?? 10
+    const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? "10 seconds")
+    yield* Scope.addFinalizer(layerScope, closeWithin(scope, shutdownTimeout))
 
     const registrations = new Map<string, Registration>()
     const byAction = new Map<Action.Any, Array<Registration>>()
     const running = new Map<string, Handle>()
-    /** Deployments whose stored data is corrupt: their leases are kept (renewed) so no process loops on them. */
-    const parked = new Set<string>()
 
     const env: RunnerEnv = {
       store,
@@ -286,7 +317,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
               Effect.sleep("25 millis"),
               Effect.retry(effect, { schedule: Schedule.exponential("50 millis"), times: 3, while: isTransient })
             )
-        )
+        ),
+      maxResumes
     }
 
     const launch = (reg: Registration, snapshot: Snapshot, fresh: boolean): Effect.Effect<Handle> =>
@@ -301,13 +333,6 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         }
         running.set(deployment.id, handle)
         handle.fiber = yield* runDeployment(env, reg, snapshot, handle, fresh).pipe(
-          Effect.andThen(Deferred.await(handle.outcome)),
-          Effect.tap((outcome) =>
-            Effect.sync(() => {
-              if (outcome._tag === "Abandoned" && outcome.reason === "corrupt") parked.add(deployment.id)
-            })
-          ),
-          Effect.asVoid,
           Effect.ensuring(Effect.sync(() => {
             if (running.get(deployment.id) === handle) running.delete(deployment.id)
           })),
@@ -367,47 +392,14 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       })
 
     /** Creates the deployment from an encoded first input, and runs it unless it existed already. */
-    const create = (reg: Registration, json: Schema.Json, key: string | undefined) =>
-      Effect.gen(function*() {
-        const at = yield* Clock.currentTimeMillis
-        const id = crypto.randomUUID()
-        const snapshot: Snapshot = {
-          deployment: {
-            id,
-            application: reg.application,
-            action: reg.action.name,
-            key,
-            fingerprint: reg.action.fingerprint,
-            status: "running",
-            currentJob: 0,
-            state: reg.state?.initial,
-            output: undefined,
-            failure: undefined,
-            owner,
-            leaseEpoch: 1,
-            leaseExpiresAt: at + leaseTtlMillis,
-            stopRequested: false,
-            resumes: 0,
-            parked: undefined,
-            createdAt: at,
-            updatedAt: at
-          },
-          jobs: reg.jobs.map((job) => ({
-            index: job.index,
-            name: job.job.name,
-            status: job.index === 0 ? "running" : "pending",
-            input: job.index === 0 ? json : undefined,
-            output: undefined,
-            attempts: job.index === 0 ? 1 : 0,
-            startedAt: job.index === 0 ? at : undefined,
-            finishedAt: undefined
-          }))
-        }
-        const created = yield* store.create(snapshot, { leaseTtlMillis })
-        if (created._tag === "Existing") return created.snapshot.deployment.id
-        yield* launch(reg, snapshot, true)
-        return id
-      })
+    const create = makeCreate({
+      env,
+      owner,
+      leaseTtlMillis,
+      scope,
+      launch: (reg, snapshot) => Effect.asVoid(launch(reg, snapshot, true)),
+      isRunning: (deploymentId) => running.has(deploymentId)
+    })
 
     const invalidInput = (reg: Registration) => (error: Schema.SchemaError) =>
       new InputValidationError({ action: reg.action.name, job: reg.jobs[0]!.job.name, ...describeSchemaError(error) })
@@ -445,26 +437,13 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         return yield* Effect.flatMap(storedFailure(store, snapshot, reg), Effect.fail)
       })
 
-    /** Waits for a deployment: on its local run when it runs here, else by reading the store until it ends. */
-    const awaitById = (deploymentId: string): Effect.Effect<ExecuteResult<unknown>, AwaitError> =>
-      Effect.gen(function*() {
-        const handle = running.get(deploymentId)
-        if (handle !== undefined) {
-          const outcome = yield* Deferred.await(handle.outcome)
-          if (outcome._tag === "Succeeded") return { deploymentId, output: outcome.output }
-          if (outcome._tag === "Failed") return yield* Effect.fail(outcome.error)
-          if (outcome.reason === "corrupt" && outcome.error instanceof StoredDataCorrupt) {
-            return yield* Effect.fail(outcome.error)
-          }
-        }
-        while (true) {
-          const snapshot = yield* readSnapshot(deploymentId)
-          if (isTerminal(snapshot.deployment.status)) return yield* resultFromStore(snapshot)
-          const local = running.get(deploymentId)
-          if (local !== undefined) return yield* awaitById(deploymentId)
-          yield* Effect.sleep(awaitPollInterval)
-        }
-      })
+    /** Waits for a deployment: on its local run when it runs here, else by reading its status until it ends. */
+    const awaitById: (deploymentId: string) => Effect.Effect<ExecuteResult<unknown>, AwaitError> = makeAwait({
+      env,
+      running,
+      pollInterval: awaitPollInterval,
+      result: resultFromStore
+    })
 
     const awaitTyped = <A extends Action.Any>(action: A, deploymentId: string) =>
       Effect.gen(function*() {
@@ -497,6 +476,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         const result = yield* env.retryTransient(store.requestStop(deploymentId, yield* Clock.currentTimeMillis))
         if (result._tag === "NotFound") return yield* new DeploymentNotFound({ deploymentId })
         if (result._tag === "NotRunning") return yield* new DeploymentNotRunning({ deploymentId, status: result.status })
+        if (result._tag === "Parked") return yield* parkedError(deploymentId, result.parked)
         yield* interruptLocal(deploymentId, "stop")
         yield* Effect.logInfo(`stop requested for deployment ${deploymentId}`)
       })
@@ -532,7 +512,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
             continue
           }
           const reg = registrations.get(registrationKey(deployment.application, deployment.action))
-          if (reg === undefined || parked.has(deployment.id)) continue
+          if (reg === undefined) continue
           yield* launch(reg, snapshot, false)
           resumed.push(snapshot.deployment.id)
         }
@@ -572,7 +552,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
 
     /** Renews this process's leases; stops local runs whose lease was lost or that were asked to stop. */
     const heartbeat = Effect.gen(function*() {
-      if (running.size === 0 && parked.size === 0) return
+      if (running.size === 0) return
       // Only the runs known before the call are judged by its answer: a run started (or claimed) while the call
       // was in flight is not in it, and has not lost anything.
       const judged = [...running.values()].map((handle) => ({ handle, epoch: handle.fence.epoch }))
@@ -580,7 +560,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         owner,
         now: yield* Clock.currentTimeMillis,
         leaseTtlMillis,
-        deploymentIds: [...judged.map(({ handle }) => handle.deploymentId), ...parked]
+        deploymentIds: judged.map(({ handle }) => handle.deploymentId)
       })
       const byId = new Map(held.map((lease) => [lease.deploymentId, lease]))
       for (const { epoch, handle } of judged) {
@@ -643,8 +623,16 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
         const limit = Math.min(Math.max(Math.trunc(listOptions?.limit ?? 50), 1), 1000)
         const page = yield* env.retryTransient(store.list({ ...listOptions, limit }))
-        const items = yield* Effect.forEach(page.items, toDeploymentWithoutJobs)
-        return { items, next: Option.fromUndefinedOr(page.next) }
+        const items: Array<Deployment> = []
+        const unreadable: Array<StoredDataCorrupt> = (page.unreadable ?? []).map(({ id, issue }) =>
+          new StoredDataCorrupt({ deploymentId: id, field: "deployment record", issue })
+        )
+        for (const row of page.items) {
+          const decoded = yield* Effect.result(toDeploymentWithoutJobs(row))
+          if (decoded._tag === "Success") items.push(decoded.success)
+          else unreadable.push(decoded.failure)
+        }
+        return { items, next: Option.fromUndefinedOr(page.next), unreadable }
       }),
       errors: Effect.fn("Actions.errors")(function*(deploymentId: string, errorOptions?: { readonly job?: string }) {
         const rows = yield* env.retryTransient(store.errors(deploymentId, errorOptions?.job))
@@ -654,8 +642,14 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       stop: Effect.fn("Actions.stop")(stop),
       resume: Effect.fn("Actions.resume")(resume),
       prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {
-        const at = yield* Clock.currentTimeMillis
-        return yield* env.retryTransient(store.prune(at - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan)), 1000))
+        const before = (yield* Clock.currentTimeMillis) - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan))
+        // In batches, so that no single write deletes an unbounded number of rows.
+        let pruned = 0
+        while (true) {
+          const deleted = yield* env.retryTransient(store.prune(before, pruneBatch))
+          pruned += deleted
+          if (deleted < pruneBatch) return pruned
+        }
       })
     })
   })

@@ -5,7 +5,7 @@
  * @internal
  */
 import { Effect, Exit, Option, Schema, Scope } from "effect"
-import { RollbackFailure, StoredDataCorrupt } from "../ActionError.ts"
+import { ResumeLimitExceeded, RollbackFailure, StoredDataCorrupt } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
 import type { DeploymentPatch, JobPatch, NewErrorRow, Snapshot } from "../DeploymentStore.ts"
 import { describeCause } from "./codec.ts"
@@ -24,7 +24,10 @@ import {
   type Outcome,
   parkCorrupt,
   provideJob,
+  logText,
   type Run,
+  storableRow,
+  unstorable,
   write
 } from "./run.ts"
 import { runRollbacks } from "./steps.ts"
@@ -35,17 +38,25 @@ export const armRollback = (
   scope: Scope.Scope,
   compiled: CompiledJob,
   input: unknown,
-  output: { value: Option.Option<unknown> }
+  output: { value: Option.Option<unknown> },
+  /** Set when this rollback must not run again (resumed too often at it): it is recorded as failed with this. */
+  skip?: ResumeLimitExceeded
 ) => {
   run.armed = compiled.index
   return Scope.addFinalizerExit(scope, (exit) =>
     Exit.isSuccess(exit) || run.abandoned !== undefined || run.terminal
       ? Effect.void
-      : rollbackStep(run, compiled, input, output.value))
+      : rollbackStep(run, compiled, input, output.value, skip))
 }
 
 /** Rolls back one job and checkpoints the step; the step of job 0 also writes the terminal status. */
-export const rollbackStep = (run: Run, compiled: CompiledJob, input: unknown, output: Option.Option<unknown>) =>
+export const rollbackStep = (
+  run: Run,
+  compiled: CompiledJob,
+  input: unknown,
+  output: Option.Option<unknown>,
+  skip?: ResumeLimitExceeded
+) =>
   Effect.gen(function*() {
     const { index, job } = compiled
     const failure = run.failure!
@@ -54,7 +65,7 @@ export const rollbackStep = (run: Run, compiled: CompiledJob, input: unknown, ou
     if (job.rollbacks.length > 0) {
       run.phase = "rollback"
       run.current = index
-      const exit = yield* Effect.exit(
+      const exit = skip !== undefined ? Exit.fail(skip) : yield* Effect.exit(
         provideJob(run, runRollbacks(job.rollbacks, { input, output, failure })).pipe(
           Effect.withSpan("effect-actions.rollback", {
             attributes: { ...run.annotations, "job.name": job.name, "job.index": index }
@@ -70,15 +81,17 @@ export const rollbackStep = (run: Run, compiled: CompiledJob, input: unknown, ou
       const at = yield* now
       if (Exit.isFailure(exit)) {
         const described = describeCause(exit.cause)
-        run.rollbackFailures.push(new RollbackFailure({ job: job.name, tag: described.tag, message: described.message }))
+        const tag = logText(described.tag)
+        const message = logText(described.message)
+        run.rollbackFailures.push(new RollbackFailure({ job: job.name, tag, message }))
         errors.push({
           ...errorRow(compiled, "rollback", described.error, at),
-          tag: described.tag,
-          message: `rollback: ${described.message}`
+          tag,
+          message: `rollback: ${message}`
         })
         jobs.push({ index, status: "rollback_failed", finishedAt: at })
         run.statuses[index] = "rollback_failed"
-        yield* Effect.logWarning(`rollback of job "${job.name}" failed: ${described.message}`)
+        yield* Effect.logWarning(`rollback of job "${job.name}" failed: ${message}`)
       } else {
         jobs.push({ index, status: "rolled_back", finishedAt: at })
         run.statuses[index] = "rolled_back"
@@ -114,7 +127,33 @@ export const writeRollbackStep = (run: Run, index: number, jobs: Array<JobPatch>
     } else {
       deployment.currentJob = index - 1
     }
-    const exit = yield* Effect.exit(write(run, { at, deployment, jobs, errors }))
+    const checkpoint = { at, deployment, jobs, errors }
+    const exit = yield* Effect.exit(Effect.catch(write(run, checkpoint), (error) => {
+      // The store refuses what this step holds (the state a rollback set, most likely): the step is recorded as a
+      // failed rollback, without the state, and the earlier rollbacks still run.
+      const refusal = unstorable(run, run.reg.jobs[index]!.job.name, checkpoint, error)
+      if (run.cell !== undefined) run.cell.dirty = false
+      const failed = markRollbackFailed(run, index, jobs, at)
+      run.rollbackFailures.push(new RollbackFailure({ job: refusal.job, tag: refusal._tag, message: refusal.message }))
+      if (index === 0) deployment.status = "rollback_failed"
+      const { state: _state, ...withoutState } = deployment
+      return write(run, {
+        at,
+        deployment: withoutState,
+        jobs: failed,
+        errors: [
+          ...errors,
+          storableRow({
+            job: refusal.job,
+            phase: "rollback",
+            tag: refusal._tag,
+            message: `rollback: ${refusal.message}`,
+            detail: undefined,
+            at
+          })
+        ]
+      })
+    }))
     if (Exit.isFailure(exit)) {
       run.abandoned = abandonOf(exit.cause)
       return
@@ -122,6 +161,15 @@ export const writeRollbackStep = (run: Run, index: number, jobs: Array<JobPatch>
     if (run.cell !== undefined && state._tag === "Success") run.cell.dirty = false
     if (index === 0) run.terminal = true
   })
+
+/** The job patches of a rollback step with job `index`'s record turned to `rollback_failed`. */
+const markRollbackFailed = (run: Run, index: number, jobs: ReadonlyArray<JobPatch>, at: number): Array<JobPatch> => {
+  run.statuses[index] = "rollback_failed"
+  return [
+    ...jobs.filter((patch) => patch.index !== index),
+    { index, status: "rollback_failed", finishedAt: at }
+  ]
+}
 
 /** Continues the rollback of a deployment found `rolling_back`, from the job where it stopped. */
 export const backward = (run: Run, snapshot: Snapshot): Effect.Effect<Outcome> =>
@@ -148,7 +196,16 @@ export const backward = (run: Run, snapshot: Snapshot): Effect.Effect<Outcome> =
         const output = row.status === "succeeded"
           ? Option.some(yield* decodeStored(run.deploymentId, compiled.output, row.output, compiled.job.name, "output"))
           : Option.none()
-        yield* armRollback(run, scope, compiled, input, { value: output })
+        // Resumed too often at this rollback without progress: it is recorded as failed instead of run again.
+        const skip = index === deployment.currentJob && run.resumes > run.env.maxResumes
+          ? new ResumeLimitExceeded({
+            deploymentId: run.deploymentId,
+            job: compiled.job.name,
+            resumes: run.resumes,
+            limit: run.env.maxResumes
+          })
+          : undefined
+        yield* armRollback(run, scope, compiled, input, { value: output }, skip)
       }
       // Rollbacks that failed before the resume still decide the terminal status.
       for (const row of snapshot.jobs) {

@@ -14,7 +14,8 @@ import {
   type PersistenceError,
   type RollbackFailure,
   StateValidationError,
-  StoredDataCorrupt
+  StoredDataCorrupt,
+  UnstorableValue
 } from "../ActionError.ts"
 import { ErrorEntry, type Failure, type JobPhase, type JobStatus } from "../Deployment.ts"
 import type {
@@ -30,6 +31,7 @@ import type {
 import { JobContext, type JobContextShape } from "../JobContext.ts"
 import type * as State from "../State.ts"
 import { describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
+import { jsonIssue, storableJson, storableText } from "./storable.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 
 /** Why a local run stopped without finishing the deployment. */
@@ -56,6 +58,8 @@ export interface RunnerEnv {
   readonly store: DeploymentStoreShape
   /** Retries a store operation that failed with a transient `PersistenceError` (safe to repeat). */
   readonly retryTransient: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** A deployment claimed more often than this without reaching a new checkpoint is failed, not run again. */
+  readonly maxResumes: number
 }
 
 /** An infrastructure failure raised as a defect inside job functions, so that it never mixes with job errors. */
@@ -107,6 +111,8 @@ export interface Run {
   /** The terminal write committed. */
   terminal: boolean
   stopRequested: boolean
+  /** The stored resume count: claims since the last checkpoint; the next checkpoint that makes progress resets it. */
+  resumes: number
 }
 
 export const now = Clock.currentTimeMillis
@@ -124,25 +130,55 @@ export const abandonOnStoreFailure = <A, R>(
   effect: Effect.Effect<A, PersistenceError | LeaseLost, R>
 ): Effect.Effect<A, never, R> => Effect.catch(run.env.retryTransient(effect), (error) => Effect.die(abandonFor(error)))
 
+/** Whether a store failure is permanent for the value written: retrying the same write can never succeed. */
+export const isRefusal = (error: PersistenceError | LeaseLost): error is PersistenceError =>
+  error._tag === "PersistenceError" && error.reason === "invalid"
+
 /**
- * One atomic, fenced checkpoint. A lost lease or an unreachable store (after retries, unless `retry` is false, as
- * inside a transaction) becomes an `Abandon` defect; a value the store refuses to hold (`invalid`) fails the job:
- * retrying the deployment could never store it.
+ * One atomic, fenced checkpoint. A lost lease or a store failure that may pass (after retries, unless `retry` is
+ * false, as inside a transaction) becomes an `Abandon` defect: the local run stops, and the deployment resumes
+ * later. A refusal of the value written (`invalid`) fails with the `PersistenceError`: retrying could never
+ * store it, so the caller fails the job or the rollback instead. A checkpoint that `progress`es (every one but
+ * the attempt count written on resume) resets the stored resume count.
  */
 export const write = (
   run: Run,
   checkpoint: Omit<Checkpoint, "fence">,
-  retry = true
+  options?: { readonly retry?: boolean; readonly progress?: boolean }
 ): Effect.Effect<CheckpointResult, PersistenceError> => {
-  const attempt = run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })
+  const reset = options?.progress !== false && run.resumes > 0
+  const attempt = run.env.store.checkpoint({
+    ...checkpoint,
+    deployment: reset ? { ...checkpoint.deployment, resumes: 0 } : checkpoint.deployment,
+    fence: run.handle.fence
+  })
   return Effect.uninterruptible(
-    Effect.catch(
-      retry ? run.env.retryTransient(attempt) : attempt,
-      (error) =>
-        error._tag === "PersistenceError" && error.reason === "invalid" ? Effect.fail(error) : Effect.die(abandonFor(error))
+    (options?.retry === false ? attempt : run.env.retryTransient(attempt)).pipe(
+      Effect.catch((error) => isRefusal(error) ? Effect.fail(error) : Effect.die(abandonFor(error))),
+      Effect.map((result) => {
+        if (reset) run.resumes = 0
+        return result
+      })
     )
   )
 }
+
+/** Names what a refused checkpoint held that the store cannot hold, for `UnstorableValue`. */
+export const refusedValue = (run: Run, checkpoint: Omit<Checkpoint, "fence">): string => {
+  const { deployment, jobs } = checkpoint
+  if (deployment.output !== undefined && jsonIssue(deployment.output) !== undefined) return "output"
+  for (const job of jobs) {
+    const name = run.reg.jobs[job.index]?.job.name ?? `#${job.index}`
+    if (job.output !== undefined && jsonIssue(job.output) !== undefined) return `output of job "${name}"`
+    if (job.input !== undefined && jsonIssue(job.input) !== undefined) return `input of job "${name}"`
+  }
+  if (deployment.state !== undefined && jsonIssue(deployment.state) !== undefined) return "state"
+  return "checkpoint (output, next input and state)"
+}
+
+/** The job failure for a checkpoint the store refused. */
+export const unstorable = (run: Run, job: string, checkpoint: Omit<Checkpoint, "fence">, error: PersistenceError) =>
+  new UnstorableValue({ job, value: refusedValue(run, checkpoint), detail: storableText(error.detail) })
 
 const unchangedState = Effect.succeed({})
 
@@ -159,10 +195,29 @@ export const encodeState = (run: Run, job: string): Effect.Effect<{ readonly sta
   )
 }
 
+/** The longest message an error log entry keeps, in characters; the rest is cut, and the cut said. */
+export const maxMessageLength = 65_536
+
+/** An error log text as every store can hold it: escaped (`storableText`) and at most `maxMessageLength` long. */
+export const logText = (text: string): string => {
+  const cut = text.length > maxMessageLength
+    ? `${text.slice(0, maxMessageLength)}… (${text.length - maxMessageLength} more characters)`
+    : text
+  return storableText(cut)
+}
+
+/** An error log entry made storable: its texts escaped and cut (`logText`), its detail's strings escaped. */
+export const storableRow = (row: NewErrorRow): NewErrorRow => ({
+  ...row,
+  tag: logText(row.tag),
+  message: logText(row.message),
+  detail: row.detail === undefined ? undefined : storableJson(row.detail)
+})
+
 export const errorRow = (job: CompiledJob, phase: JobPhase, error: unknown, at: number): NewErrorRow => {
   const { message, tag } = describeError(error)
   const detail = job.job.error === undefined ? undefined : encodeOrUndefined(job.job.error, error)
-  return { job: job.job.name, phase, tag, message, detail, at }
+  return storableRow({ job: job.job.name, phase, tag, message, detail, at })
 }
 
 /**
@@ -205,7 +260,18 @@ export const makeJobContext = (run: Run): JobContextShape => {
             (error) =>
               new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
           ),
-          (encoded) => abandonOnStoreFailure(run, store.setJobData(fence(), job, key, encoded))
+          (encoded) =>
+            Effect.catch(run.env.retryTransient(store.setJobData(fence(), job, key, encoded)), (error) =>
+              isRefusal(error)
+                ? Effect.fail(
+                  new InvalidJobData({
+                    deploymentId: run.deploymentId,
+                    job,
+                    key,
+                    issue: `the store cannot hold it: ${storableText(error.detail)}`
+                  })
+                )
+                : Effect.die(abandonFor(error)))
         )
       }),
     getData: (key, schema, options) =>
@@ -231,7 +297,12 @@ export const makeJobContext = (run: Run): JobContextShape => {
     recordError: (error) =>
       Effect.flatMap(now, (at) => {
         if (typeof error === "object" && error !== null) run.recorded.add(error)
-        return abandonOnStoreFailure(run, store.appendErrors(fence(), [errorRow(current(), run.phase, error, at)]))
+        const row = errorRow(current(), run.phase, error, at)
+        // The row is storable already; a refusal left can only be its size: it is recorded without its detail.
+        return Effect.catch(run.env.retryTransient(store.appendErrors(fence(), [row])), (error) =>
+          isRefusal(error)
+            ? abandonOnStoreFailure(run, store.appendErrors(fence(), [{ ...row, detail: undefined }]))
+            : Effect.die(abandonFor(error)))
       }),
     errors: (options) =>
       Effect.flatMap(
@@ -344,23 +415,42 @@ export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, h
     rollbackFailures: [],
     abandoned: undefined,
     terminal: false,
-    stopRequested: deployment.stopRequested
+    stopRequested: deployment.stopRequested,
+    resumes: deployment.resumes
   }
   run.context = Context.add(context, JobContext, makeJobContext(run))
   return run
 }
 
-/** Reports corrupt stored data and keeps the lease (so the deployment is not claimed again and again). */
+/**
+ * Parks a deployment whose stored data does not decode: one fenced checkpoint records why (`parked`), appends the
+ * report to the error log and gives the lease up, so that no process claims it again until an operator repairs
+ * it (`docs/operations.md`), and every `await` of it fails with `StoredDataCorrupt`. The data itself is left as it
+ * is. When the store cannot take the write, the run is abandoned and a later claim parks it.
+ */
 export const parkCorrupt = (run: Pick<Run, "env" | "handle">, abandon: Abandon): Effect.Effect<Outcome> =>
   Effect.gen(function*() {
-    if (abandon.reason === "corrupt") {
-      const at = yield* now
-      const { message, tag } = describeError(abandon.error)
-      yield* Effect.ignore(
-        run.env.store.appendErrors(run.handle.fence, [{ job: undefined, phase: "resume", tag, message, detail: undefined, at }])
-      )
-      yield* Effect.logError(`deployment ${run.handle.deploymentId} cannot resume: ${message}`)
-      return { _tag: "Abandoned", reason: "corrupt", error: abandon.error } as const
+    if (abandon.reason !== "corrupt" || !(abandon.error instanceof StoredDataCorrupt)) return yield* abandoned(run, abandon)
+    const error = abandon.error
+    const at = yield* now
+    const written = yield* Effect.exit(run.env.retryTransient(run.env.store.checkpoint({
+      fence: run.handle.fence,
+      at,
+      deployment: {
+        parked: {
+          ...(error.job === undefined ? {} : { job: logText(error.job) }),
+          field: logText(error.field),
+          issue: logText(error.issue),
+          at
+        },
+        releaseLease: true
+      },
+      jobs: [],
+      errors: [storableRow({ job: error.job, phase: "resume", tag: error._tag, message: error.message, detail: undefined, at })]
+    })))
+    if (written._tag === "Failure") {
+      return yield* abandoned(run, new Abandon("persistence", Cause.squash(written.cause)))
     }
-    return yield* abandoned(run, abandon)
+    yield* Effect.logError(`deployment ${run.handle.deploymentId} is parked: ${error.message}`)
+    return { _tag: "Abandoned", reason: "corrupt", error } as const
   })

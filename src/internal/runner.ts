@@ -15,10 +15,12 @@ import {
   InputValidationError,
   JobNilOutput,
   JobTimeout,
-  OutputValidationError
+  OutputValidationError,
+  ResumeLimitExceeded
 } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
-import type { FailureRow, JobPatch, Json, Snapshot } from "../DeploymentStore.ts"
+import type { PersistenceError } from "../ActionError.ts"
+import type { Checkpoint, FailureRow, JobPatch, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { armRollback, backward } from "./rollback.ts"
@@ -36,10 +38,14 @@ import {
   type Outcome,
   parkCorrupt,
   provideJob,
+  logText,
   type Run,
   type RunnerEnv,
+  storableRow,
+  unstorable,
   write
 } from "./run.ts"
+import { storableJson } from "./storable.ts"
 import { runHooks } from "./steps.ts"
 
 export { Abandon } from "./run.ts"
@@ -118,15 +124,16 @@ const classify = (run: Run, cause: Cause.Cause<unknown>): Abandon | { readonly f
   }
   const described = describeCause(cause)
   const detail = described.isFailure && job.error !== undefined ? encodeOrUndefined(job.error, described.error) : undefined
+  // What is recorded is made storable: recording a failure must never fail because of its content.
   return {
     error: described.error,
     failure: new Failure({
       job: job.name,
       jobIndex: compiled.index,
       phase: run.phase,
-      tag: described.tag,
-      message: described.message,
-      detail: Option.fromUndefinedOr(detail)
+      tag: logText(described.tag),
+      message: logText(described.message),
+      detail: Option.fromUndefinedOr(detail === undefined ? undefined : storableJson(detail))
     })
   }
 }
@@ -207,7 +214,9 @@ const forward = (
       return yield* parkCorrupt(run, prepared.failure)
     }
 
-    if (!fresh) {
+    // Resumed too often without progress: the job is failed instead of being run again (then rolled back).
+    const overLimit = !fresh && run.resumes > run.env.maxResumes
+    if (!fresh && !overLimit) {
       const attempts = (run.attempts[start] ?? 0) + 1
       run.attempts[start] = attempts
       const at = yield* now
@@ -216,7 +225,7 @@ const forward = (
         deployment: {},
         jobs: [{ index: start, status: "running", attempts, startedAt: at }],
         errors: []
-      }).pipe(Effect.catch((error) => Effect.die(new Abandon("persistence", error))))
+      }, { progress: false }).pipe(Effect.catch((error) => Effect.die(new Abandon("persistence", error))))
       run.stopRequested = run.stopRequested || result.stopRequested
     }
 
@@ -236,13 +245,22 @@ const forward = (
         if (transaction === undefined) output.value = Option.some(value)
         const at = yield* now
         const state = yield* encodeState(run, compiled.job.name)
+        const retry = { retry: transaction === undefined }
+        /** A checkpoint the store refuses fails this job: its output (or the state it set) can never be stored. */
+        const refused = (checkpoint: Omit<Checkpoint, "fence">) => (error: PersistenceError) => {
+          run.current = index
+          run.unsaved = undefined
+          run.phase = "output"
+          return Effect.fail(unstorable(run, compiled.job.name, checkpoint, error))
+        }
         if (index === lastIndex) {
-          yield* write(run, {
+          const last: Omit<Checkpoint, "fence"> = {
             at,
             deployment: { ...state, status: "succeeded", output: encoded, releaseLease: true },
             jobs: [{ index, status: "succeeded", output: encoded, finishedAt: at }],
             errors: []
-          }, transaction === undefined)
+          }
+          yield* Effect.catch(write(run, last, retry), refused(last))
           return { _tag: "Done", value } as const
         }
         const done: JobPatch = { index, status: "succeeded", output: encoded, finishedAt: at }
@@ -251,12 +269,13 @@ const forward = (
         run.current = index + 1
         run.phase = "input"
         const next = yield* prepareInput(run, nextJob, value, compiled.outputIsNextInput ? encoded : undefined)
-        const result = yield* write(run, {
+        const boundary: Omit<Checkpoint, "fence"> = {
           at,
           deployment: { ...state, currentJob: index + 1 },
           jobs: [done, { index: index + 1, status: "running", input: next.json, attempts: 1, startedAt: at }],
           errors: []
-        }, transaction === undefined)
+        }
+        const result = yield* Effect.catch(write(run, boundary, retry), refused(boundary))
         return { _tag: "Next", value, next: next.input, stateWritten: state.state !== undefined, result } as const
       })
       if (transaction === undefined) return body
@@ -281,6 +300,15 @@ const forward = (
           run.phase = "input"
           run.handle.interruptReason = "stop"
           return yield* Effect.interrupt
+        }
+        if (overLimit && index === start) {
+          run.phase = "resume"
+          return yield* new ResumeLimitExceeded({
+            deploymentId: run.deploymentId,
+            job: compiled.job.name,
+            resumes: run.resumes,
+            limit: run.env.maxResumes
+          })
         }
         const outcome = yield* step(index, input, output)
         output.value = Option.some(outcome.value)
@@ -319,24 +347,37 @@ const forward = (
     const compiled = compiledJobs[run.current]!
     const failedPatch: JobPatch = { index: run.current, status: "failed", finishedAt: at }
     const stateResult = yield* Effect.result(encodeState(run, compiled.job.name))
-    const failedWrite = yield* Effect.exit(write(run, {
+    const failedCheckpoint = (withState: boolean): Omit<Checkpoint, "fence"> => ({
       at,
       deployment: {
-        ...(stateResult._tag === "Success" ? stateResult.success : {}),
+        ...(withState && stateResult._tag === "Success" ? stateResult.success : {}),
         status: "rolling_back",
         currentJob: run.armed,
         failure: failureRow(classified.failure)
       },
       jobs: run.unsaved === undefined ? [failedPatch] : [run.unsaved, failedPatch],
-      errors: alreadyRecorded ? [] : [{
+      errors: alreadyRecorded ? [] : [storableRow({
         job: classified.failure.job,
         phase: classified.failure.phase,
         tag: classified.failure.tag,
         message: classified.failure.message,
         detail: Option.getOrUndefined(classified.failure.detail),
         at
-      }]
-    }))
+      })]
+    })
+    // What is recorded is storable by now. A refusal left is the state's (then left as last stored), or the output
+    // of a job that succeeded just before the failure (then not recorded: that job stays `running`, and its
+    // rollback gets no output).
+    const failedWrite = yield* Effect.exit(
+      Effect.catch(write(run, failedCheckpoint(true)), () => {
+        if (run.cell !== undefined) run.cell.dirty = false
+        return Effect.catch(write(run, failedCheckpoint(false)), (error) => {
+          if (run.unsaved === undefined) return Effect.fail(error)
+          run.unsaved = undefined
+          return write(run, failedCheckpoint(false))
+        })
+      })
+    )
     if (Exit.isFailure(failedWrite)) {
       run.abandoned = abandonOf(failedWrite.cause)
       yield* Scope.close(scope, exit)

@@ -1,0 +1,145 @@
+/**
+ * Creating a deployment: the snapshot written before any job runs, and a create that is safe to repeat.
+ *
+ * The deployment id is made here, by the client, so that a create whose reply was lost can be repeated: the
+ * store recognises the id and answers with what it holds. `start` repeats transient failures itself; when they
+ * do not pass, the create may have committed all the same, so the deployment is discarded in the background
+ * (while this process still holds its first lease, before any job ran) and `start` fails: a failed `start` means
+ * that no deployment runs. A later `start` with the same key, in this process, takes the deployment back instead.
+ *
+ * @internal
+ */
+import { Clock, Effect, Fiber, Schedule, type Schema, type Scope } from "effect"
+import type { PersistenceError } from "../ActionError.ts"
+import type { DeploymentStoreShape, Fence, Snapshot } from "../DeploymentStore.ts"
+import type { Registration } from "./registration.ts"
+import type { RunnerEnv } from "./run.ts"
+
+/** The snapshot of a new deployment: its row, and its job records with the first job started. */
+export const newSnapshot = (
+  reg: Registration,
+  input: Schema.Json,
+  key: string | undefined,
+  owner: string,
+  at: number,
+  leaseTtlMillis: number
+): Snapshot => ({
+  deployment: {
+    id: crypto.randomUUID(),
+    application: reg.application,
+    action: reg.action.name,
+    key,
+    fingerprint: reg.action.fingerprint,
+    status: "running",
+    currentJob: 0,
+    state: reg.state?.initial,
+    output: undefined,
+    failure: undefined,
+    owner,
+    leaseEpoch: 1,
+    leaseExpiresAt: at + leaseTtlMillis,
+    stopRequested: false,
+    resumes: 0,
+    parked: undefined,
+    createdAt: at,
+    updatedAt: at
+  },
+  jobs: reg.jobs.map((job) => ({
+    index: job.index,
+    name: job.job.name,
+    status: job.index === 0 ? "running" : "pending",
+    input: job.index === 0 ? input : undefined,
+    output: undefined,
+    attempts: job.index === 0 ? 1 : 0,
+    startedAt: job.index === 0 ? at : undefined,
+    finishedAt: undefined
+  }))
+})
+
+/** What creating needs from the runtime. */
+export interface CreationEnv {
+  readonly env: RunnerEnv
+  readonly owner: string
+  readonly leaseTtlMillis: number
+  /** Where the background discards run (the runtime's scope). */
+  readonly scope: Scope.Scope
+  /** Runs a created deployment in this process. */
+  readonly launch: (reg: Registration, snapshot: Snapshot) => Effect.Effect<void>
+  /** Whether a deployment runs in this process now. */
+  readonly isRunning: (deploymentId: string) => boolean
+}
+
+/** The creates of this process that failed ambiguously, by deployment id, while their discard is pending. */
+interface Pending {
+  readonly snapshot: Snapshot
+  readonly discard: Fiber.Fiber<void>
+}
+
+/** Builds the create of the runtime: `create(reg, input, key)` returns the id of the new (or joined) deployment. */
+export const makeCreate = (deps: CreationEnv) => {
+  const { env, leaseTtlMillis, owner } = deps
+  const store: DeploymentStoreShape = env.store
+  const pending = new Map<string, Pending>()
+  const options = { leaseTtlMillis }
+
+  const fenceOf = (snapshot: Snapshot): Fence => ({ deploymentId: snapshot.deployment.id, owner, epoch: 1 })
+
+  /** Deletes a deployment whose create may have committed, until the store answers; never fails. */
+  const discard = (snapshot: Snapshot) =>
+    store.discardCreated(fenceOf(snapshot)).pipe(
+      // Every 100 ms at first, then less and less often, at least every 5 s: the sooner, the less likely another
+      // process takes the deployment over once the first lease lapses.
+      Effect.retry({ schedule: Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")]) }),
+      Effect.orElseSucceed(() => false),
+      Effect.tap((deleted) =>
+        Effect.logInfo(
+          deleted
+            ? `discarded deployment ${snapshot.deployment.id}, whose start failed`
+            : `deployment ${snapshot.deployment.id}, whose start failed, was not stored`
+        )
+      ),
+      Effect.ensuring(Effect.sync(() => pending.delete(snapshot.deployment.id))),
+      Effect.asVoid
+    )
+
+  /** Writes the snapshot (repeating transient failures) and runs it unless it existed already. */
+  const createSnapshot = (reg: Registration, snapshot: Snapshot): Effect.Effect<string, PersistenceError> =>
+    Effect.gen(function*(): Effect.fn.Return<string, PersistenceError> {
+      const id = snapshot.deployment.id
+      const result = yield* Effect.catch(env.retryTransient(store.create(snapshot, options)), (error) =>
+        Effect.gen(function*() {
+          if (error.isTransient) {
+            const fiber = yield* Effect.forkIn(discard(snapshot), deps.scope)
+            pending.set(id, { snapshot, discard: fiber })
+          }
+          return yield* Effect.fail(error)
+        }))
+      if (result._tag === "Created") {
+        yield* deps.launch(reg, snapshot)
+        return id
+      }
+      const existing = result.snapshot.deployment
+      if (existing.id === id) {
+        // A repeat of this create whose first reply was lost: the deployment is ours, not run yet.
+        if (existing.owner === owner && existing.leaseEpoch === 1 && !deps.isRunning(id)) {
+          yield* deps.launch(reg, result.snapshot)
+        }
+        return id
+      }
+      const left = pending.get(existing.id)
+      if (left !== undefined) {
+        // The same key as a start of this process that failed: its discard stops, and the deployment is taken back
+        // (created again if the discard had deleted it already).
+        yield* Fiber.interrupt(left.discard)
+        pending.delete(existing.id)
+        return yield* createSnapshot(reg, left.snapshot)
+      }
+      return existing.id
+    })
+
+  return (reg: Registration, input: Schema.Json, key: string | undefined): Effect.Effect<string, PersistenceError> =>
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (at) => createSnapshot(reg, newSnapshot(reg, input, key, owner, at, leaseTtlMillis))
+    )
+}
