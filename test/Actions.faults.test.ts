@@ -1,0 +1,534 @@
+/**
+ * Issue 7 on the memory store: no value, store failure or shutdown leaves a deployment stuck, runs it twice or
+ * loses its records. The memory store refuses what PostgreSQL refuses (`\u0000`, unpaired surrogates), so these
+ * behaviours hold on both; `test/Actions.postgres.faults.test.ts` runs the PostgreSQL side.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Option, Schema } from "effect"
+import { TestClock } from "effect/testing"
+import { Action, ActionError, type DeploymentStore, DeploymentStore as Store, Job, JobContext, State } from "effect-actions"
+import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
+import { startProcess } from "./support/processes.ts"
+
+const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
+const nul = "a\u0000b"
+const loneSurrogate = "🚀".slice(0, 1)
+
+/** A job that outputs whatever `value` is, as a string field. */
+const emits = (name: string, value: string) =>
+  Job.make(name, {
+    input: Counter,
+    output: Schema.Struct({ n: Schema.Number, text: Schema.String }),
+    execute: ({ n }) => Effect.succeed({ n: n + 1, text: value })
+  })
+const reads = (name: string, log: ReturnType<typeof makeLog>) =>
+  Job.make(name, {
+    input: Schema.Struct({ n: Schema.Number, text: Schema.String }),
+    output: Counter,
+    execute: ({ n }) => Effect.as(log.add(`run ${name}`), { n })
+  })
+
+/** A stored deployment of `action`, written straight into the store, as another process would have left it. */
+const storedDeployment = (
+  action: Action.Any,
+  fields: Partial<DeploymentStore.DeploymentRow>,
+  jobs: ReadonlyArray<DeploymentStore.JobRunRow>
+): DeploymentStore.Snapshot => ({
+  deployment: {
+    id: crypto.randomUUID(),
+    application: "default",
+    action: action.name,
+    key: undefined,
+    fingerprint: action.fingerprint,
+    status: "running",
+    currentJob: 0,
+    state: undefined,
+    output: undefined,
+    failure: undefined,
+    owner: "gone",
+    leaseEpoch: 1,
+    leaseExpiresAt: 0,
+    stopRequested: false,
+    resumes: 0,
+    parked: undefined,
+    createdAt: 0,
+    updatedAt: 0,
+    ...fields
+  },
+  jobs
+})
+
+const jobRow = (
+  index: number,
+  name: string,
+  status: DeploymentStore.JobRunRow["status"],
+  output?: DeploymentStore.Json
+): DeploymentStore.JobRunRow => ({
+  index,
+  name,
+  status,
+  input: status === "pending" ? undefined : { n: index },
+  output,
+  attempts: status === "pending" ? 0 : 1,
+  startedAt: status === "pending" ? undefined : 0,
+  finishedAt: undefined
+})
+
+describe("Actions faults (issue 7)", () => {
+  describe("class 1: a write that can never succeed never becomes a loop", () => {
+    it.effect.each([["\\u0000", nul], ["a lone surrogate", loneSurrogate]] as const)(
+      "an output with %s fails its job with UnstorableValue and rolls back, in one run",
+      ([, text]) =>
+        Effect.gen(function*() {
+          const store = yield* Store.makeMemory
+          const log = makeLog()
+          const process = yield* startProcess(store, "p", leaseTtl)
+          const deploy = Action.make("deploy", [step("a", log), emits("b", text), reads("c", log)])
+          yield* process.actions.register(deploy)
+          const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+          assert.strictEqual(error.status, "rolled_back")
+          assert.strictEqual(error.job, "b")
+          assert.strictEqual(error.reason, "UnstorableValue")
+          assert.deepStrictEqual(log.events, ["run a 0", "rollback a in=0 out=1 UnstorableValue"])
+          const deployment = yield* process.actions.get(error.deploymentId)
+          assert.strictEqual(deployment.status, "rolled_back")
+          assert.deepStrictEqual(deployment.jobs.map((job) => job.status), ["rolled_back", "rolled_back", "pending"])
+          const errors = yield* process.actions.errors(error.deploymentId)
+          assert.deepStrictEqual(errors.map((entry) => [Option.getOrUndefined(entry.job), entry.tag]), [["b", "UnstorableValue"]])
+          assert.match(errors[0]!.message, /output of job "b"/)
+          yield* process.shutdown
+        })
+    )
+
+    it.effect("a state the store cannot hold fails the job that set it, and the rollbacks still checkpoint", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const Notes = State.make("Notes", { schema: Schema.String, initial: "" })
+        const scribble = Job.make("scribble", {
+          input: Counter,
+          output: Counter,
+          execute: (value) => Effect.as(Notes.set(nul), value)
+        })
+        const deploy = Action.make("deploy", [step("a", log), scribble, step("c", log)], { state: Notes })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+        assert.strictEqual(error.status, "rolled_back")
+        assert.strictEqual(error.job, "scribble")
+        assert.strictEqual(error.reason, "UnstorableValue")
+        assert.match(error.failureMessage, /state/)
+        assert.deepStrictEqual(log.events, ["run a 0", "rollback a in=0 out=1 UnstorableValue"])
+        const stored = Option.getOrThrow(yield* store.get(error.deploymentId))
+        assert.strictEqual(stored.deployment.state, "", "the state is left as last stored")
+        yield* process.shutdown
+      }))
+
+    it.effect("failure messages, tags and details are recorded escaped, readable, and the deployment ends", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const failing = Job.make("failing", {
+          input: Counter,
+          output: Counter,
+          execute: () => Effect.fail(new Error(`quota ${nul} ${loneSurrogate}`))
+        })
+        const deploy = Action.make("deploy", [failing])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+        assert.strictEqual(error.status, "rolled_back")
+        assert.strictEqual(error.failureMessage, "quota a\\u0000b \\ud83d")
+        const errors = yield* process.actions.errors(error.deploymentId)
+        assert.deepStrictEqual(errors.map((entry) => entry.message), ["quota a\\u0000b \\ud83d"])
+        yield* process.shutdown
+      }))
+
+    it.effect("recordError with unstorable text records it escaped; the job goes on", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const noisy = Job.make("noisy", {
+          input: Counter,
+          output: Counter,
+          execute: (value) =>
+            Effect.gen(function*() {
+              const context = yield* JobContext.JobContext
+              yield* context.recordError(new Error(nul))
+              return value
+            })
+        })
+        const deploy = Action.make("deploy", [noisy])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const result = yield* process.actions.execute(deploy, { n: 0 })
+        const errors = yield* process.actions.errors(result.deploymentId)
+        assert.deepStrictEqual(errors.map((entry) => entry.message), ["a\\u0000b"])
+        yield* process.shutdown
+      }))
+
+    it.effect("setData with an unstorable value fails with InvalidJobData, which the job may handle", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const saver = Job.make("saver", {
+          input: Counter,
+          output: Schema.String,
+          execute: () =>
+            Effect.gen(function*() {
+              const context = yield* JobContext.JobContext
+              const refused = yield* Effect.flip(context.setData("note", Schema.String, nul))
+              yield* context.setData("note", Schema.String, "kept")
+              return refused._tag
+            })
+        })
+        const deploy = Action.make("deploy", [saver])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const result = yield* process.actions.execute(deploy, { n: 0 })
+        assert.strictEqual(result.output, "InvalidJobData")
+        assert.deepStrictEqual(yield* store.getJobData(result.deploymentId, "saver", "note"), Option.some("kept"))
+        yield* process.shutdown
+      }))
+
+    it.effect("a rollback that fails with unstorable text is recorded as failed, and the earlier rollbacks run", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const badRollback = Job.make("b", {
+          input: Counter,
+          output: Counter,
+          execute: ({ n }) => Effect.succeed({ n: n + 1 }),
+          rollback: () => Effect.fail(new Error(nul))
+        })
+        const deploy = Action.make("deploy", [step("a", log), badRollback, step("c", log, { fails: true })])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+        assert.strictEqual(error.status, "rollback_failed")
+        assert.deepStrictEqual(error.rollbackFailures.map((failure) => [failure.job, failure.message]), [["b", "a\\u0000b"]])
+        assert.deepStrictEqual(log.events, ["run a 0", "run c 2", "rollback c in=2 out=none Boom", "rollback a in=0 out=1 Boom"])
+        yield* process.shutdown
+      }))
+
+    it.effect("a rollback that sets an unstorable state is recorded as failed (UnstorableValue); the earlier rollbacks run", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const Notes = State.make("Notes", { schema: Schema.String, initial: "" })
+        const scribbler = Job.make("b", {
+          input: Counter,
+          output: Counter,
+          execute: ({ n }) => Effect.succeed({ n: n + 1 }),
+          rollback: () => Notes.set(nul)
+        })
+        const deploy = Action.make("deploy", [step("a", log), scribbler, step("c", log, { fails: true })], { state: Notes })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+        assert.strictEqual(error.status, "rollback_failed")
+        assert.deepStrictEqual(error.rollbackFailures.map((failure) => [failure.job, failure.tag]), [["b", "UnstorableValue"]])
+        assert.deepStrictEqual(log.events, ["run a 0", "run c 2", "rollback c in=2 out=none Boom", "rollback a in=0 out=1 Boom"])
+        const deployment = yield* process.actions.get(error.deploymentId)
+        assert.deepStrictEqual(deployment.jobs.map((job) => job.status), ["rolled_back", "rollback_failed", "rolled_back"])
+        yield* process.shutdown
+      }))
+  })
+
+  describe("class 1: the resume limit is the backstop", () => {
+    it.effect("a deployment resumed more than maxResumes times without progress fails its job and rolls back", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log), step("c", log)])
+        const stuck = storedDeployment(deploy, { currentJob: 1, resumes: 3 }, [
+          { ...jobRow(0, "a", "succeeded", { n: 1 }), input: { n: 0 } },
+          jobRow(1, "b", "running"),
+          jobRow(2, "c", "pending")
+        ])
+        yield* store.create(stuck, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "p", { recovery: { leaseTtl: "30 seconds", maxResumes: 3 } })
+        yield* process.actions.register(deploy)
+        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [stuck.deployment.id])
+        const error = yield* failedDeployment(process.actions.awaitById(stuck.deployment.id))
+        assert.strictEqual(error.reason, "ResumeLimitExceeded")
+        assert.strictEqual(error.job, "b")
+        assert.strictEqual(error.status, "rolled_back")
+        assert.deepStrictEqual(log.events, ["rollback b in=1 out=none ResumeLimitExceeded", "rollback a in=0 out=1 ResumeLimitExceeded"])
+        const deployment = yield* process.actions.get(stuck.deployment.id)
+        assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 1, 0], "job b was not attempted again")
+        assert.strictEqual(deployment.resumes, 0, "the rollback's checkpoints count as progress")
+        yield* process.shutdown
+      }))
+
+    it.effect("a deployment whose every run dies is failed once it was resumed more than maxResumes times", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const started = yield* Deferred.make<void>()
+        const hangs = Job.make("hangs", {
+          input: Counter,
+          output: Counter,
+          execute: () => Effect.andThen(Deferred.succeed(started, undefined), Effect.never),
+          rollback: () => log.add("rollback hangs")
+        })
+        const deploy = Action.make("deploy", [step("a", log), hangs])
+        const options = { recovery: { leaseTtl: "30 seconds", maxResumes: 2 } } as const
+        const first = yield* startProcess(store, "p0", options)
+        yield* first.actions.register(deploy)
+        const id = yield* first.actions.start(deploy, { n: 0 })
+        yield* Deferred.await(started)
+        yield* first.crash
+        for (let round = 1; round <= 2; round++) {
+          const next = yield* startProcess(store, `p${round}`, options)
+          yield* next.actions.register(deploy)
+          yield* TestClock.adjust("31 seconds")
+          assert.deepStrictEqual((yield* next.actions.resume()).resumed, [id])
+          yield* Effect.yieldNow
+          assert.strictEqual((yield* next.actions.get(id)).resumes, round)
+          yield* next.crash
+        }
+        const last = yield* startProcess(store, "p3", options)
+        yield* last.actions.register(deploy)
+        yield* TestClock.adjust("31 seconds")
+        assert.deepStrictEqual((yield* last.actions.resume()).resumed, [id])
+        const error = yield* failedDeployment(last.actions.awaitById(id))
+        assert.strictEqual(error.reason, "ResumeLimitExceeded")
+        assert.deepStrictEqual(log.events, ["run a 0", "rollback hangs", "rollback a in=0 out=1 ResumeLimitExceeded"])
+        assert.deepStrictEqual((yield* last.actions.get(id)).jobs.map((job) => job.attempts), [1, 3])
+        yield* last.shutdown
+      }))
+
+    it.effect("in a rollback, the rollback resumed too often is recorded as failed and the earlier ones still run", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log), step("c", log)])
+        const failure = { job: "c", jobIndex: 2, phase: "execute" as const, tag: "Boom", message: "c exploded" }
+        const stuck = storedDeployment(deploy, { status: "rolling_back", currentJob: 1, resumes: 11, failure }, [
+          { ...jobRow(0, "a", "succeeded", { n: 1 }), input: { n: 0 } },
+          jobRow(1, "b", "succeeded", { n: 2 }),
+          { ...jobRow(2, "c", "rolled_back"), input: { n: 2 } }
+        ])
+        yield* store.create(stuck, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        yield* process.actions.resume()
+        const error = yield* failedDeployment(process.actions.awaitById(stuck.deployment.id))
+        assert.strictEqual(error.status, "rollback_failed")
+        assert.deepStrictEqual(error.rollbackFailures.map((failure) => [failure.job, failure.tag]), [["b", "ResumeLimitExceeded"]])
+        assert.deepStrictEqual(log.events, ["rollback a in=0 out=1 Boom"], "b's rollback did not run again; a's did")
+        yield* process.shutdown
+      }))
+
+    it.effect("a resumed deployment that reaches a checkpoint has its resume count reset", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)])
+        const stuck = storedDeployment(deploy, { resumes: 5 }, [jobRow(0, "a", "running"), jobRow(1, "b", "pending")])
+        yield* store.create(stuck, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        yield* process.actions.resume()
+        const result = yield* process.actions.awaitById(stuck.deployment.id)
+        assert.deepStrictEqual(result.output, { n: 2 })
+        assert.strictEqual((yield* process.actions.get(stuck.deployment.id)).resumes, 0)
+        yield* process.shutdown
+      }))
+  })
+
+  describe("class 3: ambiguous failures of start", () => {
+    /** A store whose creates commit, then answer with a connection error while `lost` says so. */
+    const replyLost = (inner: DeploymentStore.DeploymentStoreShape, lost: () => boolean) => ({
+      ...inner,
+      create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
+        Effect.flatMap(inner.create(snapshot, options), (result) =>
+          lost()
+            ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" }))
+            : Effect.succeed(result))
+    })
+
+    it.effect("a create whose reply was lost is repeated by start, recognised by its id, and runs once", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        let losses = 2
+        const store = replyLost(inner, () => losses-- > 0)
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const fiber = yield* Effect.forkChild(process.actions.execute(deploy, { n: 0 }))
+        yield* TestClock.adjust("1 second")
+        const result = yield* Fiber.join(fiber)
+        assert.deepStrictEqual(result.output, { n: 1 })
+        assert.deepStrictEqual(log.events, ["run a 0"])
+        assert.strictEqual((yield* process.actions.list()).items.length, 1, "one deployment, not one per try")
+        yield* process.shutdown
+      }))
+
+    it.effect("a start that fails leaves no deployment that will run: the created one is discarded", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        const store = replyLost(inner, () => true)
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const fiber = yield* Effect.forkChild(Effect.flip(process.actions.start(deploy, { n: 0 }, { key: "k" })))
+        yield* TestClock.adjust("1 second")
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag, "PersistenceError")
+        assert.strictEqual((yield* inner.list({ limit: 10 })).items.length, 0, "the deployment was discarded")
+        const other = yield* startProcess(inner, "other", leaseTtl)
+        yield* other.actions.register(deploy)
+        yield* TestClock.adjust("1 minute")
+        assert.deepStrictEqual((yield* other.actions.resume()).resumed, [])
+        assert.deepStrictEqual(log.events, [])
+        yield* other.shutdown
+        yield* process.shutdown
+      }))
+
+    it.effect("a retry with the key after a failed start joins at once, before the lease would expire", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        let down = true
+        const store = {
+          ...replyLost(inner, () => down),
+          discardCreated: (fence: DeploymentStore.Fence) =>
+            down
+              ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "discardCreated", detail: "down" }))
+              : inner.discardCreated(fence)
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const failed = yield* Effect.forkChild(Effect.flip(process.actions.start(deploy, { n: 0 }, { key: "k" })))
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual((yield* Fiber.join(failed))._tag, "PersistenceError")
+        const [left] = (yield* inner.list({ limit: 10 })).items
+        assert.isDefined(left, "the create committed, and could not be discarded yet")
+        down = false
+        const result = yield* process.actions.execute(deploy, { n: 0 }, { key: "k" })
+        assert.strictEqual(result.deploymentId, left!.id)
+        assert.deepStrictEqual(log.events, ["run a 0"])
+        yield* TestClock.adjust("1 minute")
+        assert.strictEqual((yield* process.actions.get(left!.id)).status, "succeeded", "not discarded after it ran")
+        yield* process.shutdown
+      }))
+  })
+
+  describe("class 4: shutdown never hangs", () => {
+    it.effect("releasing the runtime completes within shutdownTimeout while a checkpoint never returns", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        const entered = yield* Deferred.make<void>()
+        const store = {
+          ...inner,
+          checkpoint: () => Effect.andThen(Deferred.succeed(entered, undefined), Effect.never)
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)])
+        const process = yield* startProcess(store, "p", { ...leaseTtl, shutdownTimeout: "2 seconds" })
+        yield* process.actions.register(deploy)
+        const id = yield* process.actions.start(deploy, { n: 0 })
+        yield* Deferred.await(entered)
+        const shutdown = yield* Effect.forkChild(process.shutdown)
+        yield* TestClock.adjust("1 second")
+        assert.isUndefined(shutdown.pollUnsafe(), "still waiting within the bound")
+        yield* TestClock.adjust("1 second")
+        assert.isTrue(Exit.isSuccess(yield* Fiber.await(shutdown)))
+        const stored = Option.getOrThrow(yield* inner.get(id))
+        assert.strictEqual(stored.deployment.status, "running", "left for a later resume")
+      }))
+  })
+
+  describe("class 5: parked (corrupt) deployments stay answerable", () => {
+    it.effect("await fails with StoredDataCorrupt in the owner and in any other process; stop is refused; no claim", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)])
+        const corrupt = storedDeployment(deploy, { currentJob: 1 }, [
+          { ...jobRow(0, "a", "succeeded", { n: "one" }), input: { n: 0 } },
+          jobRow(1, "b", "running")
+        ])
+        yield* store.create(corrupt, { leaseTtlMillis: 30_000 })
+        const owner = yield* startProcess(store, "owner", leaseTtl)
+        const other = yield* startProcess(store, "other", leaseTtl)
+        yield* owner.actions.register(deploy)
+        yield* other.actions.register(deploy)
+        assert.deepStrictEqual((yield* owner.actions.resume()).resumed, [corrupt.deployment.id])
+        const id = corrupt.deployment.id
+        for (const process of [owner, other]) {
+          const error = yield* Effect.flip(process.actions.awaitById(id))
+          assert.strictEqual(error._tag, "StoredDataCorrupt")
+          if (error._tag === "StoredDataCorrupt") assert.deepStrictEqual([error.job, error.field], ["a", "output"])
+          const typed = yield* Effect.flip(process.actions.await(deploy, id))
+          assert.strictEqual(typed._tag, "StoredDataCorrupt")
+          const refused = yield* Effect.flip(process.actions.stop(id))
+          assert.strictEqual(refused._tag, "StoredDataCorrupt")
+        }
+        const deployment = yield* other.actions.get(id)
+        assert.isTrue(Option.isSome(deployment.parked))
+        assert.isTrue(Option.isNone(deployment.owner), "a parked deployment holds no lease")
+        yield* TestClock.adjust("5 minutes")
+        assert.deepStrictEqual((yield* other.actions.resume()).resumed, [], "never claimed again")
+        const stored = Option.getOrThrow(yield* store.get(id))
+        assert.deepStrictEqual(stored.jobs, corrupt.jobs, "the data is left as it was")
+        assert.deepStrictEqual(log.events, [])
+        yield* owner.shutdown
+        yield* other.shutdown
+      }))
+  })
+
+  describe("class 8: one bad row never hides the others", () => {
+    it.effect("list reports a row it cannot decode, with its id, and returns the rest of the page", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const good = yield* process.actions.execute(deploy, { n: 0 })
+        const bad = storedDeployment(deploy, { status: "rolled_back", owner: undefined, failure: { nonsense: true } as never }, [
+          jobRow(0, "a", "failed")
+        ])
+        yield* store.create(bad, { leaseTtlMillis: 30_000 })
+        const page = yield* process.actions.list()
+        assert.deepStrictEqual(page.items.map((item) => item.id), [good.deploymentId])
+        assert.deepStrictEqual(page.unreadable.map((error) => error.deploymentId), [bad.deployment.id])
+        yield* process.shutdown
+      }))
+  })
+
+  describe("class 10: a remote await reads the status, not the snapshot", () => {
+    it.effect("waits on status reads and reads the deployment once, when it is terminal", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        let gets = 0
+        let statuses = 0
+        const counting = {
+          ...inner,
+          get: (id: string) => Effect.andThen(Effect.sync(() => gets++), inner.get(id)),
+          status: (id: string) => Effect.andThen(Effect.sync(() => statuses++), inner.status(id))
+        }
+        const gate = yield* Deferred.make<void>()
+        const waits = Job.make("waits", { input: Counter, output: Counter, execute: (value) => Effect.as(Deferred.await(gate), value) })
+        const deploy = Action.make("deploy", [waits])
+        const runner = yield* startProcess(inner, "runner", leaseTtl)
+        const waiter = yield* startProcess(counting, "waiter", leaseTtl)
+        yield* runner.actions.register(deploy)
+        const id = yield* runner.actions.start(deploy, { n: 7 })
+        const awaited = yield* Effect.forkChild(waiter.actions.awaitById(id))
+        for (let second = 0; second < 5; second++) yield* TestClock.adjust("1 second")
+        assert.strictEqual(gets, 0)
+        assert.isAtLeast(statuses, 5)
+        yield* Deferred.succeed(gate, undefined)
+        yield* runner.actions.awaitById(id)
+        yield* TestClock.adjust("1 second")
+        assert.deepStrictEqual((yield* Fiber.join(awaited)).output, { n: 7 })
+        assert.strictEqual(gets, 1)
+        yield* runner.shutdown
+        yield* waiter.shutdown
+      }))
+  })
+})
