@@ -329,7 +329,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
           outcome: yield* Deferred.make<Outcome>(),
           fiber: undefined,
           interruptReason: undefined,
-          fence: { deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }
+          fence: { deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch },
+          resumes: deployment.resumes
         }
         running.set(deployment.id, handle)
         handle.fiber = yield* runDeployment(env, reg, snapshot, handle, fresh).pipe(
@@ -503,6 +504,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
               // This process still runs it and nobody else held it meanwhile (its own heartbeat came late): the
               // local run goes on under the new epoch.
               local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
+              local.resumes = deployment.resumes
             } else {
               // Another process advanced it meanwhile: the local run is stale. It stops, and the lease is given
               // back, so that a later pass resumes the deployment from what is stored, once the stale run is gone.

@@ -197,11 +197,11 @@ export const backward = (run: Run, snapshot: Snapshot): Effect.Effect<Outcome> =
           ? Option.some(yield* decodeStored(run.deploymentId, compiled.output, row.output, compiled.job.name, "output"))
           : Option.none()
         // Resumed too often at this rollback without progress: it is recorded as failed instead of run again.
-        const skip = index === deployment.currentJob && run.resumes > run.env.maxResumes
+        const skip = index === deployment.currentJob && run.handle.resumes > run.env.maxResumes
           ? new ResumeLimitExceeded({
             deploymentId: run.deploymentId,
             job: compiled.job.name,
-            resumes: run.resumes,
+            resumes: run.handle.resumes,
             limit: run.env.maxResumes
           })
           : undefined

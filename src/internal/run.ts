@@ -51,6 +51,8 @@ export interface Handle {
   /** Set before the run's fiber is interrupted, to tell a user stop from a lost lease (unset: shutdown). */
   interruptReason: "stop" | "lease_lost" | undefined
   fence: Fence
+  /** The stored resume count (claims since the last checkpoint); the next checkpoint that makes progress resets it. */
+  resumes: number
 }
 
 /** What a run needs from the `Actions` service. */
@@ -111,8 +113,6 @@ export interface Run {
   /** The terminal write committed. */
   terminal: boolean
   stopRequested: boolean
-  /** The stored resume count: claims since the last checkpoint; the next checkpoint that makes progress resets it. */
-  resumes: number
 }
 
 export const now = Clock.currentTimeMillis
@@ -146,7 +146,7 @@ export const write = (
   checkpoint: Omit<Checkpoint, "fence">,
   options?: { readonly retry?: boolean; readonly progress?: boolean }
 ): Effect.Effect<CheckpointResult, PersistenceError> => {
-  const reset = options?.progress !== false && run.resumes > 0
+  const reset = options?.progress !== false && run.handle.resumes > 0
   const attempt = run.env.store.checkpoint({
     ...checkpoint,
     deployment: reset ? { ...checkpoint.deployment, resumes: 0 } : checkpoint.deployment,
@@ -156,7 +156,7 @@ export const write = (
     (options?.retry === false ? attempt : run.env.retryTransient(attempt)).pipe(
       Effect.catch((error) => isRefusal(error) ? Effect.fail(error) : Effect.die(abandonFor(error))),
       Effect.map((result) => {
-        if (reset) run.resumes = 0
+        if (reset) run.handle.resumes = 0
         return result
       })
     )
@@ -415,8 +415,7 @@ export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, h
     rollbackFailures: [],
     abandoned: undefined,
     terminal: false,
-    stopRequested: deployment.stopRequested,
-    resumes: deployment.resumes
+    stopRequested: deployment.stopRequested
   }
   run.context = Context.add(context, JobContext, makeJobContext(run))
   return run

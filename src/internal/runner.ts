@@ -215,7 +215,7 @@ const forward = (
     }
 
     // Resumed too often without progress: the job is failed instead of being run again (then rolled back).
-    const overLimit = !fresh && run.resumes > run.env.maxResumes
+    const overLimit = !fresh && run.handle.resumes > run.env.maxResumes
     if (!fresh && !overLimit) {
       const attempts = (run.attempts[start] ?? 0) + 1
       run.attempts[start] = attempts
@@ -306,7 +306,7 @@ const forward = (
           return yield* new ResumeLimitExceeded({
             deploymentId: run.deploymentId,
             job: compiled.job.name,
-            resumes: run.resumes,
+            resumes: run.handle.resumes,
             limit: run.env.maxResumes
           })
         }
