@@ -47,19 +47,22 @@ export const makeAwait = (deps: AwaitEnv) => {
     deploymentId: string
   ): Effect.Effect<AwaitResult, DeploymentFailed | DeploymentNotFound | StoredDataCorrupt | PersistenceError> =>
     Effect.gen(function*() {
+      let abandoned: Handle | undefined
       while (true) {
         const handle = deps.running.get(deploymentId)
-        if (handle !== undefined) {
+        if (handle !== undefined && handle !== abandoned) {
           const outcome = yield* Deferred.await(handle.outcome)
           if (outcome._tag === "Succeeded") return { deploymentId, output: outcome.output }
           if (outcome._tag === "Failed") return yield* Effect.fail(outcome.error)
           if (outcome.error instanceof StoredDataCorrupt) return yield* Effect.fail(outcome.error)
-          // Abandoned: the deployment goes on elsewhere, or here after a later claim.
+          // Abandoned: the deployment goes on elsewhere, or here after a later claim (under a new handle).
+          abandoned = handle
         }
         const status = yield* read(deploymentId, env.store.status(deploymentId))
         if (status.parked !== undefined) return yield* Effect.fail(parkedError(deploymentId, status.parked))
         if (isTerminal(status.status)) return yield* deps.result(yield* read(deploymentId, env.store.get(deploymentId)))
-        if (!deps.running.has(deploymentId)) yield* Effect.sleep(deps.pollInterval)
+        const local = deps.running.get(deploymentId)
+        if (local === undefined || local === abandoned) yield* Effect.sleep(deps.pollInterval)
       }
     })
   return awaitById

@@ -108,10 +108,10 @@ export const makeCreate = (deps: CreationEnv) => {
       const id = snapshot.deployment.id
       const result = yield* Effect.catch(env.retryTransient(store.create(snapshot, options)), (error) =>
         Effect.gen(function*() {
-          if (error.isTransient) {
-            const fiber = yield* Effect.forkIn(discard(snapshot), deps.scope)
-            pending.set(id, { snapshot, discard: fiber })
-          }
+          // Whatever the failure, the create may have committed (a lost reply, a reply that did not decode): the
+          // deployment is discarded unless the store answers that it holds none.
+          const fiber = yield* Effect.forkIn(discard(snapshot), deps.scope)
+          pending.set(id, { snapshot, discard: fiber })
           return yield* Effect.fail(error)
         }))
       if (result._tag === "Created") {
