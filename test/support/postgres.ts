@@ -54,6 +54,7 @@ export const dropTables = (prefix: string): Effect.Effect<void, never, SqlClient
 /** The SQL store on its own tables: migrated when built, dropped when released. */
 export const storeLayer = (prefix: string): Layer.Layer<DeploymentStore, never, SqlClient.SqlClient> =>
   SqlDeploymentStore.layer({ prefix }).pipe(
+    Layer.orDie,
     Layer.provide(SqlDeploymentStore.layerMigrations({ prefix }).pipe(Layer.orDie)),
     Layer.merge(Layer.effectDiscard(Effect.addFinalizer(() => dropTables(prefix))))
   )
