@@ -1,6 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, Option, Redacted, String } from "effect"
+import { Clock, Effect, Layer, Option, Redacted, String } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import { DeploymentStore } from "effect-actions"
 import { DeploymentStoreSuite, makeSnapshot } from "effect-actions/testing"
@@ -9,6 +9,7 @@ import {
   countingClient,
   databaseUrl,
   dropTables,
+  freshStore,
   PgLive,
   type RoundTrips,
   storeLayer,
@@ -24,12 +25,6 @@ DeploymentStoreSuite("postgresql", storeLayer(uniquePrefix()).pipe(Layer.provide
 const T0 = 1_700_000_000_000
 const createOptions = { leaseTtlMillis: 30_000 }
 
-/** A store on fresh tables of its own, dropped when the test's scope closes. */
-const freshStore = Effect.gen(function*() {
-  const prefix = uniquePrefix()
-  const context = yield* Layer.build(storeLayer(prefix))
-  return { prefix, store: Context.get(context, DeploymentStore.DeploymentStore) }
-})
 
 const tableNames = (prefix: string) =>
   ["deployments", "job_runs", "job_data", "errors", "migrations"].map((table) => `${prefix}${table}`)
@@ -39,7 +34,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
     it.effect("creates its tables with the configured prefix", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { prefix } = yield* freshStore
+        const { prefix } = yield* freshStore()
         for (const table of tableNames(prefix)) {
           const [row] = yield* sql<{ found: string | null }>`SELECT to_regclass(${`"${table}"`})::text AS found`
           assert.strictEqual(row?.found, table, `table ${table}`)
@@ -67,7 +62,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("keeps epoch milliseconds exact, before 1970 and far in the future", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         for (const at of [0, -1, 1, T0 + 123, -62_135_596_800_001, -210_866_803_200_000, 8_640_000_000_000_000]) {
           const snapshot = makeSnapshot({ at })
           yield* store.create(snapshot, { leaseTtlMillis: 30_000 })
@@ -90,7 +85,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
     it.effect("renews 10,000 leases of an owner the planner's statistics do not know yet (a fresh successor)", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { prefix, store } = yield* freshStore
+        const { prefix, store } = yield* freshStore()
         const deployments = sql(`${prefix}deployments`)
         yield* sql`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job, owner,
             lease_expires_at, lease_epoch, stop_requested, created_at, updated_at)
@@ -110,7 +105,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("keeps the order of many errors appended at once", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         const snapshot = makeSnapshot()
         yield* store.create(snapshot, createOptions)
         const messages = Array.from({ length: 200 }, (_, i) => `error ${i}`)
@@ -124,7 +119,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("maps data PostgreSQL cannot hold and ids that are no UUIDs to invalid, never leaking SqlError", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         const snapshot = makeSnapshot()
         yield* store.create(snapshot, createOptions)
         const nul = yield* Effect.flip(store.create(makeSnapshot({ input: { s: "a\u0000b" } }), createOptions))
@@ -142,7 +137,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("keeps JSON null apart from absent in checkpoints, and leaves absent patch fields as they are", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         const snapshot = makeSnapshot({ jobs: 2 })
         yield* store.create(snapshot, createOptions)
         const fence = { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 }
@@ -175,7 +170,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("works over a client that transforms names (camelCase results, snake_case queries)", () =>
       Effect.gen(function*() {
-        const { prefix } = yield* freshStore
+        const { prefix } = yield* freshStore()
         const transformed = PgClient.layer({
           url: Redacted.make(databaseUrl),
           transformQueryNames: String.camelToSnake,
@@ -191,6 +186,210 @@ describe("SqlDeploymentStore (postgresql)", () => {
           const page = yield* store.list({ application: snapshot.deployment.application, limit: 5 })
           assert.deepStrictEqual(page.items.map((row) => row.currentJob), [0])
         }).pipe(Effect.provide(transformed))
+      }))
+
+    it.effect("judges leases on the server's clock, whatever now the caller gives (class 2)", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const deployments = sql(`${prefix}deployments`)
+        /** Seconds from the server's now to a deployment's lease expiry. */
+        const remaining = (id: string) =>
+          Effect.map(
+            sql<{ seconds: number }>`SELECT extract(epoch FROM lease_expires_at - now())::float8 AS seconds
+              FROM ${deployments} WHERE id = ${id}::uuid`,
+            (rows) => rows[0]!.seconds
+          )
+        const application = `app-${crypto.randomUUID()}`
+        // the snapshots carry the runtime's lease expiry (2023): the store sets its own
+        const live = makeSnapshot({ application })
+        const expired = makeSnapshot({ application })
+        yield* store.create(live, { leaseTtlMillis: 30_000 })
+        yield* store.create(expired, { leaseTtlMillis: 0 })
+        const liveLeft = yield* remaining(live.deployment.id)
+        assert.isTrue(liveLeft > 20 && liveLeft <= 30, `live lease: ${liveLeft} s left`)
+        const runnable = [{ application, action: "provision", fingerprint: live.deployment.fingerprint }]
+        const processNow = yield* Clock.currentTimeMillis
+        // a process whose clock runs ten minutes ahead takes only the lease that expired on the server
+        const ahead = yield* store.claim({
+          owner: "clock-ahead",
+          now: processNow + 600_000,
+          leaseTtlMillis: 30_000,
+          limit: 10,
+          runnable
+        })
+        assert.deepStrictEqual(ahead.map((s) => s.deployment.id), [expired.deployment.id])
+        const claimedLeft = yield* remaining(expired.deployment.id)
+        assert.isTrue(claimedLeft > 20 && claimedLeft <= 30, `claimed lease: ${claimedLeft} s left`)
+        // nor does a mismatch report see the live lease as expired
+        const mismatched = yield* store.findMismatched({
+          now: processNow + 600_000,
+          limit: 10,
+          runnable: [{ ...runnable[0]!, fingerprint: "[\"v2\"]" }]
+        })
+        assert.deepStrictEqual(mismatched, [])
+        // a process whose clock runs ten minutes behind renews for the server's now + ttl, and still takes over a
+        // lease that expired on the server
+        yield* store.heartbeat({
+          owner: "clock-ahead",
+          now: processNow - 600_000,
+          leaseTtlMillis: 30_000,
+          deploymentIds: [expired.deployment.id]
+        })
+        const renewedLeft = yield* remaining(expired.deployment.id)
+        assert.isTrue(renewedLeft > 20 && renewedLeft <= 30, `renewed lease: ${renewedLeft} s left`)
+        yield* store.release({ deploymentId: expired.deployment.id, owner: "clock-ahead", epoch: 2 }, processNow + 600_000)
+        assert.isAtMost(yield* remaining(expired.deployment.id), 0)
+        const behind = yield* store.claim({
+          owner: "clock-behind",
+          now: processNow - 600_000,
+          leaseTtlMillis: 30_000,
+          limit: 10,
+          runnable
+        })
+        assert.deepStrictEqual(behind.map((s) => s.deployment.id), [expired.deployment.id])
+        assert.strictEqual(Option.getOrThrow(yield* store.get(live.deployment.id)).deployment.owner, "owner-a")
+      }))
+
+    it.effect("reads timestamps an operator wrote with microseconds as whole milliseconds: get and list work (class 8)", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const snapshot = makeSnapshot()
+        const id = snapshot.deployment.id
+        yield* store.create(snapshot, createOptions)
+        yield* store.appendErrors({ deploymentId: id, owner: "owner-a", epoch: 1 }, [
+          { job: "job-0", phase: "execute", tag: "E", message: "m", detail: undefined, at: T0 }
+        ])
+        yield* sql`UPDATE ${sql(`${prefix}deployments`)} SET updated_at = now(),
+          created_at = '2024-01-01 00:00:00.123456+00', lease_expires_at = now() + interval '1.2345 seconds'
+          WHERE id = ${id}::uuid`
+        yield* sql`UPDATE ${sql(`${prefix}job_runs`)} SET started_at = now(),
+          finished_at = '1969-12-31 23:59:59.999999+00' WHERE deployment_id = ${id}::uuid AND "index" = 0`
+        yield* sql`UPDATE ${sql(`${prefix}errors`)} SET at = '2024-01-01 00:00:00.000001+00'
+          WHERE deployment_id = ${id}::uuid`
+        const read = Option.getOrThrow(yield* store.get(id))
+        const january = Date.UTC(2024, 0, 1)
+        assert.strictEqual(read.deployment.createdAt, january + 123)
+        assert.isTrue(Number.isSafeInteger(read.deployment.updatedAt))
+        assert.isTrue(Number.isSafeInteger(read.deployment.leaseExpiresAt!))
+        assert.isTrue(Number.isSafeInteger(read.jobs[0]!.startedAt!))
+        assert.strictEqual(read.jobs[0]!.finishedAt, -1)
+        assert.strictEqual((yield* store.errors(id))[0]!.at, january)
+        assert.strictEqual(Option.getOrThrow(yield* store.status(id)).updatedAt, read.deployment.updatedAt)
+        const page = yield* store.list({ application: snapshot.deployment.application, limit: 10 })
+        assert.deepStrictEqual(page.items.map((row) => row.createdAt), [january + 123])
+        assert.strictEqual(page.unreadable, undefined)
+      }))
+
+    it.effect("pages exactly once through rows an operator gave times within one millisecond", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const application = `app-${crypto.randomUUID()}`
+        const ids: Array<string> = []
+        for (let i = 0; i < 7; i++) {
+          const snapshot = makeSnapshot({ application })
+          yield* store.create(snapshot, createOptions)
+          ids.push(snapshot.deployment.id)
+        }
+        // microseconds 0, 100, ..., 600 past one millisecond, the first id the newest
+        yield* sql`UPDATE ${sql(`${prefix}deployments`)} AS d
+          SET created_at = timestamptz '2024-01-01 00:00:00.005+00' + (6 - o.n) * interval '100 microseconds'
+          FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) WITH ORDINALITY AS o(id, n)
+          WHERE d.id = o.id::uuid`
+        const seen: Array<string> = []
+        let cursor: string | undefined
+        for (let pages = 0; pages < 10; pages++) {
+          const page = yield* store.list({ application, limit: 2, ...(cursor === undefined ? {} : { cursor }) })
+          seen.push(...page.items.map((row) => row.id))
+          cursor = page.next
+          if (cursor === undefined) break
+        }
+        assert.deepStrictEqual(seen, ids)
+      }))
+
+    it.effect("list reports a row it cannot read, by id and issue, and returns the rest of the page (class 8)", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const application = `app-${crypto.randomUUID()}`
+        const [a, b, c, d] = [1, 2, 3, 4].map((n) => makeSnapshot({ application, at: T0 + n }))
+        for (const snapshot of [a!, b!, c!, d!]) yield* store.create(snapshot, createOptions)
+        const deployments = sql(`${prefix}deployments`)
+        yield* sql`UPDATE ${deployments} SET updated_at = 'infinity' WHERE id = ${b!.deployment.id}::uuid`
+        yield* sql`UPDATE ${deployments} SET created_at = 'infinity' WHERE id = ${d!.deployment.id}::uuid`
+        const page = yield* store.list({ application, limit: 10 })
+        assert.deepStrictEqual(page.items.map((row) => row.id), [c!.deployment.id, a!.deployment.id])
+        assert.deepStrictEqual(page.unreadable?.map((row) => row.id), [d!.deployment.id, b!.deployment.id])
+        assert.match(page.unreadable![0]!.issue, /created_at/)
+        assert.match(page.unreadable![1]!.issue, /updated_at/)
+        // pages that end on an unreadable row, an infinite time included, lead on to the next row
+        const pages: Array<Array<string>> = []
+        let cursor: string | undefined
+        for (let count = 0; count < 10; count++) {
+          const next = yield* store.list({ application, limit: 1, ...(cursor === undefined ? {} : { cursor }) })
+          pages.push([...next.items, ...(next.unreadable ?? [])].map((row) => row.id))
+          cursor = next.next
+          if (cursor === undefined) break
+        }
+        assert.deepStrictEqual(pages, [d!, c!, b!, a!].map((snapshot) => [snapshot.deployment.id]))
+        const status = yield* store.list({ application, statuses: ["running"], limit: 10 })
+        assert.strictEqual(status.items.length + (status.unreadable?.length ?? 0), 4)
+        const unreadable = yield* Effect.flip(store.get(b!.deployment.id))
+        assert.strictEqual(unreadable._tag, "PersistenceError")
+        assert.strictEqual(unreadable.operation, "get")
+      }))
+
+    it.effect("fails the layer with InvalidOption naming each bad option and its range, at its boundaries (class 6)", () =>
+      Effect.gen(function*() {
+        const invalid: ReadonlyArray<readonly [SqlDeploymentStore.Options, string]> = [
+          [{ prefix: "bad-prefix" }, "prefix"],
+          [{ prefix: "1abc" }, "prefix"],
+          [{ prefix: "Upper_" }, "prefix"],
+          [{ prefix: "" }, "prefix"],
+          [{ prefix: "x\"; DROP TABLE y; --" }, "prefix"],
+          [{ prefix: "a".repeat(40) }, "prefix"],
+          [{ statementTimeout: 0 }, "statementTimeout"],
+          [{ statementTimeout: 0.5 }, "statementTimeout"],
+          [{ statementTimeout: -1 }, "statementTimeout"],
+          [{ statementTimeout: Number.NaN }, "statementTimeout"],
+          [{ statementTimeout: Number.POSITIVE_INFINITY }, "statementTimeout"],
+          [{ statementTimeout: "30 banana" as "30 seconds" }, "statementTimeout"],
+          [{ statementTimeout: 86_400_001 }, "statementTimeout"],
+          [{ lockTimeout: 0 }, "lockTimeout"],
+          [{ lockTimeout: "-5 seconds" }, "lockTimeout"],
+          [{ lockTimeout: "31 seconds" }, "lockTimeout"],
+          [{ statementTimeout: "5 seconds", lockTimeout: 5_001 }, "lockTimeout"]
+        ]
+        for (const [options, option] of invalid) {
+          const shown = JSON.stringify(options)
+          const error = yield* Effect.flip(SqlDeploymentStore.make(options))
+          assert.strictEqual(error._tag, "InvalidOption", shown)
+          assert.strictEqual(error.option, option, shown)
+          assert.isAbove(error.expected.length, 0)
+          const layerError = yield* Effect.flip(Effect.scoped(Layer.build(SqlDeploymentStore.layer(options))))
+          assert.strictEqual(layerError.option, option, shown)
+          assert.strictEqual((yield* Effect.flip(SqlDeploymentStore.migrations(options))).option, option, shown)
+          // refused before connecting: over a server that cannot be reached, the error is still the option's
+          const unreachable = PgClient.layer({ host: "127.0.0.1", port: 1, connectTimeout: "2 seconds" }).pipe(Layer.orDie)
+          const migrationError = yield* Effect.flip(
+            Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations(options).pipe(Layer.provide(unreachable))))
+          )
+          assert.strictEqual(migrationError._tag, "InvalidOption", shown)
+        }
+        const valid: ReadonlyArray<SqlDeploymentStore.Options> = [
+          { prefix: "a" },
+          { prefix: "_" },
+          { prefix: `a${"_9".repeat(19)}` },
+          { statementTimeout: 1 },
+          { statementTimeout: "24 hours" },
+          { statementTimeout: 1, lockTimeout: 1 },
+          { statementTimeout: "5 seconds", lockTimeout: "5 seconds" },
+          { statementTimeout: "2 seconds" },
+          { lockTimeout: "30 seconds" }
+        ]
+        for (const options of valid) yield* SqlDeploymentStore.make(options)
       }))
 
     it.effect("fails with PersistenceError (connection), quickly, when the server cannot be reached", () =>
@@ -220,7 +419,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
       // scoped inside the client, so the tables are dropped before its connection closes
       return Effect.scoped(Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { prefix, store } = yield* freshStore
+        const { prefix, store } = yield* freshStore()
         const snapshot = makeSnapshot({ jobs: 3 })
         yield* store.create(snapshot, createOptions)
         const fence = { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 }
