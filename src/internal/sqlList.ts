@@ -8,21 +8,25 @@
  * | application | `deployments_app_only_idx (application, created_at DESC, id DESC)` |
  * | application and action | `deployments_app_idx (application, action, created_at DESC, id DESC)` |
  * | action | `deployments_action_idx (action, created_at DESC, id DESC)` |
- * | statuses (with any of the above) | `deployments_status_idx (status, created_at DESC, id DESC)`, one range per status, or the planner's pick of the index above for the other filters |
+ * | statuses | `deployments_status_idx (status, created_at DESC, id DESC)`, one range per status |
+ * | statuses and other filters | per status, the planner's pick of the status index or the other filters' index |
  *
- * With statuses, each status is its own index range (a lateral subquery with its own `LIMIT`), and the ranges are
- * merged: a status without rows costs one index probe, where `status IN (...)` under `ORDER BY created_at` read
- * the whole list index (46 ms at 100,000 deployments, for the `rollback_failed` query operators run most).
+ * With statuses, each status is its own subquery with its own `LIMIT` (`UNION ALL`), and the ranges are merged:
+ * a status without rows costs one index probe, where `status IN (...)` under `ORDER BY created_at` read the whole
+ * list index (46 ms at 100,000 deployments, for the `rollback_failed` query operators run most).
  *
  * @internal
  */
-import { Option } from "effect"
+import { Option, Schema } from "effect"
 import type { SqlClient, Statement } from "effect/sql"
 import type { PersistenceError } from "../ActionError.ts"
+import { DeploymentStatus } from "../Deployment.ts"
 import { invalidCursor, type ListQuery } from "../DeploymentStore.ts"
 import type { Columns } from "./sqlColumns.ts"
 import { allStorable, decodeListCursor } from "./sqlRows.ts"
 import type { Tables } from "./sqlTables.ts"
+
+const isDeploymentStatus = Schema.is(DeploymentStatus)
 
 /** What a `list` call needs: a statement to run, or no statement (an empty page), or a refusal. */
 export type ListPlan =
@@ -60,17 +64,28 @@ END AS created_at_micros`
         : [sql`(d.created_at, d.id) < (${cursorTime}, ${position.id}::uuid)`])
     ]
     const rows = limit + 1
-    const statement = query.statuses === undefined
-      ? sql`SELECT ${pageColumns} FROM ${deployments} d WHERE ${sql.and(conditions)}
-ORDER BY d.created_at DESC, d.id DESC LIMIT ${rows}::bigint`
-      : sql`SELECT ${pageColumns}
-FROM (SELECT DISTINCT s.status FROM jsonb_array_elements_text(${JSON.stringify(query.statuses)}::jsonb) AS s(status))
-  AS wanted
-CROSS JOIN LATERAL (
-  SELECT d.* FROM ${deployments} d WHERE d.status = wanted.status AND ${sql.and(conditions)}
-  ORDER BY d.created_at DESC, d.id DESC LIMIT ${rows}::bigint
-) AS d
-ORDER BY d.created_at DESC, d.id DESC LIMIT ${rows}::bigint`
-    return { _tag: "Statement", statement, limit }
+    if (query.statuses === undefined) {
+      return {
+        _tag: "Statement",
+        statement: sql`SELECT ${pageColumns} FROM ${deployments} d WHERE ${sql.and(conditions)}
+ORDER BY d.created_at DESC, d.id DESC LIMIT ${rows}::bigint`,
+        limit
+      }
+    }
+    // Statuses are a closed set, written as literals, so that the planner knows how many rows each has (a rare
+    // status is read from the status index, a common one maybe from another filter's); one that is not a status
+    // names no deployment.
+    const statuses = [...new Set(query.statuses)].filter(isDeploymentStatus)
+    if (statuses.length === 0) return { _tag: "Empty" }
+    const ranges = statuses.map((status) =>
+      sql`(SELECT d.* FROM ${deployments} d WHERE d.status = ${sql.literal(`'${status}'`)} AND ${sql.and(conditions)}
+  ORDER BY d.created_at DESC, d.id DESC LIMIT ${rows}::bigint)`
+    )
+    return {
+      _tag: "Statement",
+      statement: sql`SELECT ${pageColumns} FROM (${sql.join(" UNION ALL ", false)(ranges)}) AS d
+ORDER BY d.created_at DESC, d.id DESC LIMIT ${rows}::bigint`,
+      limit
+    }
   }
 }
