@@ -5,6 +5,7 @@ import { Migrator, SqlClient } from "effect/sql"
 import { DeploymentStore } from "effect-actions"
 import { DeploymentStoreSuite, makeSnapshot } from "effect-actions/testing"
 import { SqlDeploymentStore } from "effect-actions"
+import { maxKeyBytes, maxNameBytes } from "../src/internal/limits.ts"
 import {
   countingClient,
   databaseUrl,
@@ -390,6 +391,41 @@ describe("SqlDeploymentStore (postgresql)", () => {
           { lockTimeout: "30 seconds" }
         ]
         for (const options of valid) yield* SqlDeploymentStore.make(options)
+      }))
+
+    it.effect("indexes hold names and keys at their longest, and an action of any number of jobs", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore()
+        /** Text of `bytes` UTF-8 bytes that does not compress (an index entry is compressed before it is sized). */
+        const random = (bytes: number) => {
+          let text = ""
+          while (text.length < bytes) text += crypto.randomUUID().replaceAll("-", "")
+          return text.slice(0, bytes)
+        }
+        const jobs = 200
+        const base = makeSnapshot({
+          application: random(maxNameBytes),
+          action: random(maxNameBytes),
+          key: random(maxKeyBytes),
+          jobs
+        })
+        const names = base.jobs.map(() => random(maxNameBytes))
+        const snapshot = {
+          deployment: { ...base.deployment, owner: random(maxNameBytes), fingerprint: JSON.stringify(names) },
+          jobs: base.jobs.map((job, index) => ({ ...job, name: names[index]! }))
+        }
+        assert.isAbove(snapshot.deployment.fingerprint.length, 50_000)
+        assert.strictEqual((yield* store.create(snapshot, { leaseTtlMillis: 0 }))._tag, "Created")
+        const claimed = yield* store.claim({
+          owner: random(maxNameBytes),
+          now: T0,
+          leaseTtlMillis: 30_000,
+          limit: 1,
+          runnable: [{ ...snapshot.deployment }]
+        })
+        assert.deepStrictEqual(claimed.map((s) => s.jobs.length), [jobs])
+        const page = yield* store.list({ application: snapshot.deployment.application, action: snapshot.deployment.action, limit: 1 })
+        assert.strictEqual(page.items.length, 1)
       }))
 
     it.effect("fails with PersistenceError (connection), quickly, when the server cannot be reached", () =>
