@@ -4,7 +4,9 @@
  *
  * JSON columns are selected as text (`col::text`) and parsed here, so that SQL `NULL` (absent) and the JSON value
  * `null` stay apart; job records are aggregated into one JSON text per deployment, each nullable JSON value wrapped
- * in a one-element array (`[value]` present, `null` absent). Timestamps are selected as epoch milliseconds.
+ * in a one-element array (`[value]` present, `null` absent). Timestamps are selected as whole epoch milliseconds
+ * (rounded down, so that a time written by hand with microseconds reads too); a row that still does not decode is a
+ * thrown `Error` here, which `run` turns into a `PersistenceError` and `decodeListPage` into an unreadable row.
  *
  * @internal
  */
