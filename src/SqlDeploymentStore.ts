@@ -8,16 +8,23 @@
  *   updates and error inserts only apply when that update matched, so a fenced-out writer changes nothing and gets
  *   `LeaseLost`; `appendErrors` and `setJobData` are fenced the same way (with a `FOR SHARE` lock on the row);
  * - `claim` uses `FOR UPDATE SKIP LOCKED`, so concurrent claimers never take the same deployment;
+ * - leases are set and judged on the database server's clock (`statement_timestamp()` in the statements): the
+ *   `now` and `at` values the runtime gives for leases are ignored, so processes whose clocks differ never take a
+ *   live lease from each other; the other timestamps (created, updated, job and error times) are the runtime's;
+ * - every statement is bounded: it gets an answer within `statementTimeout`, or is cancelled on the server and
+ *   fails with reason `timeout`; a wait for a row lock ends after `lockTimeout` (see `Options`);
  * - `SqlError` never leaves this module: it becomes `PersistenceError` with a `reason` (`connection`,
  *   `conflict`, `timeout`, `invalid`, `unknown`) and the `SqlError` as its cause; a row that does not have the
- *   expected shape is a `PersistenceError` too, never a defect;
+ *   expected shape is a `PersistenceError` too, never a defect; `list` reports such a row in `unreadable` and
+ *   returns the rest of the page;
  * - JSON values are stored as `jsonb` (the JSON value `null` as `'null'`, an absent value as SQL `NULL`) and read
- *   back as equal values; timestamps are `timestamptz`, converted from and to epoch milliseconds exactly.
- *
+ *   back as equal values; timestamps are `timestamptz`, converted from and to epoch milliseconds exactly (a
+ *   timestamp with microseconds, written by hand, reads as its whole milliseconds); a value PostgreSQL cannot hold
+ *   exactly (`\u0000`, an unpaired surrogate) is refused with reason `invalid`, never altered;
  * - `transaction` runs transactional jobs and their checkpoints in one transaction of the same client;
- * - when the `SqlClient` comes from `@effect/sql-pg`'s `PgClient` layer, stop requests are also announced with
- *   `pg_notify` (in the same statement that records them) and delivered by `stopRequests` through `LISTEN`, which
- *   holds one pooled connection while it is consumed.
+ * - when the `SqlClient` comes from `@effect/sql-pg`'s `PgClient`, stop requests are also announced with
+ *   `pg_notify` (in the same statement that records them) and delivered by `stopRequests` through `LISTEN` on a
+ *   connection of its own, opened with the client's configuration: it never takes a connection from the pool.
  *
  * Tables (prefix `effect_actions_` unless configured): `deployments`, `job_runs`, `job_data`, `errors`, and the
  * migrations history `migrations`. Run `layerMigrations` (forward-only, numbered migrations) before using the
@@ -26,41 +33,47 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Option, type Queue, type Scope, Stream } from "effect"
+import type { PgClientConfig } from "@effect/sql-pg/PgClient"
+import { Context, type Duration, Effect, Layer, Option, type Queue, type Scope, Stream } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
-import { LeaseLost, PersistenceError } from "./ActionError.ts"
+import { type InvalidOption, LeaseLost, PersistenceError } from "./ActionError.ts"
 import {
   type CreateResult,
-  decodeCursor,
   DeploymentStore,
-  encodeCursor,
   type DeploymentStoreShape,
   type Fence,
-  invalidCursor,
   type ListPage,
+  type ListQuery,
   type Runnable,
   type Snapshot,
   type StopResult
 } from "./DeploymentStore.ts"
+import { makeColumns, millis } from "./internal/sqlColumns.ts"
+import { makeListPlanner } from "./internal/sqlList.ts"
+import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/sqlOptions.ts"
 import {
+  allStorable,
   decodeCount,
   decodeCreateResult,
   decodeDeployment,
   decodeError,
   decodeHeldLease,
   decodeJsonValue,
+  decodeListPage,
   decodeSnapshot,
+  decodeStatus,
   decodeStopResult,
   fromMigrationError,
   fromSqlError,
   isUuid,
   jsonParam,
-  run
+  makeRun,
+  unstorableText
 } from "./internal/sqlRows.ts"
-import { activeStatuses, defaultPrefix, loaderFor, tablesFor } from "./internal/sqlTables.ts"
+import { activeStatuses, loaderFor } from "./internal/sqlTables.ts"
 
 /**
- * Options of the SQL store.
+ * Options of the SQL store. Each is checked when the layer is built: a bad value fails it with `InvalidOption`.
  *
  * @since 0.1.0
  * @category models
@@ -68,24 +81,59 @@ import { activeStatuses, defaultPrefix, loaderFor, tablesFor } from "./internal/
 export interface Options {
   /**
    * Prefix of every table, index and constraint name, and of the migrations table (`${prefix}migrations`).
-   * Lowercase letters, digits and underscores, not starting with a digit, at most 39 characters. Default
+   * Lowercase letters, digits and underscores, not starting with a digit, 1 to 39 characters. Default
    * `effect_actions_`.
    */
   readonly prefix?: string | undefined
+  /**
+   * How long a store statement may take, from 1 millisecond to 24 hours; default 30 seconds. Past it, the
+   * statement is cancelled on the server (its locks released) and fails with a `PersistenceError` of reason
+   * `timeout`, which the runtime treats as transient.
+   *
+   * @since 0.2.0
+   */
+  readonly statementTimeout?: Duration.Input | undefined
+  /**
+   * How long a store statement may wait for a row lock (PostgreSQL's `lock_timeout`, set inside the statement),
+   * from 1 millisecond to `statementTimeout`; default 10 seconds (or `statementTimeout`, when shorter). A row
+   * locked by a transaction left open elsewhere then fails the write with reason `timeout` instead of stalling it.
+   *
+   * @since 0.2.0
+   */
+  readonly lockTimeout?: Duration.Input | undefined
 }
+
+/**
+ * Options of the migrations: the table prefix (the other `Options` are accepted, and checked, too).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type MigrationOptions = Options
 
 const lowercaseUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /**
- * The LISTEN side of `@effect/sql-pg`'s `PgClient`, found by its service key, so that this module works (without
- * notifications) on any `SqlClient` and does not import the driver.
+ * What this module needs of `@effect/sql-pg`'s `PgClient`, found by its service key, so that it works (without
+ * notifications) on any `SqlClient` and does not import the driver unless the driver is in use.
  */
-interface PgListener {
-  readonly listen: (
-    channel: string
-  ) => Effect.Effect<Queue.Dequeue<{ readonly payload: string }, unknown>, unknown, Scope.Scope>
+interface PgClientLike {
+  readonly config: PgClientConfig
 }
-const PgListener = Context.Service<PgListener>("@effect/sql-pg/PgClient")
+const PgClientLike = Context.Service<PgClientLike>("@effect/sql-pg/PgClient")
+
+/**
+ * Listens on `channel` on a connection of its own (not one of the pool's), opened with the client's
+ * configuration and closed with the scope. The driver module is loaded only here, when a `PgClient` is in use.
+ */
+const listenOnOwnConnection = (
+  config: PgClientConfig,
+  channel: string
+): Effect.Effect<Queue.Dequeue<{ readonly payload: string }, unknown>, unknown, Scope.Scope> =>
+  Effect.flatMap(
+    Effect.tryPromise(() => import("@effect/sql-pg/PgConnection")),
+    (PgConnection) => Effect.flatMap(PgConnection.make(config), (connection) => connection.listen(channel))
+  )
 
 /** A failure of the effect run inside `transaction`, kept apart from the transaction's own `SqlError`s. */
 class InnerFailure<E> {
@@ -95,93 +143,85 @@ class InnerFailure<E> {
   }
 }
 
-/**
- * Builds the store over the `SqlClient` in context. It runs no DDL: apply `migrations` first (`layerMigrations`).
- *
- * **Details**
- *
- * Costs, in round trips: one for every operation; `create` takes a second one only when its key exists but the
- * existing deployment was committed while the insert ran, and `requestStop` a second one only when the deployment
- * changed status concurrently. `claim` returns the claimed deployments with their jobs from the same statement.
- *
- * **Gotchas**
- *
- * PostgreSQL only (the statements use `jsonb`, data-modifying `WITH` and `SKIP LOCKED`); another dialect, or an
- * invalid prefix, is a defect. Deployment ids must be lowercase UUIDs (as `crypto.randomUUID()` makes them):
- * `create` refuses others with a `PersistenceError` (`invalid`), and the other operations treat them as unknown.
- * `jsonb` cannot hold `\u0000` in a string nor an unpaired surrogate: writing one fails with `invalid`; and it
- * keeps object keys in its own order (values read back are equal, not byte-identical JSON text).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make: (options?: Options) => Effect.Effect<DeploymentStoreShape, never, SqlClient.SqlClient> =
-  Effect.fnUntraced(function*(options?: Options) {
-    const tables = yield* Effect.sync(() => tablesFor(options?.prefix ?? defaultPrefix))
-    const client = yield* SqlClient.SqlClient
-    const sql = client.withoutTransforms()
-    const listener = yield* Effect.serviceOption(PgListener)
-    const stopChannel = `${tables.prefix}stops`
-    if (!sql.onDialectOrElse({ pg: () => true, orElse: () => false })) {
-      return yield* Effect.die(new Error("SqlDeploymentStore supports PostgreSQL only (@effect/sql-pg)"))
-    }
-    const deployments = sql(tables.deployments)
-    const jobRuns = sql(tables.jobRuns)
-    const jobData = sql(tables.jobData)
-    const errors = sql(tables.errors)
-    const active = sql.literal(activeStatuses)
+/** Why a lease duration given to the store is not one, or `undefined`. */
+const ttlIssue = (ttl: number): string | undefined =>
+  Number.isFinite(ttl) && ttl >= 0 ? undefined : `leaseTtlMillis must be a finite number >= 0, got ${ttl}`
 
-    /** Epoch milliseconds (a parameter) as a `timestamptz`; `undefined` is SQL `NULL`. */
-    const at = (millis: number | undefined) =>
-      sql`(timestamptz 'epoch' + ${millis ?? null}::bigint * interval '1 millisecond')`
-    /** Epoch milliseconds read from a JSON object (an SQL expression) as a `timestamptz`. */
-    const atJson = (expression: string) =>
-      sql.literal(`(timestamptz 'epoch' + (${expression})::bigint * interval '1 millisecond')`)
-    const millis = (column: string) => `(extract(epoch FROM ${column}) * 1000)`
+const invalidTtl = (operation: string, issue: string) =>
+  new PersistenceError({ reason: "invalid", operation, detail: issue })
 
-    const deploymentColumns = sql.literal(
-      "d.id::text AS id, d.application, d.action, d.key, d.fingerprint, d.status, d.current_job, " +
-        "d.state::text AS state, d.output::text AS output, d.failure::text AS failure, d.owner, " +
-        `${millis("d.lease_expires_at")}::float8 AS lease_expires_at, d.lease_epoch, d.stop_requested, ` +
-        `${millis("d.created_at")}::float8 AS created_at, ${millis("d.updated_at")}::float8 AS updated_at`
-    )
-    // one JSON text per deployment: [index, name, status, [input] | null, [output] | null, attempts, started, finished]
-    const snapshotColumns = sql`${deploymentColumns}, (
-  SELECT COALESCE(json_agg(json_build_array(
-    r."index", r.name, r.status,
-    CASE WHEN r.input IS NULL THEN NULL ELSE json_build_array(r.input) END,
-    CASE WHEN r.output IS NULL THEN NULL ELSE json_build_array(r.output) END,
-    r.attempts, ${sql.literal(millis("r.started_at"))}::bigint, ${sql.literal(millis("r.finished_at"))}::bigint
-  ) ORDER BY r."index"), '[]'::json)::text
-  FROM ${jobRuns} r WHERE r.deployment_id = d.id
-) AS jobs`
+const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
+  const { tables } = resolved
+  const client = yield* SqlClient.SqlClient
+  const sql = client.withoutTransforms()
+  const pg = yield* Effect.serviceOption(PgClientLike)
+  const run = makeRun(resolved.statementTimeoutMillis)
+  const stopChannel = `${tables.prefix}stops`
+  if (!sql.onDialectOrElse({ pg: () => true, orElse: () => false })) {
+    return yield* Effect.die(new Error("SqlDeploymentStore supports PostgreSQL only (@effect/sql-pg)"))
+  }
+  const deployments = sql(tables.deployments)
+  const jobRuns = sql(tables.jobRuns)
+  const jobData = sql(tables.jobData)
+  const errors = sql(tables.errors)
+  const active = sql.literal(activeStatuses)
+  /**
+   * A condition that is always true and sets `lock_timeout` for the statement's transaction. Evaluated on the
+   * first row a statement reads, so before the statement waits for that row's lock (a plain statement parameter
+   * or `SET` would cost a round trip of its own). Inside `transaction`, it holds until that transaction ends.
+   */
+  const lockBound = sql.literal(
+    `(SELECT set_config('lock_timeout', '${resolved.lockTimeoutMillis}', true)) IS NOT NULL`
+  )
+  /** The database server's time of the current statement: the clock of every lease. */
+  const serverNow = sql.literal("statement_timestamp()")
+  const leaseUntil = (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
 
-    /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
-    const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
-      sql`jsonb_to_recordset(${
-        JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
-      }::jsonb) AS r(application text, action text, fingerprint text)`
+  const columns = makeColumns(sql, tables)
+  const { at, atJson, deploymentColumns, snapshotColumns } = columns
+  const planList = makeListPlanner(sql, tables, columns)
 
-    const leaseLost = (fence: Fence) =>
-      new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
-    /** Whether no stored lease can match `fence` (its id is not a UUID, or its epoch not an integer). */
-    const unmatchable = (fence: Fence) => !isUuid(fence.deploymentId) || !Number.isSafeInteger(fence.epoch)
-    /** The deployment row, locked against a concurrent claim, while `fence` holds its lease. */
-    const fencedRow = (fence: Fence) =>
-      sql`SELECT d.id FROM ${deployments} d
+  /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
+  const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
+    sql`jsonb_to_recordset(${
+      JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
+    }::jsonb) AS r(application text, action text, fingerprint text)`
+
+  const leaseLost = (fence: Fence) =>
+    new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
+  /** Whether no stored lease can match `fence` (its id is not a UUID, its epoch not an integer, its owner unstorable). */
+  const unmatchable = (fence: Fence) =>
+    !isUuid(fence.deploymentId) || !Number.isSafeInteger(fence.epoch) || !allStorable(fence.owner)
+  /** The deployment row, locked against a concurrent claim, while `fence` holds its lease. */
+  const fencedRow = (fence: Fence) =>
+    sql`SELECT d.id FROM ${deployments} d
 WHERE d.id = ${fence.deploymentId}::uuid AND d.owner = ${fence.owner}::text AND d.lease_epoch = ${fence.epoch}::bigint
+  AND ${lockBound}
 FOR SHARE`
 
-    const insertDeployment = (snapshot: Snapshot) => {
-      const d = snapshot.deployment
-      return sql`WITH inserted AS (
+  /** The deployment with this id or, failing that, this key (what a repeated or a keyed create finds). */
+  const existingOf = (snapshot: Snapshot) => {
+    const d = snapshot.deployment
+    return sql`SELECT ${snapshotColumns} FROM ${deployments} d
+  WHERE d.id = ${d.id}::uuid
+    OR (d.application = ${d.application}::text AND d.action = ${d.action}::text AND d.key = ${d.key ?? null}::text)
+  ORDER BY (d.id = ${d.id}::uuid) DESC
+  LIMIT 1`
+  }
+
+  const insertDeployment = (snapshot: Snapshot, ttl: number) => {
+    const d = snapshot.deployment
+    return sql`WITH inserted AS (
   INSERT INTO ${deployments} (id, application, action, key, fingerprint, status, current_job, state, output, failure,
-    owner, lease_expires_at, lease_epoch, stop_requested, created_at, updated_at)
-  VALUES (${d.id}::uuid, ${d.application}::text, ${d.action}::text, ${d.key ?? null}::text, ${d.fingerprint}::text,
+    owner, lease_expires_at, lease_epoch, stop_requested, resumes, parked, created_at, updated_at)
+  SELECT ${d.id}::uuid, ${d.application}::text, ${d.action}::text, ${d.key ?? null}::text, ${d.fingerprint}::text,
     ${d.status}::text, ${d.currentJob}::integer, ${jsonParam(d.state)}::jsonb, ${jsonParam(d.output)}::jsonb,
-    ${jsonParam(d.failure)}::jsonb, ${d.owner ?? null}::text, ${at(d.leaseExpiresAt)}, ${d.leaseEpoch}::bigint,
-    ${d.stopRequested}::boolean, ${at(d.createdAt)}, ${at(d.updatedAt)})
-  ON CONFLICT (application, action, key) DO NOTHING
+    ${jsonParam(d.failure)}::jsonb, ${d.owner ?? null}::text,
+    CASE WHEN ${d.leaseExpiresAt !== undefined}::boolean THEN ${leaseUntil(ttl)} END, ${d.leaseEpoch}::bigint,
+    ${d.stopRequested}::boolean, ${d.resumes}::integer, ${jsonParam(d.parked)}::jsonb, ${at(d.createdAt)},
+    ${at(d.updatedAt)}
+  FROM (SELECT 1) AS one WHERE ${lockBound}
+  ON CONFLICT DO NOTHING
   RETURNING id
 ), jobs AS (
   INSERT INTO ${jobRuns} (deployment_id, "index", name, status, input, output, attempts, started_at, finished_at)
@@ -192,90 +232,108 @@ FOR SHARE`
 )
 SELECT EXISTS (SELECT 1 FROM inserted) AS created, existing.*
 FROM (SELECT 1) AS one
-LEFT JOIN LATERAL (
-  SELECT ${snapshotColumns} FROM ${deployments} d
-  WHERE d.application = ${d.application}::text AND d.action = ${d.action}::text AND d.key = ${d.key ?? null}::text
-) AS existing ON NOT EXISTS (SELECT 1 FROM inserted)`
-    }
+LEFT JOIN LATERAL (${existingOf(snapshot)}) AS existing ON NOT EXISTS (SELECT 1 FROM inserted)`
+  }
 
-    const selectByKey = (snapshot: Snapshot) =>
-      sql`SELECT ${snapshotColumns} FROM ${deployments} d
-WHERE d.application = ${snapshot.deployment.application}::text AND d.action = ${snapshot.deployment.action}::text
-  AND d.key = ${snapshot.deployment.key ?? null}::text`
-
-    const create = Effect.fnUntraced(function*(snapshot: Snapshot) {
-      const id = snapshot.deployment.id
-      if (!lowercaseUuid.test(id)) {
-        return yield* new PersistenceError({
-          reason: "invalid",
-          operation: "create",
-          detail: `deployment ids must be lowercase UUIDs, got ${JSON.stringify(id.slice(0, 100))}`
-        })
-      }
-      // At most three tries: the existing deployment of a key can be committed while the insert waits for it (then
-      // a second read finds it), or pruned between the insert and that read (then the insert is tried again).
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const result = yield* run("create", () => insertDeployment(snapshot), decodeCreateResult)
-        if (result !== undefined) return result
-        const existing = yield* run("create", () => selectByKey(snapshot), (rows) => rows.map(decodeSnapshot))
-        if (existing[0] !== undefined) return { _tag: "Existing", snapshot: existing[0] } satisfies CreateResult
-      }
+  const create = Effect.fnUntraced(function*(snapshot: Snapshot, options: { readonly leaseTtlMillis: number }) {
+    const d = snapshot.deployment
+    if (!lowercaseUuid.test(d.id)) {
       return yield* new PersistenceError({
-        reason: "conflict",
+        reason: "invalid",
         operation: "create",
-        detail: "the deployment with this key was created and deleted concurrently; try again"
+        detail: `deployment ids must be lowercase UUIDs, got ${JSON.stringify(d.id.slice(0, 100))}`
       })
+    }
+    const issue = ttlIssue(options.leaseTtlMillis)
+    if (issue !== undefined) return yield* invalidTtl("create", issue)
+    const refused = unstorableText("create", {
+      application: d.application,
+      action: d.action,
+      key: d.key,
+      fingerprint: d.fingerprint,
+      owner: d.owner
     })
+    if (refused !== undefined) return yield* refused
+    // At most three tries: the existing deployment of an id or a key can be committed while the insert waits for
+    // it (then a second read finds it), or pruned between the insert and that read (then the insert is tried again).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = yield* run("create", () => insertDeployment(snapshot, options.leaseTtlMillis), decodeCreateResult)
+      if (result !== undefined) return result
+      const existing = yield* run("create", () => existingOf(snapshot), (rows) => rows.map(decodeSnapshot))
+      if (existing[0] !== undefined) return { _tag: "Existing", snapshot: existing[0] } satisfies CreateResult
+    }
+    return yield* new PersistenceError({
+      reason: "conflict",
+      operation: "create",
+      detail: "the deployment with this id or key was created and deleted concurrently; try again"
+    })
+  })
 
-    const requestStop = Effect.fnUntraced(function*(deploymentId: string, stopAt: number) {
-      if (!isUuid(deploymentId)) return { _tag: "NotFound" } satisfies StopResult
-      // Another try only when the deployment left `running` while the update waited for its row lock (the
-      // statement's own read then still sees it running).
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const result = yield* run(
-          "requestStop",
-          () =>
-            sql`WITH stopped AS (
+  const requestStop = Effect.fnUntraced(function*(deploymentId: string, stopAt: number) {
+    if (!isUuid(deploymentId)) return { _tag: "NotFound" } satisfies StopResult
+    // Another try only when the deployment left `running` while the update waited for its row lock (the
+    // statement's own read then still sees it running).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = yield* run(
+        "requestStop",
+        () =>
+          sql`WITH stopped AS (
   UPDATE ${deployments} SET stop_requested = true, updated_at = ${at(stopAt)}
-  WHERE id = ${deploymentId}::uuid AND status = 'running'
+  WHERE id = ${deploymentId}::uuid AND status = 'running' AND parked IS NULL AND ${lockBound}
   RETURNING id, owner
 )
-SELECT true AS stopped, s.owner, NULL::text AS status,
+SELECT true AS stopped, s.owner, NULL::text AS status, NULL::text AS parked,
   (SELECT true FROM (SELECT pg_notify(${stopChannel}::text, s.id::text)) AS notified) AS notified
 FROM stopped s
 UNION ALL
-SELECT false, NULL, d.status, false FROM ${deployments} d
+SELECT false, NULL, d.status, d.parked::text, false FROM ${deployments} d
 WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
-          decodeStopResult
-        )
-        if (result !== undefined) return result
-      }
-      return yield* new PersistenceError({
-        reason: "conflict",
-        operation: "requestStop",
-        detail: "the deployment changed status concurrently; try again"
-      })
+        decodeStopResult
+      )
+      if (result !== undefined) return result
+    }
+    return yield* new PersistenceError({
+      reason: "conflict",
+      operation: "requestStop",
+      detail: "the deployment changed status concurrently; try again"
     })
+  })
 
-    const store: DeploymentStoreShape = {
-      create,
+  /** `list`: every filter reads an index in list order (see `internal/sqlList.ts`, and the EXPLAIN test). */
+  const list = (query: ListQuery): Effect.Effect<ListPage, PersistenceError> => {
+    const plan = planList(query)
+    switch (plan._tag) {
+      case "Invalid":
+        return Effect.fail(plan.error)
+      case "Empty":
+        return Effect.succeed({ items: [] })
+      case "Statement":
+        return run("list", () => plan.statement, (rows) => decodeListPage(rows, plan.limit))
+    }
+  }
 
-      checkpoint: (checkpoint) => {
-        const { fence, deployment: patch } = checkpoint
-        if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
-        return Effect.flatMap(
-          run("checkpoint", () =>
-            sql`WITH fenced AS (
+  const store: DeploymentStoreShape = {
+    create,
+
+    checkpoint: (checkpoint) => {
+      const { fence, deployment: patch } = checkpoint
+      if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
+      return Effect.flatMap(
+        run("checkpoint", () =>
+          sql`WITH fenced AS (
   UPDATE ${deployments} SET
     status = COALESCE(${patch.status ?? null}::text, status),
     current_job = COALESCE(${patch.currentJob ?? null}::integer, current_job),
     state = COALESCE(${jsonParam(patch.state)}::jsonb, state),
     output = COALESCE(${jsonParam(patch.output)}::jsonb, output),
     failure = COALESCE(${jsonParam(patch.failure)}::jsonb, failure),
+    resumes = COALESCE(${patch.resumes ?? null}::integer, resumes),
+    parked = COALESCE(${jsonParam(patch.parked)}::jsonb, parked),
     owner = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE owner END,
     lease_expires_at = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE lease_expires_at END,
     updated_at = ${at(checkpoint.at)}
   WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
+    AND ${lockBound}
   RETURNING id, stop_requested
 ), jobs AS (
   UPDATE ${jobRuns} AS r SET
@@ -295,16 +353,16 @@ WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
   ORDER BY e.position
 )
 SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
-          (stopRequested) =>
-            typeof stopRequested === "boolean" ? Effect.succeed({ stopRequested }) : Effect.fail(leaseLost(fence))
-        )
-      },
+        (stopRequested) =>
+          typeof stopRequested === "boolean" ? Effect.succeed({ stopRequested }) : Effect.fail(leaseLost(fence))
+      )
+    },
 
-      appendErrors: (fence, entries) => {
-        if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
-        return Effect.flatMap(
-          run("appendErrors", () =>
-            sql`WITH fenced AS (${fencedRow(fence)}), appended AS (
+    appendErrors: (fence, entries) => {
+      if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
+      return Effect.flatMap(
+        run("appendErrors", () =>
+          sql`WITH fenced AS (${fencedRow(fence)}), appended AS (
   INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
   SELECT fenced.id, e.value->>'job', e.value->>'phase', e.value->>'tag', e.value->>'message', e.value->'detail',
     ${atJson("e.value->>'at'")}
@@ -312,184 +370,212 @@ SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
   ORDER BY e.position
 )
 SELECT 1 AS held FROM fenced`, (rows) => rows.length > 0),
-          (held) => held ? Effect.void : Effect.fail(leaseLost(fence))
-        )
-      },
+        (held) => held ? Effect.void : Effect.fail(leaseLost(fence))
+      )
+    },
 
-      setJobData: (fence, job, key, value) => {
-        if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
-        return Effect.flatMap(
-          run("setJobData", () =>
-            sql`WITH fenced AS (${fencedRow(fence)}), upserted AS (
+    setJobData: (fence, job, key, value) => {
+      const refused = unstorableText("setJobData", { job, key })
+      if (refused !== undefined) return Effect.fail(refused)
+      if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
+      return Effect.flatMap(
+        run("setJobData", () =>
+          sql`WITH fenced AS (${fencedRow(fence)}), upserted AS (
   INSERT INTO ${jobData} (deployment_id, job, key, value)
   SELECT fenced.id, ${job}::text, ${key}::text, ${jsonParam(value)}::jsonb FROM fenced
   ON CONFLICT (deployment_id, job, key) DO UPDATE SET value = EXCLUDED.value
 )
 SELECT 1 AS held FROM fenced`, (rows) => rows.length > 0),
-          (held) => held ? Effect.void : Effect.fail(leaseLost(fence))
-        )
-      },
+        (held) => held ? Effect.void : Effect.fail(leaseLost(fence))
+      )
+    },
 
-      getJobData: (deploymentId, job, key) =>
-        isUuid(deploymentId)
-          ? run(
-            "getJobData",
-            () =>
-              sql`SELECT value::text AS value FROM ${jobData}
+    getJobData: (deploymentId, job, key) =>
+      isUuid(deploymentId) && allStorable(job, key)
+        ? run(
+          "getJobData",
+          () =>
+            sql`SELECT value::text AS value FROM ${jobData}
 WHERE deployment_id = ${deploymentId}::uuid AND job = ${job}::text AND key = ${key}::text`,
-            (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeJsonValue(rows[0]))
-          )
-          : Effect.succeed(Option.none()),
-
-      get: (deploymentId) =>
-        isUuid(deploymentId)
-          ? run(
-            "get",
-            () => sql`SELECT ${snapshotColumns} FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid`,
-            (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeSnapshot(rows[0]))
-          )
-          : Effect.succeed(Option.none()),
-
-      list: (query) => {
-        const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-        if (query.cursor !== undefined && (after === undefined || Option.isNone(after) || !isUuid(after.value.id))) {
-          return Effect.fail(invalidCursor(query.cursor))
-        }
-        const limit = Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER - 1)
-        if (!(limit >= 1)) return Effect.succeed<ListPage>({ items: [] })
-        const conditions = [
-          ...(query.statuses === undefined
-            ? []
-            : [sql`d.status IN (SELECT jsonb_array_elements_text(${JSON.stringify(query.statuses)}::jsonb))`]),
-          ...(query.application === undefined ? [] : [sql`d.application = ${query.application}::text`]),
-          ...(query.action === undefined ? [] : [sql`d.action = ${query.action}::text`]),
-          ...(after === undefined || Option.isNone(after)
-            ? []
-            : [sql`(d.created_at, d.id) < (${at(after.value.createdAt)}, ${after.value.id}::uuid)`])
-        ]
-        return run(
-          "list",
-          () =>
-            sql`SELECT ${deploymentColumns} FROM ${deployments} d WHERE ${sql.and(conditions)}
-ORDER BY d.created_at DESC, d.id DESC LIMIT ${limit + 1}::bigint`,
-          (rows): ListPage => {
-            const items = rows.slice(0, limit).map(decodeDeployment)
-            const last = items[items.length - 1]
-            return rows.length > limit && last !== undefined
-              ? { items, next: encodeCursor(last) }
-              : { items }
-          }
+          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeJsonValue(rows[0]))
         )
-      },
+        : Effect.succeed(Option.none()),
 
-      errors: (deploymentId, job) =>
-        isUuid(deploymentId)
-          ? run(
-            "errors",
-            () =>
-              sql`SELECT e.sequence, e.job, e.phase, e.tag, e.message, e.detail::text AS detail,
-  ${sql.literal(millis("e.at"))}::float8 AS at
-FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
-                job === undefined ? sql`` : sql` AND e.job = ${job}::text`
-              } ORDER BY e.sequence`,
-            (rows) => rows.map(decodeError)
-          )
-          : Effect.succeed([]),
+    get: (deploymentId) =>
+      isUuid(deploymentId)
+        ? run(
+          "get",
+          () => sql`SELECT ${snapshotColumns} FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid`,
+          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeSnapshot(rows[0]))
+        )
+        : Effect.succeed(Option.none()),
 
-      requestStop,
-
-      claim: (request) => {
-        if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-        return run(
-          "claim",
+    status: (deploymentId) =>
+      isUuid(deploymentId)
+        ? run(
+          "status",
           () =>
-            sql`WITH candidates AS (
+            sql`SELECT d.id::text AS id, d.application, d.action, d.status, d.parked::text AS parked,
+  ${sql.literal(millis("d.updated_at"))} AS updated_at
+FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid`,
+          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeStatus(rows[0]))
+        )
+        : Effect.succeed(Option.none()),
+
+    list,
+
+    errors: (deploymentId, job) =>
+      isUuid(deploymentId) && allStorable(job)
+        ? run(
+          "errors",
+          () =>
+            sql`SELECT e.sequence, e.job, e.phase, e.tag, e.message, e.detail::text AS detail,
+  ${sql.literal(millis("e.at"))} AS at
+FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
+              job === undefined ? sql`` : sql` AND e.job = ${job}::text`
+            } ORDER BY e.sequence`,
+          (rows) => rows.map(decodeError)
+        )
+        : Effect.succeed([]),
+
+    requestStop,
+
+    claim: (request) => {
+      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+      const issue = ttlIssue(request.leaseTtlMillis)
+      if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
+      const refused = unstorableText("claim", { owner: request.owner })
+      if (refused !== undefined) return Effect.fail(refused)
+      return run(
+        "claim",
+        () =>
+          sql`WITH candidates AS (
   SELECT d.id, d.lease_expires_at AS previous_expiry FROM ${deployments} d
-  WHERE d.status IN ${active}
+  WHERE d.status IN ${active} AND d.parked IS NULL
     AND (d.application, d.action, d.fingerprint) IN (
       SELECT r.application, r.action, r.fingerprint
       FROM ${runnableRows(request.runnable)}
     )
-    AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${at(request.now)})
+    AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
   ORDER BY d.lease_expires_at NULLS FIRST, d.created_at, d.id
   LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint
   FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
   UPDATE ${deployments} AS d
-  SET owner = ${request.owner}::text, lease_epoch = d.lease_epoch + 1,
-    lease_expires_at = ${at(request.now + request.leaseTtlMillis)}
+  SET owner = ${request.owner}::text, lease_epoch = d.lease_epoch + 1, resumes = d.resumes + 1,
+    lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}
   FROM candidates c WHERE d.id = c.id
   RETURNING d.*, c.previous_expiry
 )
 SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST, d.created_at, d.id`,
-          (rows) => rows.map(decodeSnapshot)
-        )
-      },
+        (rows) => rows.map(decodeSnapshot)
+      )
+    },
 
-      heartbeat: (request) => {
-        const ids = request.deploymentIds.filter(isUuid)
-        if (ids.length === 0) return Effect.succeed([])
-        return run(
-          "heartbeat",
-          () =>
-            // A join, not `id IN (subquery)`: for an owner the planner's statistics do not know yet (any process
-            // that just took deployments over), the IN form was planned as a semi-join scanning the whole id
-            // list per row, quadratic in the leases held (37 s for 10,000; see docs/benchmarks.md).
-            sql`UPDATE ${deployments} AS d SET lease_expires_at = ${at(request.now + request.leaseTtlMillis)}
+    heartbeat: (request) => {
+      const ids = request.deploymentIds.filter(isUuid)
+      if (ids.length === 0 || !allStorable(request.owner)) return Effect.succeed([])
+      const issue = ttlIssue(request.leaseTtlMillis)
+      if (issue !== undefined) return Effect.fail(invalidTtl("heartbeat", issue))
+      return run(
+        "heartbeat",
+        () =>
+          // A join, not `id IN (subquery)`: for an owner the planner's statistics do not know yet (any process
+          // that just took deployments over), the IN form was planned as a semi-join scanning the whole id
+          // list per row, quadratic in the leases held (37 s for 10,000; see docs/benchmarks.md).
+          sql`UPDATE ${deployments} AS d SET lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}
 FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) AS held(id)
-WHERE d.id = held.id::uuid AND d.owner = ${request.owner}::text AND d.status IN ${active}
+WHERE d.id = held.id::uuid AND d.owner = ${request.owner}::text AND d.status IN ${active} AND ${lockBound}
 RETURNING d.id::text AS id, d.lease_epoch, d.stop_requested`,
-          (rows) => rows.map(decodeHeldLease)
-        )
-      },
+        (rows) => rows.map(decodeHeldLease)
+      )
+    },
 
-      release: (fence, releaseAt) =>
-        !unmatchable(fence)
-          ? run(
-            "release",
-            () =>
-              sql`UPDATE ${deployments} SET owner = NULL, lease_expires_at = ${at(releaseAt)},
-  updated_at = ${at(releaseAt)}
-WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint`,
-            () => undefined
-          )
-          : Effect.void,
-
-      prune: (before) =>
-        run(
-          "prune",
+    release: (fence, releaseAt) =>
+      !unmatchable(fence)
+        ? run(
+          "release",
           () =>
-            sql`WITH pruned AS (
-  DELETE FROM ${deployments} WHERE status NOT IN ${active} AND updated_at < ${at(before)} RETURNING 1
+            sql`UPDATE ${deployments} SET owner = NULL, lease_expires_at = ${serverNow}, updated_at = ${at(releaseAt)}
+WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
+  AND ${lockBound}`,
+          () => undefined
+        )
+        : Effect.void,
+
+    prune: (before, limit) => {
+      if (!Number.isFinite(before)) {
+        return Effect.fail(
+          new PersistenceError({ reason: "invalid", operation: "prune", detail: `not a time: ${before}` })
+        )
+      }
+      const batch = Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER)
+      if (!(batch >= 1)) return Effect.succeed(0)
+      return run(
+        "prune",
+        () =>
+          // At most `limit` rows, oldest first; rows locked elsewhere are left for the next call.
+          sql`WITH batch AS (
+  SELECT d.id FROM ${deployments} d
+  WHERE d.status NOT IN ${active} AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
+  ORDER BY d.created_at, d.id
+  LIMIT ${batch}::bigint
+  FOR UPDATE SKIP LOCKED
+), pruned AS (
+  DELETE FROM ${deployments} d USING batch WHERE d.id = batch.id RETURNING 1
 )
 SELECT count(*) AS count FROM pruned`,
-          decodeCount
-        ),
+        decodeCount
+      )
+    },
 
-      findMismatched: (request) => {
-        if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-        return run(
-          "findMismatched",
+    discardCreated: (fence) =>
+      !unmatchable(fence)
+        ? run(
+          "discardCreated",
           () =>
-            sql`SELECT ${deploymentColumns} FROM ${deployments} d
-WHERE d.status IN ${active}
-  AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${at(request.now)})
+            sql`WITH discarded AS (
+  DELETE FROM ${deployments} d
+  WHERE d.id = ${fence.deploymentId}::uuid AND d.owner = ${fence.owner}::text
+    AND d.lease_epoch = ${fence.epoch}::bigint AND d.current_job = 0 AND d.status = 'running' AND ${lockBound}
+    AND EXISTS (
+      SELECT 1 FROM ${jobRuns} r WHERE r.deployment_id = d.id AND r."index" = 0 AND r.status = 'running'
+    )
+  RETURNING 1
+)
+SELECT count(*) AS count FROM discarded`,
+          (rows) => decodeCount(rows) > 0
+        )
+        : Effect.succeed(false),
+
+    findMismatched: (request) => {
+      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+      return run(
+        "findMismatched",
+        () =>
+          sql`SELECT ${deploymentColumns} FROM ${deployments} d
+WHERE d.status IN ${active} AND d.parked IS NULL
+  AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
   AND EXISTS (
     SELECT 1 FROM ${runnableRows(request.runnable)}
     WHERE r.application = d.application AND r.action = d.action AND r.fingerprint <> d.fingerprint
   )
 ORDER BY d.created_at, d.id
 LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint`,
-          (rows) => rows.map(decodeDeployment)
-        )
-      },
+        (rows) => rows.map(decodeDeployment)
+      )
+    },
 
-      appendErrorOnce: (deploymentId, entry) =>
-        isUuid(deploymentId)
-          ? run(
-            "appendErrorOnce",
-            () =>
-              sql`WITH target AS (SELECT d.id FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid), appended AS (
+    appendErrorOnce: (deploymentId, entry) => {
+      const refused = unstorableText("appendErrorOnce", { job: entry.job, tag: entry.tag, message: entry.message })
+      if (refused !== undefined) return Effect.fail(refused)
+      return isUuid(deploymentId)
+        ? run(
+          "appendErrorOnce",
+          () =>
+            sql`WITH target AS (
+  SELECT d.id FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid AND ${lockBound}
+), appended AS (
   INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
   SELECT target.id, ${entry.job ?? null}::text, ${entry.phase}::text, ${entry.tag}::text, ${entry.message}::text,
     ${jsonParam(entry.detail)}::jsonb, ${at(entry.at)}
@@ -501,40 +587,70 @@ LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint`,
   RETURNING 1
 )
 SELECT count(*) AS count FROM appended`,
-            (rows) => decodeCount(rows) > 0
-          )
-          : Effect.succeed(false),
+          (rows) => decodeCount(rows) > 0
+        )
+        : Effect.succeed(false)
+    },
 
-      transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-        client.withTransaction(Effect.mapError(effect, (error) => new InnerFailure(error))).pipe(
-          Effect.catch((error): Effect.Effect<never, E | PersistenceError> =>
-            error instanceof InnerFailure
-              ? Effect.fail(error.error as E)
-              : Effect.fail(fromSqlError("transaction", error))
-          )
-        ),
+    transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      client.withTransaction(Effect.mapError(effect, (error) => new InnerFailure(error))).pipe(
+        Effect.catch((error): Effect.Effect<never, E | PersistenceError> =>
+          error instanceof InnerFailure
+            ? Effect.fail(error.error as E)
+            : Effect.fail(fromSqlError("transaction", error))
+        )
+      ),
 
-      ...(Option.isSome(listener)
-        ? {
-          stopRequests: Stream.unwrap(Effect.map(listener.value.listen(stopChannel), Stream.fromQueue)).pipe(
-            Stream.map((notification) => notification.payload),
-            Stream.mapError((cause) =>
-              new PersistenceError({
-                reason: "connection",
-                operation: "stopRequests",
-                detail: "the LISTEN connection for stop requests failed",
-                cause
-              })
-            )
+    ...(Option.isSome(pg)
+      ? {
+        stopRequests: Stream.unwrap(
+          Effect.map(listenOnOwnConnection(pg.value.config, stopChannel), Stream.fromQueue)
+        ).pipe(
+          Stream.map((notification) => notification.payload),
+          Stream.mapError((cause) =>
+            new PersistenceError({
+              reason: "connection",
+              operation: "stopRequests",
+              detail: "the LISTEN connection for stop requests failed",
+              cause
+            })
           )
-        }
-        : {})
-    }
-    return store
-  })
+        )
+      }
+      : {})
+  }
+  return store
+})
 
 /**
- * The store's migrations, as a `Migrator` loader: forward-only, numbered (`0001_create_tables`, ...).
+ * Builds the store over the `SqlClient` in context. It runs no DDL: apply `migrations` first (`layerMigrations`).
+ *
+ * **Details**
+ *
+ * Costs, in round trips: one for every operation; `create` takes a second one only when its id or key exists but
+ * the existing deployment was committed while the insert ran, and `requestStop` a second one only when the
+ * deployment changed status concurrently. `claim` returns the claimed deployments with their jobs from the same
+ * statement. The statement and lock bounds cost no round trip (see `Options`).
+ *
+ * **Gotchas**
+ *
+ * PostgreSQL only (the statements use `jsonb`, data-modifying `WITH` and `SKIP LOCKED`); another dialect is a
+ * defect. An invalid option fails with `InvalidOption`. Deployment ids must be lowercase UUIDs (as
+ * `crypto.randomUUID()` makes them): `create` refuses others with a `PersistenceError` (`invalid`), and the other
+ * operations treat them as unknown. `jsonb` and `text` cannot hold `\u0000`, nor an unpaired surrogate: writing one
+ * fails with `invalid`; and `jsonb` keeps object keys in its own order (values read back are equal, not
+ * byte-identical JSON text). With `PgClient`'s `multiplex`, the driver cannot cancel one statement of a shared
+ * connection: a timed-out statement then keeps running on the server (`lockTimeout` still bounds its lock waits).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): Effect.Effect<DeploymentStoreShape, InvalidOption, SqlClient.SqlClient> =>
+  Effect.flatMap(resolveOptions(options), makeWith)
+
+/**
+ * The store's migrations, as a `Migrator` loader: forward-only, numbered (`0001_create_tables`, ...); fails with
+ * `InvalidOption` for an invalid prefix.
  *
  * **When to use**
  *
@@ -544,8 +660,8 @@ SELECT count(*) AS count FROM appended`,
  * @since 0.1.0
  * @category migrations
  */
-export const migrations = (options?: Options): Migrator.Loader =>
-  Effect.suspend(() => loaderFor(tablesFor(options?.prefix ?? defaultPrefix)))
+export const migrations = (options?: MigrationOptions): Effect.Effect<Migrator.Loader, InvalidOption> =>
+  Effect.map(resolveTables(options), loaderFor)
 
 /**
  * Applies the pending migrations, and records them in `${prefix}migrations`; provides no service.
@@ -555,21 +671,24 @@ export const migrations = (options?: Options): Migrator.Loader =>
  * Uses `Migrator.make({})`: pending migrations run in one transaction under an exclusive lock on the migrations
  * table, so concurrent processes apply them once; a run with nothing pending changes nothing. The connection needs
  * the right to create tables: run it in a deploy step with an owner role, and `layer` with a role that only reads
- * and writes rows, if you separate them.
+ * and writes rows, if you separate them. An invalid option fails the layer with `InvalidOption` before it connects.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerMigrations = (options?: Options): Layer.Layer<never, PersistenceError, SqlClient.SqlClient> =>
-  Layer.effectDiscard(Effect.suspend(() => {
-    const tables = tablesFor(options?.prefix ?? defaultPrefix)
-    return Migrator.make({})({ loader: loaderFor(tables), table: tables.migrations }).pipe(
+export const layerMigrations = (
+  options?: MigrationOptions
+): Layer.Layer<never, PersistenceError | InvalidOption, SqlClient.SqlClient> =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const tables = yield* resolveTables(options)
+    return yield* Migrator.make({})({ loader: loaderFor(tables), table: tables.migrations }).pipe(
       Effect.mapError(fromMigrationError)
     )
   }))
 
 /**
- * The SQL store as a `DeploymentStore` layer, over the `SqlClient` in context. It runs no migrations.
+ * The SQL store as a `DeploymentStore` layer, over the `SqlClient` in context. It runs no migrations. An invalid
+ * option fails the layer with `InvalidOption`.
  *
  * @example
  * ```ts
@@ -577,7 +696,7 @@ export const layerMigrations = (options?: Options): Layer.Layer<never, Persisten
  * import { Config, Layer } from "effect"
  * import { SqlDeploymentStore } from "effect-actions"
  *
- * const StoreLive = SqlDeploymentStore.layer().pipe(
+ * const StoreLive = SqlDeploymentStore.layer({ statementTimeout: "30 seconds" }).pipe(
  *   Layer.provide(SqlDeploymentStore.layerMigrations()),
  *   Layer.provide(PgClient.layerConfig({ url: Config.Redacted("DATABASE_URL") }))
  * )
@@ -586,5 +705,5 @@ export const layerMigrations = (options?: Options): Layer.Layer<never, Persisten
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<DeploymentStore, never, SqlClient.SqlClient> =>
+export const layer = (options?: Options): Layer.Layer<DeploymentStore, InvalidOption, SqlClient.SqlClient> =>
   Layer.effect(DeploymentStore, make(options))

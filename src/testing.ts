@@ -2,16 +2,20 @@
  * Test support: the conformance suite every persistence layer must pass.
  *
  * `DeploymentStoreSuite(name, layer)` registers, with `@effect/vitest`, the tests of the `DeploymentStore`
- * contract: idempotent creation by key, fenced atomic checkpoints, append-only ordered error logs, job data
- * upserts, filtered and paginated lists, stop requests, lease claims (one winner under concurrency), heartbeats,
- * releases, pruning, version mismatches, copies on read, values read back verbatim (quotes, SQL metacharacters,
- * unicode, JSON `null`, 1 MB), and the optional transaction and stop notifications the store declares.
+ * contract: idempotent creation by key and by id (a repeated create), fenced atomic checkpoints, append-only
+ * ordered error logs, job data upserts, filtered and paginated lists, stop requests (of parked deployments too),
+ * lease claims (one winner under concurrency, never a parked deployment, each counted in `resumes`), heartbeats,
+ * releases, status reads, pruning (bounded by its limit), discarding an abandoned create, version mismatches,
+ * copies on read, values read back verbatim (quotes, SQL metacharacters, unicode, JSON `null`, 1 MB), values no
+ * store can hold refused as `invalid` (never altered), and the optional transaction and stop notifications the
+ * store declares.
  *
  * **When to use**
  *
  * In the test file of a custom store:
- * `DeploymentStoreSuite("my store", MyStore.layer, { transactions: false, stopNotifications: false })`. The
- * built-in stores run it too (`test/DeploymentStore.test.ts`, `test/SqlDeploymentStore.test.ts`).
+ * `DeploymentStoreSuite("my store", MyStore.layer, { transactions: false, stopNotifications: false })`; add
+ * `ownClock: true` when the store judges leases on a clock of its own (a database server's). The built-in stores
+ * run it too (`test/DeploymentStore.test.ts`, `test/SqlDeploymentStore.test.ts`).
  *
  * **Gotchas**
  *
@@ -22,22 +26,29 @@
  * @since 0.1.0
  */
 import { assert, describe, layer as layerTest } from "@effect/vitest"
-import { type Duration, Effect, Exit, Fiber, type Layer, Option, Schema, Stream } from "effect"
+import { Effect, Exit, Fiber, type Layer, Option, Schema, Stream } from "effect"
 import { Deployment } from "./Deployment.ts"
+import { type DeploymentRow, DeploymentStore, type Snapshot } from "./DeploymentStore.ts"
+import { discardTests } from "./internal/suite/discard.ts"
 import {
-  type DeploymentRow,
-  DeploymentStore,
-  type Fence,
-  type JobRunRow,
-  type Json,
-  type NewErrorRow,
-  type Snapshot
-} from "./DeploymentStore.ts"
-
-/** A base time for the suite's timestamps (epoch milliseconds, 2023-11-14). */
-const T0 = 1_700_000_000_000
-const TTL = 30_000
-const createOptions = { leaseTtlMillis: TTL }
+  assertSameRow,
+  CLAIM_AT,
+  createOptions,
+  errorOf,
+  fenceOf,
+  helpersFor,
+  makeSnapshot as makeSnapshotInternal,
+  runnableOf,
+  type SnapshotOptions as SnapshotOptionsInternal,
+  type SuiteOptions as SuiteOptionsInternal,
+  T0,
+  TTL
+} from "./internal/suite/fixtures.ts"
+import { idempotencyTests } from "./internal/suite/idempotency.ts"
+import { pruneTests } from "./internal/suite/prune.ts"
+import { resumeTests } from "./internal/suite/resumes.ts"
+import { statusTests } from "./internal/suite/status.ts"
+import { storableTests } from "./internal/suite/storable.ts"
 
 /**
  * Options of a snapshot made by `makeSnapshot`.
@@ -45,16 +56,7 @@ const createOptions = { leaseTtlMillis: TTL }
  * @since 0.1.0
  * @category fixtures
  */
-export interface SnapshotOptions {
-  readonly application?: string
-  readonly action?: string
-  readonly key?: string
-  readonly jobs?: number
-  readonly owner?: string
-  readonly at?: number
-  readonly input?: Json
-  readonly fingerprint?: string
-}
+export type SnapshotOptions = SnapshotOptionsInternal
 
 /**
  * A freshly started deployment (job 0 running with `input`, the others pending), as `Actions` creates one.
@@ -62,97 +64,16 @@ export interface SnapshotOptions {
  * @since 0.1.0
  * @category fixtures
  */
-export const makeSnapshot = (options: SnapshotOptions = {}): Snapshot => {
-  const at = options.at ?? T0
-  const count = options.jobs ?? 3
-  const jobs: Array<JobRunRow> = []
-  for (let index = 0; index < count; index++) {
-    jobs.push({
-      index,
-      name: `job-${index}`,
-      status: index === 0 ? "running" : "pending",
-      input: index === 0 ? (options.input === undefined ? { n: 0 } : options.input) : undefined,
-      output: undefined,
-      attempts: index === 0 ? 1 : 0,
-      startedAt: index === 0 ? at : undefined,
-      finishedAt: undefined
-    })
-  }
-  return {
-    deployment: {
-      id: crypto.randomUUID(),
-      application: options.application ?? `app-${crypto.randomUUID()}`,
-      action: options.action ?? "provision",
-      key: options.key,
-      fingerprint: options.fingerprint ?? JSON.stringify(jobs.map((job) => job.name)),
-      status: "running",
-      currentJob: 0,
-      state: { count: 0 },
-      output: undefined,
-      failure: undefined,
-      owner: options.owner ?? "owner-a",
-      leaseEpoch: 1,
-      leaseExpiresAt: at + TTL,
-      stopRequested: false,
-      resumes: 0,
-      parked: undefined,
-      createdAt: at,
-      updatedAt: at
-    },
-    jobs
-  }
-}
-
-const fenceOf = (snapshot: Snapshot, override: Partial<Fence> = {}): Fence => ({
-  deploymentId: snapshot.deployment.id,
-  owner: snapshot.deployment.owner ?? "",
-  epoch: snapshot.deployment.leaseEpoch,
-  ...override
-})
-
-const errorOf = (job: string, message: string, at = T0): NewErrorRow => ({
-  job,
-  phase: "execute",
-  tag: "Boom",
-  message,
-  detail: { message },
-  at
-})
-
-const runnableOf = (snapshot: Snapshot) => ({
-  application: snapshot.deployment.application,
-  action: snapshot.deployment.action,
-  fingerprint: snapshot.deployment.fingerprint
-})
-
-/** Sorted keys, so that rows compare equal whatever order a backend builds them in. */
-const normalize = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(normalize)
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map((
-        [k, v]
-      ) => [k, normalize(v)])
-    )
-  }
-  return value
-}
-
-const assertSameRow = (actual: unknown, expected: unknown) => assert.deepStrictEqual(normalize(actual), normalize(expected))
+export const makeSnapshot: (options?: SnapshotOptions) => Snapshot = makeSnapshotInternal
 
 /**
- * What a store under test declares about the optional parts of the contract, and the suite's timeout.
+ * What a store under test declares about the optional parts of the contract and its clock (`ownClock`: it judges
+ * leases on a clock of its own, such as a database server's), and the suite's timeout.
  *
  * @since 0.1.0
  * @category suites
  */
-export interface SuiteOptions {
-  /** The store implements `transaction` (checked: the declaration must match the store). */
-  readonly transactions?: boolean
-  /** The store implements `stopRequests` (checked likewise). */
-  readonly stopNotifications?: boolean
-  readonly timeout?: Duration.Input
-}
+export type SuiteOptions = SuiteOptionsInternal
 
 /**
  * Registers the conformance tests of the `DeploymentStore` contract against `layer`.
@@ -167,25 +88,15 @@ export const DeploymentStoreSuite = <E>(
 ): void => {
   describe(`DeploymentStoreSuite (${name})`, () => {
     layerTest(layer, { excludeTestServices: true, timeout: options.timeout ?? "60 seconds" })((it) => {
-      const get = (id: string) =>
-        Effect.gen(function*() {
-          const store = yield* DeploymentStore
-          return Option.getOrThrow(yield* store.get(id))
-        })
-      const created = (snapshot: Snapshot) =>
-        Effect.gen(function*() {
-          const store = yield* DeploymentStore
-          const result = yield* store.create(snapshot, createOptions)
-          assert.strictEqual(result._tag, "Created")
-          return snapshot
-        })
+      const helpers = helpersFor(options)
+      const { assertSameStored, created, createdExpired, createdLive, get, ownClock } = helpers
 
       describe("create", () => {
         it.effect("creates a deployment that get reads back exactly", () =>
           Effect.gen(function*() {
             const snapshot = yield* created(makeSnapshot({ key: "web-1" }))
             const read = yield* get(snapshot.deployment.id)
-            assertSameRow(read, snapshot)
+            assertSameStored(read, snapshot)
           }))
 
         it.effect("hands out copies: changing what a read returned changes nothing stored", () =>
@@ -199,7 +110,7 @@ export const DeploymentStoreSuite = <E>(
             ;(read.jobs[0] as { status: string }).status = "failed"
             const page = yield* store.list({ application: snapshot.deployment.application, limit: 1 })
             ;(page.items[0] as { status: string }).status = "rolled_back"
-            assertSameRow(yield* get(snapshot.deployment.id), snapshot)
+            assertSameStored(yield* get(snapshot.deployment.id), snapshot)
           }))
 
         it.effect("returns the existing deployment for a second create with the same key, writing nothing", () =>
@@ -214,7 +125,7 @@ export const DeploymentStoreSuite = <E>(
             })
             const result = yield* store.create(second, createOptions)
             assert.strictEqual(result._tag, "Existing")
-            if (result._tag === "Existing") assertSameRow(result.snapshot, first)
+            if (result._tag === "Existing") assertSameStored(result.snapshot, first)
             assert.isTrue(Option.isNone(yield* store.get(second.deployment.id)))
           }))
 
@@ -236,7 +147,7 @@ export const DeploymentStoreSuite = <E>(
           Effect.gen(function*() {
             const tricky = `it's "quoted" \\ ; DROP TABLE x; -- % _ ${"\u00e9\u6f22\u{1F680}"} ${crypto.randomUUID()}`
             const snapshot = yield* created(makeSnapshot({ application: tricky, action: tricky, key: tricky, input: { s: tricky } }))
-            assertSameRow(yield* get(snapshot.deployment.id), snapshot)
+            assertSameStored(yield* get(snapshot.deployment.id), snapshot)
           }))
 
         it.effect("keeps a JSON null input apart from no input", () =>
@@ -354,7 +265,7 @@ export const DeploymentStoreSuite = <E>(
                 assert.strictEqual(error._tag, "LeaseLost")
               }
             }
-            assertSameRow(yield* get(snapshot.deployment.id), snapshot)
+            assertSameStored(yield* get(snapshot.deployment.id), snapshot)
             assert.deepStrictEqual(yield* store.errors(snapshot.deployment.id), [])
           }))
 
@@ -540,12 +451,13 @@ export const DeploymentStoreSuite = <E>(
           Effect.gen(function*() {
             const store = yield* DeploymentStore
             const application = `app-${crypto.randomUUID()}`
-            const expired = yield* created(makeSnapshot({ application, at: T0 }))
-            const fresh = yield* created(makeSnapshot({ application, at: T0 + TTL }))
-            const otherVersion = yield* created(makeSnapshot({ application, at: T0, fingerprint: "[\"other\"]" }))
+            const expired = yield* createdExpired(makeSnapshot({ application, at: T0 }))
+            const fresh = yield* createdLive(makeSnapshot({ application, at: T0 + TTL }))
+            const otherVersion = yield* createdExpired(makeSnapshot({ application, at: T0, fingerprint: "[\"other\"]" }))
+            const before = (yield* get(expired.deployment.id)).deployment.leaseExpiresAt
             const claimed = yield* store.claim({
               owner: "owner-b",
-              now: T0 + TTL + 1,
+              now: CLAIM_AT,
               leaseTtlMillis: TTL,
               limit: 10,
               runnable: [runnableOf(expired)]
@@ -554,7 +466,8 @@ export const DeploymentStoreSuite = <E>(
             const row = claimed[0]!.deployment
             assert.strictEqual(row.owner, "owner-b")
             assert.strictEqual(row.leaseEpoch, 2)
-            assert.strictEqual(row.leaseExpiresAt, T0 + TTL + 1 + TTL)
+            if (ownClock) assert.isAbove(row.leaseExpiresAt!, before!)
+            else assert.strictEqual(row.leaseExpiresAt, CLAIM_AT + TTL)
             assertSameRow(claimed[0]!.jobs, expired.jobs)
             assert.strictEqual((yield* get(fresh.deployment.id)).deployment.owner, "owner-a")
             assert.strictEqual((yield* get(otherVersion.deployment.id)).deployment.leaseEpoch, 1)
@@ -567,11 +480,11 @@ export const DeploymentStoreSuite = <E>(
             const store = yield* DeploymentStore
             const application = `app-${crypto.randomUUID()}`
             const snapshots: Array<Snapshot> = []
-            for (let i = 0; i < 20; i++) snapshots.push(yield* created(makeSnapshot({ application })))
+            for (let i = 0; i < 20; i++) snapshots.push(yield* createdExpired(makeSnapshot({ application })))
             const runnable = [runnableOf(snapshots[0]!)]
             const results = yield* Effect.all(
               Array.from({ length: 6 }, (_, i) =>
-                store.claim({ owner: `claimer-${i}`, now: T0 + TTL + 1, leaseTtlMillis: TTL, limit: 5, runnable })),
+                store.claim({ owner: `claimer-${i}`, now: CLAIM_AT, leaseTtlMillis: TTL, limit: 5, runnable })),
               { concurrency: "unbounded" }
             )
             const ids = results.flatMap((claimed) => claimed.map((s) => s.deployment.id))
@@ -583,7 +496,7 @@ export const DeploymentStoreSuite = <E>(
         it.effect("never claims finished deployments", () =>
           Effect.gen(function*() {
             const store = yield* DeploymentStore
-            const snapshot = yield* created(makeSnapshot())
+            const snapshot = yield* createdExpired(makeSnapshot())
             yield* store.checkpoint({
               fence: fenceOf(snapshot),
               at: T0 + 1,
@@ -593,7 +506,7 @@ export const DeploymentStoreSuite = <E>(
             })
             const claimed = yield* store.claim({
               owner: "owner-b",
-              now: T0 + 10 * TTL,
+              now: CLAIM_AT,
               leaseTtlMillis: TTL,
               limit: 10,
               runnable: [runnableOf(snapshot)]
@@ -604,11 +517,11 @@ export const DeploymentStoreSuite = <E>(
         it.effect("claims rolling back deployments too", () =>
           Effect.gen(function*() {
             const store = yield* DeploymentStore
-            const snapshot = yield* created(makeSnapshot())
+            const snapshot = yield* createdExpired(makeSnapshot())
             yield* store.checkpoint({ fence: fenceOf(snapshot), at: T0 + 1, deployment: { status: "rolling_back" }, jobs: [], errors: [] })
             const claimed = yield* store.claim({
               owner: "owner-b",
-              now: T0 + 2 * TTL,
+              now: CLAIM_AT,
               leaseTtlMillis: TTL,
               limit: 10,
               runnable: [runnableOf(snapshot)]
@@ -631,6 +544,9 @@ export const DeploymentStoreSuite = <E>(
               jobs: [],
               errors: []
             })
+            const activeBefore = (yield* get(active.deployment.id)).deployment.leaseExpiresAt!
+            const notListedBefore = (yield* get(notListed.deployment.id)).deployment.leaseExpiresAt!
+            const someoneElseBefore = (yield* get(someoneElse.deployment.id)).deployment.leaseExpiresAt!
             const held = yield* store.heartbeat({
               owner,
               now: T0 + 1000,
@@ -638,9 +554,12 @@ export const DeploymentStoreSuite = <E>(
               deploymentIds: [active.deployment.id, finished.deployment.id, someoneElse.deployment.id, "not-an-id"]
             })
             assert.deepStrictEqual(held, [{ deploymentId: active.deployment.id, epoch: 1, stopRequested: false }])
-            assert.strictEqual((yield* get(active.deployment.id)).deployment.leaseExpiresAt, T0 + 1000 + TTL)
-            assert.strictEqual((yield* get(notListed.deployment.id)).deployment.leaseExpiresAt, T0 + TTL)
-            assert.strictEqual((yield* get(someoneElse.deployment.id)).deployment.leaseExpiresAt, T0 + TTL)
+            const expiry = (id: string) => Effect.map(get(id), (read) => read.deployment.leaseExpiresAt!)
+            const renewed = yield* expiry(active.deployment.id)
+            if (ownClock) assert.isAtLeast(renewed, activeBefore)
+            else assert.strictEqual(renewed, T0 + 1000 + TTL)
+            assert.strictEqual(yield* expiry(notListed.deployment.id), notListedBefore)
+            assert.strictEqual(yield* expiry(someoneElse.deployment.id), someoneElseBefore)
             assert.deepStrictEqual(yield* store.heartbeat({ owner, now: T0, leaseTtlMillis: TTL, deploymentIds: [] }), [])
           }))
 
@@ -670,12 +589,12 @@ export const DeploymentStoreSuite = <E>(
           Effect.gen(function*() {
             const store = yield* DeploymentStore
             const application = `app-${crypto.randomUUID()}`
-            const old = yield* created(makeSnapshot({ application, fingerprint: "[\"v1\"]" }))
-            yield* created(makeSnapshot({ application, fingerprint: "[\"v2\"]" }))
-            const leased = yield* created(makeSnapshot({ application, fingerprint: "[\"v1\"]", at: T0 + TTL }))
-            yield* created(makeSnapshot({ application, action: "other", fingerprint: "[\"v1\"]" }))
+            const old = yield* createdExpired(makeSnapshot({ application, fingerprint: "[\"v1\"]" }))
+            yield* createdExpired(makeSnapshot({ application, fingerprint: "[\"v2\"]" }))
+            const leased = yield* createdLive(makeSnapshot({ application, fingerprint: "[\"v1\"]", at: T0 + TTL }))
+            yield* createdExpired(makeSnapshot({ application, action: "other", fingerprint: "[\"v1\"]" }))
             const found = yield* store.findMismatched({
-              now: T0 + TTL + 1,
+              now: CLAIM_AT,
               limit: 10,
               runnable: [{ application, action: "provision", fingerprint: "[\"v2\"]" }]
             })
@@ -783,6 +702,14 @@ export const DeploymentStoreSuite = <E>(
             assert.strictEqual((yield* store.create(again, createOptions))._tag, "Created")
           }))
       })
+
+      // the parts added with the 0.2 contract, one file each in src/internal/suite/
+      idempotencyTests(it, helpers)
+      resumeTests(it, helpers)
+      statusTests(it, helpers)
+      pruneTests(it, helpers)
+      discardTests(it, helpers)
+      storableTests(it, helpers)
     })
   })
 }

@@ -1,14 +1,16 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Cause, Clock, Context, Effect, Exit, Layer, Option, Redacted, String } from "effect"
+import { Clock, Effect, Layer, Option, Redacted, String } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import { DeploymentStore } from "effect-actions"
 import { DeploymentStoreSuite, makeSnapshot } from "effect-actions/testing"
 import { SqlDeploymentStore } from "effect-actions"
+import { maxKeyBytes, maxNameBytes } from "../src/internal/limits.ts"
 import {
   countingClient,
   databaseUrl,
   dropTables,
+  freshStore,
   PgLive,
   type RoundTrips,
   storeLayer,
@@ -17,17 +19,13 @@ import {
 
 DeploymentStoreSuite("postgresql", storeLayer(uniquePrefix()).pipe(Layer.provide(PgLive)), {
   transactions: true,
-  stopNotifications: true
+  stopNotifications: true,
+  ownClock: true
 })
 
 const T0 = 1_700_000_000_000
+const createOptions = { leaseTtlMillis: 30_000 }
 
-/** A store on fresh tables of its own, dropped when the test's scope closes. */
-const freshStore = Effect.gen(function*() {
-  const prefix = uniquePrefix()
-  const context = yield* Layer.build(storeLayer(prefix))
-  return { prefix, store: Context.get(context, DeploymentStore.DeploymentStore) }
-})
 
 const tableNames = (prefix: string) =>
   ["deployments", "job_runs", "job_data", "errors", "migrations"].map((table) => `${prefix}${table}`)
@@ -37,7 +35,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
     it.effect("creates its tables with the configured prefix", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { prefix } = yield* freshStore
+        const { prefix } = yield* freshStore()
         for (const table of tableNames(prefix)) {
           const [row] = yield* sql<{ found: string | null }>`SELECT to_regclass(${`"${table}"`})::text AS found`
           assert.strictEqual(row?.found, table, `table ${table}`)
@@ -50,43 +48,45 @@ describe("SqlDeploymentStore (postgresql)", () => {
         const prefix = uniquePrefix()
         yield* Effect.addFinalizer(() => dropTables(prefix))
         const migrate = Migrator.make({})({
-          loader: SqlDeploymentStore.migrations({ prefix }),
+          loader: yield* SqlDeploymentStore.migrations({ prefix }),
           table: `${prefix}migrations`
         })
-        assert.deepStrictEqual(yield* migrate, [[1, "create_tables"]])
+        assert.deepStrictEqual(yield* migrate, [[1, "create_tables"], [2, "resumes_parked_and_list_indexes"]])
         assert.deepStrictEqual(yield* migrate, [])
         // the layer records into the same table, so it applies nothing either (a rerun would fail: tables exist)
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         const rows = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(`${prefix}migrations`)}`
-        assert.deepStrictEqual(rows.map((row) => row.migration_id), [1])
+        assert.deepStrictEqual(rows.map((row) => row.migration_id), [1, 2])
       }))
 
-    it.effect("rejects a prefix that is not a plain identifier", () =>
-      Effect.gen(function*() {
-        for (const prefix of ["bad-prefix", "1abc", "Upper_", "", "x\"; DROP TABLE y; --", "a".repeat(40)]) {
-          const exit = yield* Effect.exit(SqlDeploymentStore.make({ prefix }))
-          assert.isTrue(Exit.isFailure(exit) && Cause.pretty(exit.cause).includes("invalid table prefix"), prefix)
-        }
-      }))
 
     it.effect("keeps epoch milliseconds exact, before 1970 and far in the future", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         for (const at of [0, -1, 1, T0 + 123, -62_135_596_800_001, -210_866_803_200_000, 8_640_000_000_000_000]) {
           const snapshot = makeSnapshot({ at })
-          yield* store.create(snapshot)
+          yield* store.create(snapshot, { leaseTtlMillis: 30_000 })
+          yield* store.checkpoint({
+            fence: { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 },
+            at: at + 1,
+            deployment: {},
+            jobs: [{ index: 0, status: "succeeded", finishedAt: at + 2 }],
+            errors: [{ job: "job-0", phase: "execute", tag: "E", message: "m", detail: undefined, at: at + 3 }]
+          })
           const read = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
           assert.strictEqual(read.deployment.createdAt, at)
-          assert.strictEqual(read.deployment.leaseExpiresAt, at + 30_000)
+          assert.strictEqual(read.deployment.updatedAt, at + 1)
           assert.strictEqual(read.jobs[0]!.startedAt, at)
+          assert.strictEqual(read.jobs[0]!.finishedAt, at + 2)
+          assert.strictEqual((yield* store.errors(snapshot.deployment.id))[0]!.at, at + 3)
         }
       }))
 
     it.effect("renews 10,000 leases of an owner the planner's statistics do not know yet (a fresh successor)", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { prefix, store } = yield* freshStore
+        const { prefix, store } = yield* freshStore()
         const deployments = sql(`${prefix}deployments`)
         yield* sql`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job, owner,
             lease_expires_at, lease_epoch, stop_requested, created_at, updated_at)
@@ -106,9 +106,9 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("keeps the order of many errors appended at once", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         const snapshot = makeSnapshot()
-        yield* store.create(snapshot)
+        yield* store.create(snapshot, createOptions)
         const messages = Array.from({ length: 200 }, (_, i) => `error ${i}`)
         yield* store.appendErrors(
           { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 },
@@ -118,21 +118,19 @@ describe("SqlDeploymentStore (postgresql)", () => {
         assert.deepStrictEqual(read.map((entry) => entry.message), messages)
       }))
 
-    it.effect("maps a duplicate id to a conflict and data jsonb cannot hold to invalid, never leaking SqlError", () =>
+    it.effect("maps data PostgreSQL cannot hold and ids that are no UUIDs to invalid, never leaking SqlError", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         const snapshot = makeSnapshot()
-        yield* store.create(snapshot)
-        const duplicate = yield* Effect.flip(
-          store.create({ ...snapshot, deployment: { ...snapshot.deployment, key: "k" } })
-        )
-        assert.strictEqual(duplicate._tag, "PersistenceError")
-        assert.strictEqual(duplicate.reason, "conflict")
-        assert.strictEqual(duplicate.operation, "create")
-        const nul = yield* Effect.flip(store.create(makeSnapshot({ input: { s: "a\u0000b" } })))
+        yield* store.create(snapshot, createOptions)
+        const nul = yield* Effect.flip(store.create(makeSnapshot({ input: { s: "a\u0000b" } }), createOptions))
+        assert.strictEqual(nul._tag, "PersistenceError")
         assert.strictEqual(nul.reason, "invalid")
+        assert.strictEqual(nul.operation, "create")
+        const surrogate = yield* Effect.flip(store.create(makeSnapshot({ key: "\u{1F680}".slice(0, 1) }), createOptions))
+        assert.strictEqual(surrogate.reason, "invalid")
         const notUuid = yield* Effect.flip(
-          store.create({ ...snapshot, deployment: { ...snapshot.deployment, id: "deployment-1" } })
+          store.create({ ...snapshot, deployment: { ...snapshot.deployment, id: "deployment-1" } }, createOptions)
         )
         assert.strictEqual(notUuid.reason, "invalid")
         assert.isTrue(Option.isNone(yield* store.get("deployment-1")))
@@ -140,10 +138,11 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("keeps JSON null apart from absent in checkpoints, and leaves absent patch fields as they are", () =>
       Effect.gen(function*() {
-        const { store } = yield* freshStore
+        const { store } = yield* freshStore()
         const snapshot = makeSnapshot({ jobs: 2 })
-        yield* store.create(snapshot)
+        yield* store.create(snapshot, createOptions)
         const fence = { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 }
+        const leaseExpiresAt = Option.getOrThrow(yield* store.get(snapshot.deployment.id)).deployment.leaseExpiresAt
         yield* store.checkpoint({
           fence,
           at: T0 + 1,
@@ -157,7 +156,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
         assert.strictEqual(read.deployment.output, null)
         assert.strictEqual(read.deployment.failure, undefined)
         assert.strictEqual(read.deployment.owner, "owner-a")
-        assert.strictEqual(read.deployment.leaseExpiresAt, T0 + 30_000)
+        assert.strictEqual(read.deployment.leaseExpiresAt, leaseExpiresAt)
         assert.strictEqual(read.deployment.updatedAt, T0 + 2)
         assert.deepStrictEqual(read.jobs.map((job) => [job.status, job.input, job.output]), [
           ["succeeded", { n: 0 }, null],
@@ -172,16 +171,16 @@ describe("SqlDeploymentStore (postgresql)", () => {
 
     it.effect("works over a client that transforms names (camelCase results, snake_case queries)", () =>
       Effect.gen(function*() {
-        const { prefix } = yield* freshStore
+        const { prefix } = yield* freshStore()
         const transformed = PgClient.layer({
           url: Redacted.make(databaseUrl),
           transformQueryNames: String.camelToSnake,
           transformResultNames: String.snakeToCamel
         }).pipe(Layer.orDie)
         yield* Effect.gen(function*() {
-          const store = yield* SqlDeploymentStore.make({ prefix })
+          const store = yield* Effect.orDie(SqlDeploymentStore.make({ prefix }))
           const snapshot = makeSnapshot({ key: "k" })
-          assert.strictEqual((yield* store.create(snapshot))._tag, "Created")
+          assert.strictEqual((yield* store.create(snapshot, createOptions))._tag, "Created")
           const read = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
           assert.strictEqual(read.deployment.leaseEpoch, 1)
           assert.deepStrictEqual(read.jobs[0]!.input, { n: 0 })
@@ -190,13 +189,252 @@ describe("SqlDeploymentStore (postgresql)", () => {
         }).pipe(Effect.provide(transformed))
       }))
 
+    it.effect("judges leases on the server's clock, whatever now the caller gives (class 2)", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const deployments = sql(`${prefix}deployments`)
+        /** Seconds from the server's now to a deployment's lease expiry. */
+        const remaining = (id: string) =>
+          Effect.map(
+            sql<{ seconds: number }>`SELECT extract(epoch FROM lease_expires_at - now())::float8 AS seconds
+              FROM ${deployments} WHERE id = ${id}::uuid`,
+            (rows) => rows[0]!.seconds
+          )
+        const application = `app-${crypto.randomUUID()}`
+        // the snapshots carry the runtime's lease expiry (2023): the store sets its own
+        const live = makeSnapshot({ application })
+        const expired = makeSnapshot({ application })
+        yield* store.create(live, { leaseTtlMillis: 30_000 })
+        yield* store.create(expired, { leaseTtlMillis: 0 })
+        const liveLeft = yield* remaining(live.deployment.id)
+        assert.isTrue(liveLeft > 20 && liveLeft <= 30, `live lease: ${liveLeft} s left`)
+        const runnable = [{ application, action: "provision", fingerprint: live.deployment.fingerprint }]
+        const processNow = yield* Clock.currentTimeMillis
+        // a process whose clock runs ten minutes ahead takes only the lease that expired on the server
+        const ahead = yield* store.claim({
+          owner: "clock-ahead",
+          now: processNow + 600_000,
+          leaseTtlMillis: 30_000,
+          limit: 10,
+          runnable
+        })
+        assert.deepStrictEqual(ahead.map((s) => s.deployment.id), [expired.deployment.id])
+        const claimedLeft = yield* remaining(expired.deployment.id)
+        assert.isTrue(claimedLeft > 20 && claimedLeft <= 30, `claimed lease: ${claimedLeft} s left`)
+        // nor does a mismatch report see the live lease as expired
+        const mismatched = yield* store.findMismatched({
+          now: processNow + 600_000,
+          limit: 10,
+          runnable: [{ ...runnable[0]!, fingerprint: "[\"v2\"]" }]
+        })
+        assert.deepStrictEqual(mismatched, [])
+        // a process whose clock runs ten minutes behind renews for the server's now + ttl, and still takes over a
+        // lease that expired on the server
+        yield* store.heartbeat({
+          owner: "clock-ahead",
+          now: processNow - 600_000,
+          leaseTtlMillis: 30_000,
+          deploymentIds: [expired.deployment.id]
+        })
+        const renewedLeft = yield* remaining(expired.deployment.id)
+        assert.isTrue(renewedLeft > 20 && renewedLeft <= 30, `renewed lease: ${renewedLeft} s left`)
+        yield* store.release({ deploymentId: expired.deployment.id, owner: "clock-ahead", epoch: 2 }, processNow + 600_000)
+        assert.isAtMost(yield* remaining(expired.deployment.id), 0)
+        const behind = yield* store.claim({
+          owner: "clock-behind",
+          now: processNow - 600_000,
+          leaseTtlMillis: 30_000,
+          limit: 10,
+          runnable
+        })
+        assert.deepStrictEqual(behind.map((s) => s.deployment.id), [expired.deployment.id])
+        assert.strictEqual(Option.getOrThrow(yield* store.get(live.deployment.id)).deployment.owner, "owner-a")
+      }))
+
+    it.effect("reads timestamps an operator wrote with microseconds as whole milliseconds: get and list work (class 8)", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const snapshot = makeSnapshot()
+        const id = snapshot.deployment.id
+        yield* store.create(snapshot, createOptions)
+        yield* store.appendErrors({ deploymentId: id, owner: "owner-a", epoch: 1 }, [
+          { job: "job-0", phase: "execute", tag: "E", message: "m", detail: undefined, at: T0 }
+        ])
+        yield* sql`UPDATE ${sql(`${prefix}deployments`)} SET updated_at = now(),
+          created_at = '2024-01-01 00:00:00.123456+00', lease_expires_at = now() + interval '1.2345 seconds'
+          WHERE id = ${id}::uuid`
+        yield* sql`UPDATE ${sql(`${prefix}job_runs`)} SET started_at = now(),
+          finished_at = '1969-12-31 23:59:59.999999+00' WHERE deployment_id = ${id}::uuid AND "index" = 0`
+        yield* sql`UPDATE ${sql(`${prefix}errors`)} SET at = '2024-01-01 00:00:00.000001+00'
+          WHERE deployment_id = ${id}::uuid`
+        const read = Option.getOrThrow(yield* store.get(id))
+        const january = Date.UTC(2024, 0, 1)
+        assert.strictEqual(read.deployment.createdAt, january + 123)
+        assert.isTrue(Number.isSafeInteger(read.deployment.updatedAt))
+        assert.isTrue(Number.isSafeInteger(read.deployment.leaseExpiresAt!))
+        assert.isTrue(Number.isSafeInteger(read.jobs[0]!.startedAt!))
+        assert.strictEqual(read.jobs[0]!.finishedAt, -1)
+        assert.strictEqual((yield* store.errors(id))[0]!.at, january)
+        assert.strictEqual(Option.getOrThrow(yield* store.status(id)).updatedAt, read.deployment.updatedAt)
+        const page = yield* store.list({ application: snapshot.deployment.application, limit: 10 })
+        assert.deepStrictEqual(page.items.map((row) => row.createdAt), [january + 123])
+        assert.strictEqual(page.unreadable, undefined)
+      }))
+
+    it.effect("pages exactly once through rows an operator gave times within one millisecond", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const application = `app-${crypto.randomUUID()}`
+        const ids: Array<string> = []
+        for (let i = 0; i < 7; i++) {
+          const snapshot = makeSnapshot({ application })
+          yield* store.create(snapshot, createOptions)
+          ids.push(snapshot.deployment.id)
+        }
+        // microseconds 0, 100, ..., 600 past one millisecond, the first id the newest
+        yield* sql`UPDATE ${sql(`${prefix}deployments`)} AS d
+          SET created_at = timestamptz '2024-01-01 00:00:00.005+00' + (6 - o.n) * interval '100 microseconds'
+          FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) WITH ORDINALITY AS o(id, n)
+          WHERE d.id = o.id::uuid`
+        const seen: Array<string> = []
+        let cursor: string | undefined
+        for (let pages = 0; pages < 10; pages++) {
+          const page = yield* store.list({ application, limit: 2, ...(cursor === undefined ? {} : { cursor }) })
+          seen.push(...page.items.map((row) => row.id))
+          cursor = page.next
+          if (cursor === undefined) break
+        }
+        assert.deepStrictEqual(seen, ids)
+      }))
+
+    it.effect("list reports a row it cannot read, by id and issue, and returns the rest of the page (class 8)", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const application = `app-${crypto.randomUUID()}`
+        const [a, b, c, d] = [1, 2, 3, 4].map((n) => makeSnapshot({ application, at: T0 + n }))
+        for (const snapshot of [a!, b!, c!, d!]) yield* store.create(snapshot, createOptions)
+        const deployments = sql(`${prefix}deployments`)
+        yield* sql`UPDATE ${deployments} SET updated_at = 'infinity' WHERE id = ${b!.deployment.id}::uuid`
+        yield* sql`UPDATE ${deployments} SET created_at = 'infinity' WHERE id = ${d!.deployment.id}::uuid`
+        const page = yield* store.list({ application, limit: 10 })
+        assert.deepStrictEqual(page.items.map((row) => row.id), [c!.deployment.id, a!.deployment.id])
+        assert.deepStrictEqual(page.unreadable?.map((row) => row.id), [d!.deployment.id, b!.deployment.id])
+        assert.match(page.unreadable![0]!.issue, /created_at/)
+        assert.match(page.unreadable![1]!.issue, /updated_at/)
+        // pages that end on an unreadable row, an infinite time included, lead on to the next row
+        const pages: Array<Array<string>> = []
+        let cursor: string | undefined
+        for (let count = 0; count < 10; count++) {
+          const next = yield* store.list({ application, limit: 1, ...(cursor === undefined ? {} : { cursor }) })
+          pages.push([...next.items, ...(next.unreadable ?? [])].map((row) => row.id))
+          cursor = next.next
+          if (cursor === undefined) break
+        }
+        assert.deepStrictEqual(pages, [d!, c!, b!, a!].map((snapshot) => [snapshot.deployment.id]))
+        const status = yield* store.list({ application, statuses: ["running"], limit: 10 })
+        assert.strictEqual(status.items.length + (status.unreadable?.length ?? 0), 4)
+        const unreadable = yield* Effect.flip(store.get(b!.deployment.id))
+        assert.strictEqual(unreadable._tag, "PersistenceError")
+        assert.strictEqual(unreadable.operation, "get")
+      }))
+
+    it.effect("fails the layer with InvalidOption naming each bad option and its range, at its boundaries (class 6)", () =>
+      Effect.gen(function*() {
+        const invalid: ReadonlyArray<readonly [SqlDeploymentStore.Options, string]> = [
+          [{ prefix: "bad-prefix" }, "prefix"],
+          [{ prefix: "1abc" }, "prefix"],
+          [{ prefix: "Upper_" }, "prefix"],
+          [{ prefix: "" }, "prefix"],
+          [{ prefix: "x\"; DROP TABLE y; --" }, "prefix"],
+          [{ prefix: "a".repeat(40) }, "prefix"],
+          [{ statementTimeout: 0 }, "statementTimeout"],
+          [{ statementTimeout: 0.5 }, "statementTimeout"],
+          [{ statementTimeout: -1 }, "statementTimeout"],
+          [{ statementTimeout: Number.NaN }, "statementTimeout"],
+          [{ statementTimeout: Number.POSITIVE_INFINITY }, "statementTimeout"],
+          [{ statementTimeout: "30 banana" as "30 seconds" }, "statementTimeout"],
+          [{ statementTimeout: 86_400_001 }, "statementTimeout"],
+          [{ lockTimeout: 0 }, "lockTimeout"],
+          [{ lockTimeout: "-5 seconds" }, "lockTimeout"],
+          [{ lockTimeout: "31 seconds" }, "lockTimeout"],
+          [{ statementTimeout: "5 seconds", lockTimeout: 5_001 }, "lockTimeout"]
+        ]
+        for (const [options, option] of invalid) {
+          const shown = JSON.stringify(options)
+          const error = yield* Effect.flip(SqlDeploymentStore.make(options))
+          assert.strictEqual(error._tag, "InvalidOption", shown)
+          assert.strictEqual(error.option, option, shown)
+          assert.isAbove(error.expected.length, 0)
+          const layerError = yield* Effect.flip(Effect.scoped(Layer.build(SqlDeploymentStore.layer(options))))
+          assert.strictEqual(layerError.option, option, shown)
+          assert.strictEqual((yield* Effect.flip(SqlDeploymentStore.migrations(options))).option, option, shown)
+          // refused before connecting: over a server that cannot be reached, the error is still the option's
+          const unreachable = PgClient.layer({ host: "127.0.0.1", port: 1, connectTimeout: "2 seconds" }).pipe(Layer.orDie)
+          const migrationError = yield* Effect.flip(
+            Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations(options).pipe(Layer.provide(unreachable))))
+          )
+          assert.strictEqual(migrationError._tag, "InvalidOption", shown)
+        }
+        const valid: ReadonlyArray<SqlDeploymentStore.Options> = [
+          { prefix: "a" },
+          { prefix: "_" },
+          { prefix: `a${"_9".repeat(19)}` },
+          { statementTimeout: 1 },
+          { statementTimeout: "24 hours" },
+          { statementTimeout: 1, lockTimeout: 1 },
+          { statementTimeout: "5 seconds", lockTimeout: "5 seconds" },
+          { statementTimeout: "2 seconds" },
+          { lockTimeout: "30 seconds" }
+        ]
+        for (const options of valid) yield* SqlDeploymentStore.make(options)
+      }))
+
+    it.effect("indexes hold names and keys at their longest, and an action of any number of jobs", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore()
+        /** Text of `bytes` UTF-8 bytes that does not compress (an index entry is compressed before it is sized). */
+        const random = (bytes: number) => {
+          let text = ""
+          while (text.length < bytes) text += crypto.randomUUID().replaceAll("-", "")
+          return text.slice(0, bytes)
+        }
+        const jobs = 200
+        const base = makeSnapshot({
+          application: random(maxNameBytes),
+          action: random(maxNameBytes),
+          key: random(maxKeyBytes),
+          jobs
+        })
+        const names = base.jobs.map(() => random(maxNameBytes))
+        const snapshot = {
+          deployment: { ...base.deployment, owner: random(maxNameBytes), fingerprint: JSON.stringify(names) },
+          jobs: base.jobs.map((job, index) => ({ ...job, name: names[index]! }))
+        }
+        assert.isAbove(snapshot.deployment.fingerprint.length, 50_000)
+        assert.strictEqual((yield* store.create(snapshot, { leaseTtlMillis: 0 }))._tag, "Created")
+        const claimed = yield* store.claim({
+          owner: random(maxNameBytes),
+          now: T0,
+          leaseTtlMillis: 30_000,
+          limit: 1,
+          runnable: [{ ...snapshot.deployment }]
+        })
+        assert.deepStrictEqual(claimed.map((s) => s.jobs.length), [jobs])
+        const page = yield* store.list({ application: snapshot.deployment.application, action: snapshot.deployment.action, limit: 1 })
+        assert.strictEqual(page.items.length, 1)
+      }))
+
     it.effect("fails with PersistenceError (connection), quickly, when the server cannot be reached", () =>
       Effect.gen(function*() {
         const unreachable = PgClient.layer({ host: "127.0.0.1", port: 1, connectTimeout: "2 seconds" }).pipe(Layer.orDie)
         const start = yield* Clock.currentTimeMillis
         const error = yield* Effect.flip(
           Effect.flatMap(DeploymentStore.DeploymentStore, (store) => store.get(crypto.randomUUID())).pipe(
-            Effect.provide(SqlDeploymentStore.layer().pipe(Layer.provide(unreachable)))
+            Effect.provide(SqlDeploymentStore.layer().pipe(Layer.orDie, Layer.provide(unreachable)))
           )
         )
         const elapsed = (yield* Clock.currentTimeMillis) - start
@@ -207,7 +445,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
         const migrations = yield* Effect.flip(
           Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations().pipe(Layer.provide(unreachable))))
         )
-        assert.strictEqual(migrations.reason, "connection")
+        assert.strictEqual(migrations._tag === "PersistenceError" ? migrations.reason : migrations._tag, "connection")
       }))
   })
 
@@ -217,9 +455,9 @@ describe("SqlDeploymentStore (postgresql)", () => {
       // scoped inside the client, so the tables are dropped before its connection closes
       return Effect.scoped(Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { prefix, store } = yield* freshStore
+        const { prefix, store } = yield* freshStore()
         const snapshot = makeSnapshot({ jobs: 3 })
-        yield* store.create(snapshot)
+        yield* store.create(snapshot, createOptions)
         const fence = { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 }
         roundTrips.statuses.length = 0
         for (let i = 1; i <= 50; i++) {

@@ -38,7 +38,7 @@ export const timedHeartbeat = (
   leaseTtlMillis: number
 ): Effect.Effect<{ readonly millis: number; readonly held: number }, never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
-    const store = yield* SqlDeploymentStore.make({ prefix: tablePrefix })
+    const store = yield* Effect.orDie(SqlDeploymentStore.make({ prefix: tablePrefix }))
     const started = performance.now()
     const held = yield* Effect.orDie(store.heartbeat({ owner, now: Date.now(), leaseTtlMillis, deploymentIds: ids }))
     return { millis: performance.now() - started, held: held.length }
@@ -51,7 +51,7 @@ export const timedClaim = (
   leaseTtlMillis: number
 ): Effect.Effect<{ readonly millis: number; readonly claimed: number }, never, SqlClient.SqlClient> =>
   Effect.gen(function*() {
-    const store = yield* SqlDeploymentStore.make({ prefix: tablePrefix })
+    const store = yield* Effect.orDie(SqlDeploymentStore.make({ prefix: tablePrefix }))
     const started = performance.now()
     const claimed = yield* Effect.orDie(store.claim({
       owner,

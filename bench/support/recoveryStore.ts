@@ -25,7 +25,7 @@ export const timedStoreLayer = (
 ): Layer.Layer<DeploymentStore.DeploymentStore, never, SqlClient.SqlClient> =>
   Layer.effect(
     DeploymentStore.DeploymentStore,
-    Effect.map(SqlDeploymentStore.make({ prefix: tablePrefix }), (store): DeploymentStore.DeploymentStoreShape => ({
+    Effect.map(Effect.orDie(SqlDeploymentStore.make({ prefix: tablePrefix })), (store): DeploymentStore.DeploymentStoreShape => ({
       ...store,
       claim: (request) =>
         timed(store.claim(request), (at, millis, claimed) =>

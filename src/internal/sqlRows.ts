@@ -4,25 +4,34 @@
  *
  * JSON columns are selected as text (`col::text`) and parsed here, so that SQL `NULL` (absent) and the JSON value
  * `null` stay apart; job records are aggregated into one JSON text per deployment, each nullable JSON value wrapped
- * in a one-element array (`[value]` present, `null` absent). Timestamps are selected as epoch milliseconds.
+ * in a one-element array (`[value]` present, `null` absent). Timestamps are selected as whole epoch milliseconds
+ * (rounded down, so that a time written by hand with microseconds reads too); a row that still does not decode is a
+ * thrown `Error` here, which `run` turns into a `PersistenceError` and `decodeListPage` into an unreadable row.
  *
  * @internal
  */
-import { Effect, Predicate, Schema } from "effect"
+import { Duration, Effect, Option, Predicate, Schema } from "effect"
 import type { Migrator, SqlConnection, SqlError as SqlErrors } from "effect/sql"
 import { PersistenceError, type PersistenceErrorReason } from "../ActionError.ts"
 import { DeploymentStatus, JobPhase, JobStatus } from "../Deployment.ts"
-import type {
-  CreateResult,
-  DeploymentRow,
-  ErrorRow,
-  FailureRow,
-  HeldLease,
-  JobRunRow,
-  Json,
-  Snapshot,
-  StopResult
+import {
+  type CreateResult,
+  decodeCursor,
+  type DeploymentRow,
+  encodeCursor,
+  type ErrorRow,
+  type FailureRow,
+  type HeldLease,
+  type JobRunRow,
+  type Json,
+  type ListPage,
+  type ParkedRow,
+  type Snapshot,
+  type StatusRow,
+  type StopResult,
+  type UnreadableRow
 } from "../DeploymentStore.ts"
+import { textIssue } from "./storable.ts"
 
 type Row = SqlConnection.Row
 
@@ -105,34 +114,84 @@ export const unexpectedRow = (operation: string, cause: unknown): PersistenceErr
     cause
   })
 
+/** A statement got no answer within the store's `statementTimeout` (it was cancelled: see `makeRun`). */
+export const statementTimedOut = (operation: string, timeoutMillis: number): PersistenceError =>
+  new PersistenceError({
+    reason: "timeout",
+    operation,
+    detail: `no answer from the database within ${
+      Duration.format(Duration.millis(timeoutMillis))
+    } (statementTimeout); the statement was cancelled`
+  })
+
 /**
  * Runs one statement as a store operation: `build` makes the statement (a throw while encoding its parameters is
  * an `invalid` error), `SqlError`s become `PersistenceError`s, and `decode` reads the rows (a throw is an
  * `unknown` error, never a defect).
  */
-export const run = <A>(
+export type Run = <A>(
   operation: string,
   build: () => Effect.Effect<ReadonlyArray<Row>, SqlErrors.SqlError>,
   decode: (rows: ReadonlyArray<Row>) => A
-): Effect.Effect<A, PersistenceError> =>
-  Effect.suspend(() => {
-    let statement: Effect.Effect<ReadonlyArray<Row>, SqlErrors.SqlError>
-    try {
-      statement = build()
-    } catch (cause) {
-      return Effect.fail(invalidInput(operation, cause))
-    }
-    return Effect.flatMap(
-      Effect.mapError(statement, (error) => fromSqlError(operation, error)),
-      (rows) => {
-        try {
-          return Effect.succeed(decode(rows))
-        } catch (cause) {
-          return Effect.fail(unexpectedRow(operation, cause))
-        }
+) => Effect.Effect<A, PersistenceError>
+
+/**
+ * The `Run` of a store whose statements get an answer within `timeoutMillis`, or fail with reason `timeout`.
+ *
+ * The bound is the client's: when it passes, the statement's fiber is interrupted, and `@effect/sql-pg` then sends
+ * the server a `CancelRequest` and waits for the connection to be idle again (or drops the connection when the
+ * server does not answer within 5 s), so that the statement stops on the server too and its locks are released.
+ */
+export const makeRun = (timeoutMillis: number): Run => {
+  const duration = Duration.millis(timeoutMillis)
+  return (operation, build, decode) =>
+    Effect.suspend(() => {
+      let statement: Effect.Effect<ReadonlyArray<Row>, SqlErrors.SqlError>
+      try {
+        statement = build()
+      } catch (cause) {
+        return Effect.fail(invalidInput(operation, cause))
       }
-    )
-  })
+      return Effect.flatMap(
+        Effect.mapError(statement, (error) => fromSqlError(operation, error)).pipe(
+          Effect.timeoutOrElse({
+            duration,
+            orElse: () => Effect.fail(statementTimedOut(operation, timeoutMillis))
+          })
+        ),
+        (rows) => {
+          try {
+            return Effect.succeed(decode(rows))
+          } catch (cause) {
+            return Effect.fail(unexpectedRow(operation, cause))
+          }
+        }
+      )
+    })
+}
+
+/**
+ * Text that would not be stored exactly: PostgreSQL refuses `\u0000` in `text`, and the driver would encode an
+ * unpaired surrogate as U+FFFD, silently. The named values are checked before the statement is sent; the first
+ * issue is the store's `invalid` refusal.
+ */
+export const unstorableText = (
+  operation: string,
+  values: Readonly<Record<string, string | undefined>>
+): PersistenceError | undefined => {
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue
+    const issue = textIssue(value)
+    if (issue !== undefined) {
+      return new PersistenceError({ reason: "invalid", operation, detail: `${name} cannot be stored: ${issue}` })
+    }
+  }
+  return undefined
+}
+
+/** Whether every value is text the store can hold (else no stored row can match it). */
+export const allStorable = (...values: ReadonlyArray<string | undefined>): boolean =>
+  values.every((value) => value === undefined || textIssue(value) === undefined)
 
 // ---------------------------------------------------------------------------
 // parameters
@@ -177,7 +236,12 @@ const optionalText = (row: Row, column: string): string | undefined => {
 const integer = (row: Row, column: string): number => {
   const value = row[column]
   const number = typeof value === "bigint" ? Number(value) : value
-  return typeof number === "number" && Number.isFinite(number) ? number : unexpected(column, value)
+  return typeof number === "number" && Number.isSafeInteger(number) ? number : unexpectedNumber(column, value)
+}
+
+const unexpectedNumber = (column: string, value: unknown): never => {
+  if (typeof value === "number") throw new Error(`column ${column}: ${value} is not an integer (epoch milliseconds)`)
+  return unexpected(column, value)
 }
 
 const optionalInteger = (row: Row, column: string): number | undefined => {
@@ -201,6 +265,12 @@ const literal = <A extends string>(is: (u: unknown) => u is A, column: string, v
 
 /** Reads a deployment row selected with the store's deployment columns. */
 export const decodeDeployment = (row: Row): DeploymentRow => ({
+  ...decodeDeploymentFields(row),
+  resumes: integer(row, "resumes"),
+  parked: optionalJson(row, "parked") as ParkedRow | undefined
+})
+
+const decodeDeploymentFields = (row: Row) => ({
   id: text(row, "id"),
   application: text(row, "application"),
   action: text(row, "action"),
@@ -223,7 +293,7 @@ const unwrap = (column: string, value: unknown): Json | undefined =>
   value === null ? undefined : Array.isArray(value) && value.length === 1 ? value[0] as Json : unexpected(column, value)
 
 const jsonNumber = (column: string, value: unknown): number =>
-  typeof value === "number" ? value : unexpected(column, value)
+  typeof value === "number" && Number.isSafeInteger(value) ? value : unexpectedNumber(column, value)
 
 const optionalJsonNumber = (column: string, value: unknown): number | undefined =>
   value === null ? undefined : jsonNumber(column, value)
@@ -273,15 +343,122 @@ export const decodeHeldLease = (row: Row): HeldLease => ({
 })
 
 /**
- * Reads the outcome of a stop request (`stopped`, `owner`, `status`); `undefined` when the deployment still looked
- * running although the update did not apply (it changed concurrently: ask again).
+ * Reads the outcome of a stop request (`stopped`, `owner`, `status`, `parked`); `undefined` when the deployment
+ * still looked running and not parked although the update did not apply (it changed concurrently: ask again).
  */
 export const decodeStopResult = (rows: ReadonlyArray<Row>): StopResult | undefined => {
   const row = rows[0]
   if (row === undefined) return { _tag: "NotFound" }
   if (boolean(row, "stopped")) return { _tag: "Requested", owner: optionalText(row, "owner") }
+  const parked = optionalJson(row, "parked")
+  if (parked !== undefined) return { _tag: "Parked", parked: parked as ParkedRow }
   const status = literal(isDeploymentStatus, "status", row.status)
   return status === "running" ? undefined : { _tag: "NotRunning", status }
+}
+
+/** Reads a status row (`id`, `application`, `action`, `status`, `parked`, `updated_at`). */
+export const decodeStatus = (row: Row): StatusRow => ({
+  id: text(row, "id"),
+  application: text(row, "application"),
+  action: text(row, "action"),
+  status: literal(isDeploymentStatus, "status", row.status),
+  parked: optionalJson(row, "parked") as ParkedRow | undefined,
+  updatedAt: integer(row, "updated_at")
+})
+
+// ---------------------------------------------------------------------------
+// list pages
+// ---------------------------------------------------------------------------
+
+/**
+ * A `list` position: the creation time of the last row of a page and its id. The time is whole epoch milliseconds
+ * plus the microseconds a timestamp written by an operator may have (`micros`, 0 to 999), or an infinite time
+ * (which only an operator can write).
+ */
+export interface ListPosition {
+  readonly createdAt: number
+  readonly micros: number
+  readonly id: string
+}
+
+/**
+ * Encodes a position as an opaque cursor: `encodeCursor`'s `[createdAt, id]` for whole milliseconds (what the
+ * store's own writes hold), `[createdAt, id, micros]` with microseconds, `["infinity" | "-infinity", id]` for an
+ * infinite time, so that a page can end on any row.
+ */
+export const encodeListCursor = (position: ListPosition): string => {
+  if (!Number.isFinite(position.createdAt)) {
+    return JSON.stringify([position.createdAt > 0 ? "infinity" : "-infinity", position.id])
+  }
+  return position.micros === 0
+    ? encodeCursor(position)
+    : JSON.stringify([position.createdAt, position.id, position.micros])
+}
+
+/** Reads a cursor made by `encodeListCursor` (or by 0.1 of this store); `None` when it is not one. */
+export const decodeListCursor = (cursor: string): Option.Option<ListPosition> => {
+  const plain = decodeCursor(cursor)
+  if (Option.isSome(plain)) {
+    return Number.isSafeInteger(plain.value.createdAt) && isUuid(plain.value.id)
+      ? Option.some({ ...plain.value, micros: 0 })
+      : Option.none()
+  }
+  try {
+    const value: unknown = JSON.parse(cursor)
+    if (!Array.isArray(value) || typeof value[1] !== "string" || !isUuid(value[1])) return Option.none()
+    const [createdAt, id, micros] = value as [unknown, string, unknown]
+    if (value.length === 2 && (createdAt === "infinity" || createdAt === "-infinity")) {
+      return Option.some({ createdAt: createdAt === "infinity" ? Infinity : -Infinity, micros: 0, id })
+    }
+    if (
+      value.length === 3 && typeof createdAt === "number" && Number.isSafeInteger(createdAt) &&
+      typeof micros === "number" && Number.isInteger(micros) && micros >= 0 && micros < 1000
+    ) {
+      return Option.some({ createdAt, micros, id })
+    }
+  } catch {
+    // not a cursor: None below
+  }
+  return Option.none()
+}
+
+const issueOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
+
+/**
+ * Reads a `list` page: `limit + 1` rows at most, each with its `created_at` (whole epoch milliseconds as a float,
+ * infinite for an infinite timestamp) and `created_at_micros` (the microseconds past them). A row that does not
+ * decode is reported in `unreadable` with its id, and the rest of the page is returned; the next cursor is the
+ * last row's, readable or not.
+ */
+export const decodeListPage = (rows: ReadonlyArray<Row>, limit: number): ListPage => {
+  const items: Array<DeploymentRow> = []
+  const unreadable: Array<UnreadableRow> = []
+  const page = rows.slice(0, limit)
+  for (const row of page) {
+    try {
+      items.push(decodeDeployment(row))
+    } catch (cause) {
+      unreadable.push({ id: text(row, "id"), issue: issueOf(cause) })
+    }
+  }
+  const last = page[page.length - 1]
+  const next = rows.length > limit && last !== undefined
+    ? encodeListCursor({
+      createdAt: floatColumn(last, "created_at"),
+      micros: optionalInteger(last, "created_at_micros") ?? 0,
+      id: text(last, "id")
+    })
+    : undefined
+  return {
+    items,
+    ...(next === undefined ? {} : { next }),
+    ...(unreadable.length === 0 ? {} : { unreadable })
+  }
+}
+
+const floatColumn = (row: Row, column: string): number => {
+  const value = row[column]
+  return typeof value === "number" && !Number.isNaN(value) ? value : unexpected(column, value)
 }
 
 /** Reads a count (`count`). */

@@ -14,12 +14,22 @@ import { Migrator, SqlClient } from "effect/sql"
 export const defaultPrefix = "effect_actions_"
 
 /**
- * The longest suffix the store appends to the prefix (`job_runs_deployment_fkey`, 24 characters), so that every
- * name fits PostgreSQL's 63 bytes and is never silently truncated.
+ * The longest suffix the store appends to the prefix (`job_runs_deployment_fkey`, 24 characters; every later
+ * migration keeps its names within it), so that every name fits PostgreSQL's 63 bytes and is never silently
+ * truncated.
  */
 const longestSuffix = 24
-const maxPrefixLength = 63 - longestSuffix
+/** The longest table prefix: 39 characters. */
+export const maxPrefixLength = 63 - longestSuffix
 const prefixPattern = /^[a-z_][a-z0-9_]*$/
+
+/** What the prefix option accepts, in words (for `InvalidOption`). */
+export const prefixExpected =
+  `lowercase letters, digits and underscores, not starting with a digit, 1 to ${maxPrefixLength} characters`
+
+/** Whether a table prefix is a plain identifier the store can put in front of every name. */
+export const isValidPrefix = (prefix: string): boolean =>
+  prefixPattern.test(prefix) && prefix.length <= maxPrefixLength
 
 /** The names of the store's tables and the migrations table, for one prefix. */
 export interface Tables {
@@ -32,18 +42,11 @@ export interface Tables {
 }
 
 /**
- * The table names for a prefix; throws when the prefix is not a plain identifier (lowercase letters, digits and
- * underscores, not starting with a digit, at most 39 characters). Lowercase keeps every name the same whether it is
- * quoted or not, and untouched by a client's `transformQueryNames`. Callers turn the throw into a defect: a bad
- * prefix is a programming error.
+ * The table names for a prefix checked with `isValidPrefix` (lowercase letters, digits and underscores, not
+ * starting with a digit, at most 39 characters). Lowercase keeps every name the same whether it is quoted or not,
+ * and untouched by a client's `transformQueryNames`.
  */
 export const tablesFor = (prefix: string = defaultPrefix): Tables => {
-  if (!prefixPattern.test(prefix) || prefix.length > maxPrefixLength) {
-    throw new Error(
-      `SqlDeploymentStore: invalid table prefix ${JSON.stringify(prefix)}: use lowercase letters, digits and ` +
-        `underscores (not starting with a digit), at most ${maxPrefixLength} characters`
-    )
-  }
   return {
     prefix,
     deployments: `${prefix}deployments`,
@@ -156,8 +159,53 @@ const createTables = (tables: Tables) =>
     yield* sql`CREATE INDEX ${name("errors_deployment_idx")} ON ${errors} (deployment_id, sequence)`
   })
 
+/**
+ * 0002: resume counts and parked deployments, leases on the server's clock, and an index for every `list` filter.
+ *
+ * - `resumes` (how many times recovery claimed the deployment since its last checkpoint) and `parked` (why its data
+ *   does not decode; `NULL` for a runnable deployment). Adding a column with a constant default rewrites nothing.
+ * - The claim index of 0001 held `fingerprint`, the JSON list of every job name: unbounded, so an action with many
+ *   or long job names could not be indexed (a B-tree entry holds about 2,700 bytes). `deployments_claim_idx`
+ *   holds `(application, action)` only (each at most 256 bytes, see `limits.ts`), for the runnable, not parked,
+ *   active deployments; claims compare the fingerprint on the rows it finds.
+ * - `list` by application alone and by action alone get indexes ordered like the list, so that every filter
+ *   combination reads an index in list order (see `docs/postgresql.md`).
+ *
+ * The new indexes are created `IF NOT EXISTS`: an operator of a large table can build them beforehand with
+ * `CREATE INDEX CONCURRENTLY` (same names and definitions), so that the migration does not block writes while
+ * building them.
+ */
+const addResumesParkedAndListIndexes = (tables: Tables) =>
+  Effect.gen(function*() {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const name = (suffix: string) => sql(`${tables.prefix}${suffix}`)
+    const deployments = sql(tables.deployments)
+    const active = sql.literal(activeStatuses)
+
+    yield* sql`ALTER TABLE ${deployments}
+  ADD COLUMN resumes integer NOT NULL DEFAULT 0,
+  ADD COLUMN parked jsonb`
+    yield* sql`DROP INDEX IF EXISTS ${name("deployments_active_idx")}`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${
+      name("deployments_claim_idx")
+    } ON ${deployments} (application, action) WHERE status IN ${active} AND parked IS NULL`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${
+      name("deployments_app_only_idx")
+    } ON ${deployments} (application, created_at DESC, id DESC)`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${
+      name("deployments_action_idx")
+    } ON ${deployments} (action, created_at DESC, id DESC)`
+  })
+
 /** The migration loader for a set of tables. */
 export const loaderFor = (tables: Tables): Migrator.Loader =>
+  Migrator.fromRecord({
+    "0001_create_tables": createTables(tables),
+    "0002_resumes_parked_and_list_indexes": addResumesParkedAndListIndexes(tables)
+  })
+
+/** The loader of the first migration only (for tests that upgrade a database made by 0.1). */
+export const firstMigrationLoaderFor = (tables: Tables): Migrator.Loader =>
   Migrator.fromRecord({
     "0001_create_tables": createTables(tables)
   })

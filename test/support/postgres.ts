@@ -6,10 +6,10 @@
  * An unreachable server fails the tests with a message saying so: they never skip.
  */
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted, type Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import * as Net from "node:net"
-import type { DeploymentStore } from "../../src/DeploymentStore.ts"
+import { DeploymentStore, type DeploymentStoreShape } from "../../src/DeploymentStore.ts"
 import * as SqlDeploymentStore from "../../src/SqlDeploymentStore.ts"
 
 /** The server the tests use. */
@@ -52,11 +52,29 @@ export const dropTables = (prefix: string): Effect.Effect<void, never, SqlClient
       ${sql(`${prefix}deployments`)}, ${sql(`${prefix}migrations`)}`).pipe(Effect.orDie, Effect.asVoid)
 
 /** The SQL store on its own tables: migrated when built, dropped when released. */
-export const storeLayer = (prefix: string): Layer.Layer<DeploymentStore, never, SqlClient.SqlClient> =>
-  SqlDeploymentStore.layer({ prefix }).pipe(
+export const storeLayer = (
+  prefix: string,
+  options: Omit<SqlDeploymentStore.Options, "prefix"> = {}
+): Layer.Layer<DeploymentStore, never, SqlClient.SqlClient> =>
+  SqlDeploymentStore.layer({ ...options, prefix }).pipe(
+    Layer.orDie,
     Layer.provide(SqlDeploymentStore.layerMigrations({ prefix }).pipe(Layer.orDie)),
     Layer.merge(Layer.effectDiscard(Effect.addFinalizer(() => dropTables(prefix))))
   )
+
+/** A store on fresh tables of its own (migrated), dropped when the scope closes. */
+export const freshStore = (
+  options: Omit<SqlDeploymentStore.Options, "prefix"> = {}
+): Effect.Effect<
+  { readonly prefix: string; readonly store: DeploymentStoreShape },
+  never,
+  SqlClient.SqlClient | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const prefix = uniquePrefix()
+    const context = yield* Layer.build(storeLayer(prefix, options))
+    return { prefix, store: Context.get(context, DeploymentStore) }
+  })
 
 /** What the server answered, one entry per completed round trip: its transaction status after it. */
 export interface RoundTrips {

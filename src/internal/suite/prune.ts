@@ -1,0 +1,93 @@
+/**
+ * Conformance tests: `prune` deletes at most `limit` finished deployments per call, so that a caller deletes a
+ * backlog in bounded steps, and never an active or parked one.
+ *
+ * @internal
+ */
+import { assert, describe } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { DeploymentStore, type Snapshot } from "../../DeploymentStore.ts"
+import { fenceOf, type Helpers, makeSnapshot, type SuiteIt } from "./fixtures.ts"
+
+/** Times far before any other test's, so that only this part's deployments are old enough to prune. */
+const LONG_AGO = 1_000_000_000_000
+const CUTOFF = LONG_AGO + 1_000_000
+
+export const pruneTests = (it: SuiteIt, { created }: Helpers): void => {
+  const finish = (snapshot: Snapshot, status: "succeeded" | "rolled_back" | "rollback_failed") =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore
+      yield* store.checkpoint({
+        fence: fenceOf(snapshot),
+        at: LONG_AGO + 1,
+        deployment: { status, releaseLease: true },
+        jobs: [],
+        errors: []
+      })
+    })
+
+  describe("prune, bounded", () => {
+    it.effect("deletes at most limit deployments per call, until none is left", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore
+        const statuses = ["succeeded", "rolled_back", "rollback_failed", "succeeded", "rolled_back"] as const
+        const old: Array<Snapshot> = []
+        for (const status of statuses) {
+          const snapshot = yield* created(makeSnapshot({ at: LONG_AGO }))
+          yield* finish(snapshot, status)
+          old.push(snapshot)
+        }
+        // a store need not be empty: a backlog of at least these five, deleted two at a time
+        const counts: Array<number> = []
+        for (let call = 0; call < 1_000; call++) {
+          const pruned = yield* store.prune(CUTOFF, 2)
+          counts.push(pruned)
+          assert.isAtMost(pruned, 2)
+          if (pruned < 2) break
+        }
+        assert.strictEqual(counts[0], 2)
+        assert.strictEqual(counts[1], 2)
+        assert.isAtLeast(counts.reduce((a, b) => a + b, 0), 5)
+        assert.isBelow(counts[counts.length - 1]!, 2)
+        for (const snapshot of old) assert.isTrue(Option.isNone(yield* store.get(snapshot.deployment.id)))
+        assert.strictEqual(yield* store.prune(CUTOFF, 2), 0)
+      }))
+
+    it.effect("never deletes an active or a parked deployment, however old", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore
+        const running = yield* created(makeSnapshot({ at: LONG_AGO }))
+        const rollingBack = yield* created(makeSnapshot({ at: LONG_AGO }))
+        yield* store.checkpoint({
+          fence: fenceOf(rollingBack),
+          at: LONG_AGO + 1,
+          deployment: { status: "rolling_back" },
+          jobs: [],
+          errors: []
+        })
+        const parked = yield* created(makeSnapshot({ at: LONG_AGO }))
+        yield* store.checkpoint({
+          fence: fenceOf(parked),
+          at: LONG_AGO + 1,
+          deployment: { parked: { field: "state", issue: "bad", at: LONG_AGO + 1 }, releaseLease: true },
+          jobs: [],
+          errors: []
+        })
+        assert.strictEqual(yield* store.prune(CUTOFF, 100), 0)
+        for (const snapshot of [running, rollingBack, parked]) {
+          assert.isTrue(Option.isSome(yield* store.get(snapshot.deployment.id)))
+        }
+      }))
+
+    it.effect("deletes nothing for a limit below 1", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore
+        const snapshot = yield* created(makeSnapshot({ at: LONG_AGO }))
+        yield* finish(snapshot, "succeeded")
+        assert.strictEqual(yield* store.prune(CUTOFF, 0), 0)
+        assert.isTrue(Option.isSome(yield* store.get(snapshot.deployment.id)))
+        assert.isAtLeast(yield* store.prune(CUTOFF, 10), 1)
+        assert.isTrue(Option.isNone(yield* store.get(snapshot.deployment.id)))
+      }))
+  })
+}

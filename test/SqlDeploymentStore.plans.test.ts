@@ -1,0 +1,180 @@
+/**
+ * The SQL store's `list` reads an index for every filter (issue 7, class 10): the plans PostgreSQL makes, and runs,
+ * for the store's own statements, on a table populated enough for the planner's choice to mean something.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import type { DeploymentStatus } from "../src/Deployment.ts"
+import type { ListQuery } from "../src/DeploymentStore.ts"
+import { makeColumns } from "../src/internal/sqlColumns.ts"
+import { makeListPlanner } from "../src/internal/sqlList.ts"
+import { tablesFor } from "../src/internal/sqlTables.ts"
+import { freshStore, PgLive } from "./support/postgres.ts"
+
+const ROWS = 60_000
+/** At most this many rows of deployments may be read for one page of 50 (a scan of the table reads 60,000). */
+const MAX_ROWS_READ = 3_000
+/** At most this many index entries may be gathered into bitmaps for one page (the planner may combine indexes). */
+const MAX_BITMAP_ENTRIES = ROWS / 4
+
+interface PlanNode {
+  readonly "Node Type": string
+  readonly "Relation Name"?: string
+  readonly "Index Name"?: string
+  readonly "Actual Rows"?: number
+  readonly "Actual Loops"?: number
+  readonly "Rows Removed by Filter"?: number
+  readonly "Rows Removed by Index Recheck"?: number
+  readonly Plans?: ReadonlyArray<PlanNode>
+}
+
+const nodesOf = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans ?? []).flatMap(nodesOf)]
+
+const planOf = (value: unknown): PlanNode => {
+  const parsed = typeof value === "string" ? JSON.parse(value) : value
+  return (parsed as ReadonlyArray<{ readonly Plan: PlanNode }>)[0]!.Plan
+}
+
+/**
+ * Rows a scan node read: those it returned and those it read and dropped (per-loop figures times loops); a bitmap
+ * index scan reads index entries, counted apart.
+ */
+const rowsRead = (node: PlanNode): number =>
+  node["Node Type"] === "Bitmap Index Scan" ? 0 : entriesRead(node)
+const bitmapEntries = (node: PlanNode): number =>
+  node["Node Type"] === "Bitmap Index Scan" ? entriesRead(node) : 0
+const entriesRead = (node: PlanNode): number =>
+  (node["Actual Loops"] ?? 1) *
+  ((node["Actual Rows"] ?? 0) + (node["Rows Removed by Filter"] ?? 0) + (node["Rows Removed by Index Recheck"] ?? 0))
+
+/** The types of a statement's parameters, from the casts the store writes on each (`$1::text`). */
+const parameterTypes = (text: string, count: number): string => {
+  const types = new Map<number, string>()
+  for (const match of text.matchAll(/\$(\d+)::([a-z0-9]+)/g)) types.set(Number(match[1]), match[2]!)
+  return Array.from({ length: count }, (_, i) => {
+    const type = types.get(i + 1)
+    if (type === undefined) throw new Error(`parameter $${i + 1} has no cast in: ${text}`)
+    return type
+  }).join(", ")
+}
+
+/** A parameter as an SQL literal (the test's own values: strings, numbers, nulls). */
+const sqlLiteral = (value: unknown): string => {
+  if (value === null || value === undefined) return "NULL"
+  if (typeof value === "number" || typeof value === "bigint") return String(value)
+  if (typeof value === "string") return `'${value.replaceAll("'", "''")}'`
+  throw new Error(`no literal for ${typeof value}`)
+}
+
+/** The combinations of filters `list` takes, each with the index that serves it in list order. */
+const filters: ReadonlyArray<{
+  readonly name: string
+  readonly query: Omit<ListQuery, "limit" | "statuses">
+  readonly index: string
+}> = [
+  { name: "no filter", query: {}, index: "deployments_list_idx" },
+  { name: "application", query: { application: "app-7" }, index: "deployments_app_only_idx" },
+  { name: "application and action", query: { application: "app-7", action: "act-1" }, index: "deployments_app_idx" },
+  { name: "action", query: { action: "act-1" }, index: "deployments_action_idx" }
+]
+/** None; one without rows; two rare ones; the common one. */
+const statusFilters: ReadonlyArray<ReadonlyArray<DeploymentStatus> | undefined> = [
+  undefined,
+  ["rollback_failed"],
+  ["running", "rolling_back"],
+  ["succeeded"]
+]
+
+describe("SqlDeploymentStore plans (class 10)", () => {
+  layer(PgLive, { excludeTestServices: true, timeout: "120 seconds" })((it) => {
+    it.effect("reads every filter combination of list from indexes, never scanning the table", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const deployments = sql(`${prefix}deployments`)
+        // 90 % succeeded, 7 % rolled back, 2 % running, 1 % rolling back, no rollback_failed; 40 applications, 6
+        // actions
+        yield* sql`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job,
+            lease_epoch, stop_requested, created_at, updated_at)
+          SELECT gen_random_uuid(), 'app-' || (i % 40), 'act-' || (i % 6), '[]',
+            CASE WHEN i % 100 < 90 THEN 'succeeded' WHEN i % 100 < 97 THEN 'rolled_back'
+              WHEN i % 100 < 99 THEN 'running' ELSE 'rolling_back' END,
+            0, 1, false, timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01' + i * interval '1 second'
+          FROM generate_series(1, ${ROWS}::integer) AS i`
+        yield* sql`ANALYZE ${deployments}`
+        const tables = tablesFor(prefix)
+        const raw = sql.withoutTransforms()
+        const plan = makeListPlanner(raw, tables, makeColumns(raw, tables))
+        const middle = yield* store.list({ limit: ROWS / 2 })
+        const cursor = Option.getOrThrow(Option.fromNullishOr(middle.next))
+        let prepared = 0
+        for (const filter of filters) {
+          for (const statuses of statusFilters) {
+            for (const after of [undefined, cursor]) {
+              const query: ListQuery = {
+                ...filter.query,
+                limit: 50,
+                ...(statuses === undefined ? {} : { statuses }),
+                ...(after === undefined ? {} : { cursor: after })
+              }
+              const listed = plan(query)
+              assert.strictEqual(listed._tag, "Statement")
+              if (listed._tag !== "Statement") continue
+              const [text, params] = listed.statement.compile()
+              const name = `list_plan_${prepared++}`
+              // run, as planned for these parameters, and as the generic plan a prepared statement may switch to
+              const custom = yield* raw.unsafe<{ "QUERY PLAN": unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params)
+              const generic = yield* raw.withTransaction(Effect.gen(function*() {
+                yield* raw`SET LOCAL plan_cache_mode = force_generic_plan`
+                yield* raw.unsafe(`PREPARE ${name}(${parameterTypes(text, params.length)}) AS ${text}`)
+                // EXPLAIN EXECUTE takes no parameters of its own: the values as literals
+                const rows = yield* raw.unsafe<{ "QUERY PLAN": unknown }>(
+                  `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}(${params.map(sqlLiteral).join(", ")})`
+                )
+                yield* raw.unsafe(`DEALLOCATE ${name}`)
+                return rows
+              }))
+              for (const [kind, rows] of [["custom", custom], ["generic", generic]] as const) {
+                const what = `${filter.name}, statuses ${JSON.stringify(statuses)}, ${
+                  after === undefined ? "first page" : "after a cursor"
+                }, ${kind} plan`
+                const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
+                const scans = nodes.filter((node) =>
+                  node["Relation Name"] === tables.deployments || node["Index Name"]?.startsWith(prefix) === true
+                )
+                const indexes = scans.flatMap((node) =>
+                  node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]
+                )
+                if (process.env.SHOW_PLANS === "1") {
+                  console.log(`${what}: ${scans.map((node) => `${node["Node Type"]} ${node["Index Name"]?.slice(prefix.length) ?? ""}`.trim()).join(" + ")}; ${scans.reduce((sum, node) => sum + rowsRead(node), 0)} rows read, ${scans.reduce((sum, node) => sum + bitmapEntries(node), 0)} bitmap entries`)
+                }
+                assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
+                assert.isAbove(indexes.length, 0, `${what}: reads an index`)
+                assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), MAX_ROWS_READ, `${what}: rows read`)
+                assert.isAtMost(
+                  scans.reduce((sum, node) => sum + bitmapEntries(node), 0),
+                  MAX_BITMAP_ENTRIES,
+                  `${what}: bitmap entries`
+                )
+                if (statuses === undefined) {
+                  // one index in list order, no sort: the filter's own, or the list index where the planner finds the
+                  // filter common enough (its heap order matches the list index's, so fewer random reads)
+                  assert.deepStrictEqual(scans.map((node) => node["Node Type"]), ["Index Scan"], what)
+                  assert.include([filter.index, "deployments_list_idx"], indexes[0], what)
+                  if (after === undefined) assert.deepStrictEqual(indexes, [filter.index], what)
+                  assert.deepStrictEqual(nodes.filter((node) => node["Node Type"].includes("Sort")), [], `${what}: no sort`)
+                } else if (filter.name === "no filter" && statuses[0] !== "succeeded") {
+                  // a rare status: its own range of the status index, one per status
+                  assert.deepStrictEqual(indexes, statuses.map(() => "deployments_status_idx"), what)
+                }
+              }
+            }
+          }
+        }
+        // the query operators run for rollback_failed, with no such rows
+        const page = yield* store.list({ statuses: ["rollback_failed"], limit: 50 })
+        assert.deepStrictEqual(page.items, [])
+      }), { timeout: 120_000 })
+  })
+})
