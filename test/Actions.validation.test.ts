@@ -1,0 +1,214 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { Action, ActionError, Actions, DeploymentStore } from "effect-actions"
+import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
+
+const provideActions = Effect.provide(Actions.layerMemory({ recovery: { enabled: false } }))
+
+/** A value the types forbid, as an untyped caller (JavaScript, a decoded request) would pass it. */
+const untyped = <A>(value: unknown): A => value as A
+
+/** The tag of the typed failure an effect ended with, or what else it ended with (`success`, `defect`). */
+const outcomeOf = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.exit(effect), (exit): string => {
+    if (Exit.isSuccess(exit)) return "success"
+    if (Cause.hasDies(exit.cause)) return "defect"
+    const error = Cause.findErrorOption(exit.cause)
+    return error._tag === "Some" ? error.value._tag : "interrupted"
+  })
+
+describe("Actions (class 6: every option validated)", () => {
+  it.effect.each([
+    ["recovery.batch of 0", { recovery: { batch: 0 } }, "recovery.batch"],
+    ["a negative recovery.batch", { recovery: { batch: -1 } }, "recovery.batch"],
+    ["recovery.heartbeat of 0", { recovery: { heartbeat: 0 } }, "recovery.heartbeat"],
+    ["recovery.leaseTtl of 0", { recovery: { leaseTtl: 0 } }, "recovery.leaseTtl"],
+    ["recovery.pollInterval \"30 banana\"", { recovery: { pollInterval: "30 banana" } }, "recovery.pollInterval"],
+    ["recovery.maxResumes of 0", { recovery: { maxResumes: 0 } }, "recovery.maxResumes"],
+    ["a negative shutdownTimeout", { shutdownTimeout: -1 }, "shutdownTimeout"]
+  ] as const)("fails the layer with InvalidOption for %s", ([, options, option]) =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Layer.build(Actions.layerMemory(untyped<Actions.Options>(options))))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isSuccess(exit)) return
+      const error = Cause.findErrorOption(exit.cause)
+      assert.strictEqual(error._tag, "Some")
+      if (error._tag !== "Some") return
+      assert.instanceOf(error.value, ActionError.InvalidOption)
+      assert.strictEqual(error.value.option, option)
+    }))
+
+  it.effect("does nothing else when an option is invalid: not one store call", () =>
+    Effect.gen(function*() {
+      const inner = yield* DeploymentStore.makeMemory
+      const calls: Array<string> = []
+      const spy = Object.fromEntries(
+        Object.entries(inner).map(([name, member]) => [
+          name,
+          typeof member === "function"
+            ? (...args: Array<unknown>) => {
+              calls.push(name)
+              return (member as (...a: Array<unknown>) => unknown)(...args)
+            }
+            : member
+        ])
+      ) as unknown as DeploymentStore.DeploymentStoreShape
+      const error = yield* Effect.flip(
+        Actions.make({ recovery: { batch: 0, enabled: true } }).pipe(
+          Effect.provideService(DeploymentStore.DeploymentStore, spy)
+        )
+      )
+      assert.strictEqual(error._tag, "InvalidOption")
+      yield* TestClock.adjust("1 minute")
+      assert.deepStrictEqual(calls, [])
+    }))
+})
+
+describe("Actions (class 6: every argument validated)", () => {
+  it.effect("prune with an invalid duration is an InvalidArgument and deletes nothing", () =>
+    Effect.gen(function*() {
+      const log = makeLog()
+      const quick = Action.make("quick", [step("a", log)])
+      const broken = Action.make("broken", [step("a", log, { fails: true, rollbackFails: "error" })])
+      const actions = yield* Actions.Actions
+      yield* actions.register(quick)
+      yield* actions.register(broken)
+      const done = yield* actions.execute(quick, { n: 0 })
+      const failed = yield* failedDeployment(actions.execute(broken, { n: 0 }))
+      assert.strictEqual(failed.status, "rollback_failed")
+      yield* TestClock.adjust("2 days")
+      for (const olderThan of [Number.NaN, -1, "-1 days", Number.POSITIVE_INFINITY, "30 banana", undefined]) {
+        const error = yield* Effect.flip(actions.prune({ olderThan: untyped(olderThan) }))
+        assert.strictEqual(error._tag, "InvalidArgument")
+        if (error._tag !== "InvalidArgument") return
+        assert.strictEqual(error.operation, "prune")
+        assert.strictEqual(error.argument, "options.olderThan")
+      }
+      assert.strictEqual((yield* actions.get(done.deploymentId)).status, "succeeded")
+      assert.strictEqual((yield* actions.get(failed.deploymentId)).status, "rollback_failed")
+      assert.strictEqual(yield* actions.prune({ olderThan: "1 day" }), 2)
+    }).pipe(provideActions))
+
+  it.effect("list with an invalid limit is an InvalidArgument, never an empty or clamped page", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const deploy = Action.make("deploy", [step("a", makeLog())])
+      yield* actions.register(deploy)
+      yield* actions.execute(deploy, { n: 0 })
+      for (const limit of [Number.NaN, 0, 1001, 2.5]) {
+        const error = yield* Effect.flip(actions.list({ limit }))
+        assert.strictEqual(error._tag, "InvalidArgument")
+      }
+      const unknownStatus = yield* Effect.flip(actions.list({ statuses: untyped(["paused"]) }))
+      assert.strictEqual(unknownStatus._tag, "InvalidArgument")
+      assert.strictEqual((yield* actions.list({ limit: 1 })).items.length, 1)
+    }).pipe(provideActions))
+
+  it.effect.each([["undefined", undefined], ["null", null], ["a number", 42], ["a string", "deploy"]] as const)(
+    "the untyped entry points refuse %s as the action ref with InvalidArgument, not a defect",
+    ([, ref]) =>
+      Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        assert.strictEqual(yield* outcomeOf(actions.startByName(untyped(ref), { n: 0 })), "InvalidArgument")
+        assert.strictEqual(yield* outcomeOf(actions.executeByName(untyped(ref), { n: 0 })), "InvalidArgument")
+      }).pipe(provideActions)
+  )
+
+  it.effect("every operation taking a deployment id refuses a non-string with InvalidArgument", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const deploy = Action.make("deploy", [step("a", makeLog())])
+      yield* actions.register(deploy)
+      const id = untyped<string>(42)
+      const failures = [
+        yield* Effect.flip(actions.get(id)),
+        yield* Effect.flip(actions.stop(id)),
+        yield* Effect.flip(actions.errors(id)),
+        yield* Effect.flip(actions.awaitById(id)),
+        yield* Effect.flip(actions.await(deploy, id))
+      ]
+      assert.deepStrictEqual(failures.map((error) => [error._tag, "operation" in error ? error.operation : ""]), [
+        ["InvalidArgument", "get"],
+        ["InvalidArgument", "stop"],
+        ["InvalidArgument", "errors"],
+        ["InvalidArgument", "awaitById"],
+        ["InvalidArgument", "await"]
+      ])
+    }).pipe(provideActions))
+
+  it.effect("errors refuses a job option that is not a name", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const error = yield* Effect.flip(actions.errors("some-id", { job: untyped(5) }))
+      assert.strictEqual(error._tag, "InvalidArgument")
+    }).pipe(provideActions))
+
+  it.effect("start refuses an unstorable or over-long key before creating anything", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const deploy = Action.make("deploy", [step("a", makeLog())])
+      yield* actions.register(deploy)
+      for (const key of ["a\u0000b", "🚀".slice(0, 1), "k".repeat(1025), untyped<string>(7)]) {
+        const error = yield* Effect.flip(actions.start(deploy, { n: 0 }, { key }))
+        assert.strictEqual(error._tag, "InvalidArgument")
+        if (error._tag !== "InvalidArgument") return
+        assert.strictEqual(error.argument, "options.key")
+      }
+      const byName = yield* Effect.flip(actions.startByName({ application: "default", action: "deploy" }, { n: 0 }, { key: "\u0000" }))
+      assert.strictEqual(byName._tag, "InvalidArgument")
+      assert.strictEqual((yield* actions.list()).items.length, 0)
+    }).pipe(provideActions))
+
+  it.effect("treats the empty key as a key like any other: a second start joins the first", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const deploy = Action.make("deploy", [step("a", makeLog())])
+      yield* actions.register(deploy)
+      const first = yield* actions.execute(deploy, { n: 0 }, { key: "" })
+      const second = yield* actions.execute(deploy, { n: 5 }, { key: "" })
+      assert.strictEqual(second.deploymentId, first.deploymentId)
+      assert.deepStrictEqual(second.output, { n: 1 })
+    }).pipe(provideActions))
+
+  it.effect("the typed entry points refuse something that is not an action with InvalidArgument", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const notAnAction = untyped<Action.Action<Counter, Counter>>({ name: "deploy" })
+      assert.strictEqual((yield* Effect.flip(actions.start(notAnAction, { n: 0 })))._tag, "InvalidArgument")
+      assert.strictEqual((yield* Effect.flip(actions.execute(notAnAction, { n: 0 })))._tag, "InvalidArgument")
+      assert.strictEqual((yield* Effect.flip(actions.await(notAnAction, "id")))._tag, "InvalidArgument")
+      assert.strictEqual((yield* Effect.flip(actions.register(notAnAction)))._tag, "InvalidArgument")
+    }).pipe(provideActions))
+})
+
+describe("Actions (class 1: names are checked where they enter)", () => {
+  it.effect.each([
+    ["a job name with \\u0000", () => Action.make("deploy", [step("a\u0000", makeLog())]), {}, "action.jobs[0].name"],
+    ["a job name with a lone surrogate", () => Action.make("deploy", [step("a", makeLog()), step("🚀".slice(0, 1), makeLog())]), {}, "action.jobs[1].name"],
+    ["an action name of 257 bytes", () => Action.make("d".repeat(257), [step("a", makeLog())]), {}, "action.name"],
+    ["an empty action name", () => Action.make("", [step("a", makeLog())]), {}, "action.name"],
+    ["an application with \\u0000", () => Action.make("deploy", [step("a", makeLog())]), { application: "shop\u0000" }, "options.application"]
+  ] as const)("register refuses %s with InvalidArgument, and recovery goes on for the others", ([, make, options, argument]) =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const good = Action.make("good", [step("a", makeLog())])
+      yield* actions.register(good)
+      const error = yield* Effect.flip(actions.register(make(), options))
+      assert.strictEqual(error._tag, "InvalidArgument")
+      if (error._tag !== "InvalidArgument") return
+      assert.strictEqual(error.operation, "register")
+      assert.strictEqual(error.argument, argument)
+      assert.deepStrictEqual(yield* actions.resume(), { resumed: [] })
+      assert.deepStrictEqual((yield* actions.execute(good, { n: 0 })).output, { n: 1 })
+    }).pipe(provideActions))
+
+  it.effect("start refuses an application that is not a valid name with InvalidArgument", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const deploy = Action.make("deploy", [step("a", makeLog())])
+      yield* actions.register(deploy)
+      const error = yield* Effect.flip(actions.start(deploy, { n: 0 }, { application: "a".repeat(257) }))
+      assert.strictEqual(error._tag, "InvalidArgument")
+    }).pipe(provideActions))
+})
