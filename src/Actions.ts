@@ -340,6 +340,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         const deployment = snapshot.deployment
         const handle: Handle = {
           deploymentId: deployment.id,
+          registration: reg,
           outcome: yield* Deferred.make<Outcome>(),
           fiber: undefined,
           interruptReason: undefined,
@@ -513,18 +514,26 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         }
       })
 
+    /** A deployment of another action than the one asked for: its result is not typed by `action`. */
+    const notOfAction = (action: Action.Any, deploymentId: string, application: string, actionName: string) =>
+      new ActionNotFound({
+        application,
+        action: action.name,
+        detail: `deployment ${deploymentId} belongs to action "${actionName}" of application "${application}"`
+      })
+
     const awaitTyped = <A extends Action.Any>(action: A, deploymentId: string) =>
       Effect.gen(function*() {
         const handle = running.get(deploymentId)
+        if (handle !== undefined && handle.registration.action !== action) {
+          const { application, action: other } = handle.registration
+          return yield* notOfAction(action, deploymentId, application, other.name)
+        }
         if (handle === undefined) {
           const snapshot = yield* readSnapshot(deploymentId)
           const { deployment } = snapshot
           if (deployment.action !== action.name || byAction.get(action)?.some((r) => r.application === deployment.application) !== true) {
-            return yield* new ActionNotFound({
-              application: deployment.application,
-              action: action.name,
-              detail: `deployment ${deploymentId} belongs to action "${deployment.action}" of application "${deployment.application}"`
-            })
+            return yield* notOfAction(action, deploymentId, deployment.application, deployment.action)
           }
         }
         return (yield* awaitById(deploymentId)) as ExecuteResult<Action.Output<A>>

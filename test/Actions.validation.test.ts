@@ -1,10 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { Action, ActionError, Actions, DeploymentStore } from "effect-actions"
+import { Action, ActionError, Actions, DeploymentStore, Job } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
+import { startProcess } from "./support/processes.ts"
 
 const provideActions = Effect.provide(Actions.layerMemory({ recovery: { enabled: false } }))
+
+/** A job that waits for `gate` before passing its input on. */
+const gated = (name: string, gate: Deferred.Deferred<void>) =>
+  Job.make(name, { input: Counter, output: Counter, execute: (value) => Effect.as(Deferred.await(gate), value) })
 
 /** A value the types forbid, as an untyped caller (JavaScript, a decoded request) would pass it. */
 const untyped = <A>(value: unknown): A => value as A
@@ -210,5 +215,95 @@ describe("Actions (class 1: names are checked where they enter)", () => {
       yield* actions.register(deploy)
       const error = yield* Effect.flip(actions.start(deploy, { n: 0 }, { application: "a".repeat(257) }))
       assert.strictEqual(error._tag, "InvalidArgument")
+    }).pipe(provideActions))
+})
+
+describe("Actions (class 7: a typed result is never another action's)", () => {
+  it.effect("await of another action fails with ActionNotFound while the deployment runs in this process", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const x = Action.make("x", [gated("wait", gate)])
+      const y = Action.make("y", [step("a", makeLog())])
+      const actions = yield* Actions.Actions
+      yield* actions.register(x)
+      yield* actions.register(y)
+      const idOfX = yield* actions.start(x, { n: 0 })
+      const error = yield* Effect.flip(actions.await(y, idOfX))
+      assert.strictEqual(error._tag, "ActionNotFound")
+      if (error._tag !== "ActionNotFound") return
+      assert.strictEqual(error.action, "y")
+      assert.include(error.message, `deployment ${idOfX} belongs to action "x"`)
+      yield* Deferred.succeed(gate, undefined)
+      assert.deepStrictEqual((yield* actions.await(x, idOfX)).output, { n: 0 })
+    }).pipe(provideActions))
+
+  it.effect("await of another action fails with ActionNotFound once the deployment has finished", () =>
+    Effect.gen(function*() {
+      const x = Action.make("x", [step("a", makeLog())])
+      const y = Action.make("y", [step("a", makeLog())])
+      const actions = yield* Actions.Actions
+      yield* actions.register(x)
+      yield* actions.register(y)
+      const { deploymentId } = yield* actions.execute(x, { n: 0 })
+      assert.strictEqual((yield* Effect.flip(actions.await(y, deploymentId)))._tag, "ActionNotFound")
+    }).pipe(provideActions))
+
+  it.effect("await of another definition with the same name, registered for another application, fails while it runs", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const x = Action.make("deploy", [gated("wait", gate)])
+      const sameName = Action.make("deploy", [step("a", makeLog())])
+      const actions = yield* Actions.Actions
+      yield* actions.register(x, { application: "one" })
+      yield* actions.register(sameName, { application: "two" })
+      const idOfX = yield* actions.start(x, { n: 0 }, { application: "one" })
+      const error = yield* Effect.flip(actions.await(sameName, idOfX))
+      assert.strictEqual(error._tag, "ActionNotFound")
+      yield* Deferred.succeed(gate, undefined)
+    }).pipe(provideActions))
+
+  it.effect("await of an action registered for two applications returns the deployment of either", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const x = Action.make("x", [gated("wait", gate)])
+      const actions = yield* Actions.Actions
+      yield* actions.register(x, { application: "one" })
+      yield* actions.register(x, { application: "two" })
+      const id = yield* actions.start(x, { n: 3 }, { application: "two" })
+      const waiting = yield* Effect.forkChild(actions.await(x, id))
+      yield* Deferred.succeed(gate, undefined)
+      assert.deepStrictEqual((yield* Fiber.join(waiting)).output, { n: 3 })
+    }).pipe(provideActions))
+
+  it.effect("await of another action fails with ActionNotFound while the deployment runs in another process", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const gate = yield* Deferred.make<void>()
+      const x = Action.make("x", [gated("wait", gate)])
+      const y = Action.make("y", [step("a", makeLog())])
+      const first = yield* startProcess(store, "process-1")
+      const second = yield* startProcess(store, "process-2")
+      yield* first.actions.register(x)
+      yield* second.actions.register(y)
+      const idOfX = yield* first.actions.start(x, { n: 0 })
+      assert.strictEqual((yield* Effect.flip(second.actions.await(y, idOfX)))._tag, "ActionNotFound")
+      yield* Deferred.succeed(gate, undefined)
+      yield* first.shutdown
+      yield* second.shutdown
+    }))
+
+  it.effect("execute with a key another action uses returns its own deployment, never the other's", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const x = Action.make("x", [gated("wait", gate)])
+      const y = Action.make("y", [step("a", makeLog())])
+      const actions = yield* Actions.Actions
+      yield* actions.register(x)
+      yield* actions.register(y)
+      const idOfX = yield* actions.start(x, { n: 0 }, { key: "shared" })
+      const result = yield* actions.execute(y, { n: 10 }, { key: "shared" })
+      assert.notStrictEqual(result.deploymentId, idOfX)
+      assert.deepStrictEqual(result.output, { n: 11 })
+      yield* Deferred.succeed(gate, undefined)
     }).pipe(provideActions))
 })
