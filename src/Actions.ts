@@ -36,6 +36,7 @@ import {
   type InvalidArgument,
   type InvalidOption,
   PersistenceError,
+  type StateValidationError,
   StoredDataCorrupt
 } from "./ActionError.ts"
 import { type Deployment, type DeploymentStatus, type ErrorEntry, isTerminal } from "./Deployment.ts"
@@ -148,14 +149,15 @@ export interface ActionsShape {
   readonly owner: string
   /**
    * Registers an action for an application (`"default"` when left out). The application, action and job names
-   * must be valid names (`InvalidArgument`, see `docs/limits.md`).
+   * must be valid names (`InvalidArgument`, see `docs/limits.md`), and the state's `initial` value must fit its
+   * schema (`StateValidationError`).
    */
   readonly register: <A extends Action.Any>(
     action: A,
     options?: { readonly application?: string }
   ) => Effect.Effect<
     void,
-    ActionAlreadyRegistered | EmptyJobSequence | DuplicateJobName | InvalidArgument,
+    ActionAlreadyRegistered | EmptyJobSequence | DuplicateJobName | InvalidArgument | StateValidationError,
     Action.Services<A>
   >
   /** Starts a deployment and waits for its outcome. */

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { Action, ActionError, Actions, DeploymentStore, Job } from "effect-actions"
+import { Action, ActionError, Actions, DeploymentStore, Job, JobContext, State } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
 
@@ -305,5 +305,99 @@ describe("Actions (class 7: a typed result is never another action's)", () => {
       assert.notStrictEqual(result.deploymentId, idOfX)
       assert.deepStrictEqual(result.output, { n: 11 })
       yield* Deferred.succeed(gate, undefined)
+    }).pipe(provideActions))
+})
+
+describe("Actions (class 9: inputs never cause defects)", () => {
+  interface Tree {
+    readonly children: ReadonlyArray<Tree>
+  }
+  const Tree: Schema.Codec<Tree> = Schema.Struct({ children: Schema.Array(Schema.suspend(() => Tree)) })
+  const deepTree = (depth: number): Tree => {
+    let tree: Tree = { children: [] }
+    for (let level = 0; level < depth; level++) tree = { children: [tree] }
+    return tree
+  }
+
+  it.effect("start with an input nested 10,000 levels deep fails with InputValidationError, creating nothing", () =>
+    Effect.gen(function*() {
+      const log = makeLog()
+      const plant = Job.make("plant", {
+        input: Tree,
+        output: Tree,
+        execute: (tree) => Effect.as(log.add("plant"), tree)
+      })
+      const action = Action.make("forest", [plant])
+      const actions = yield* Actions.Actions
+      yield* actions.register(action)
+      assert.strictEqual(yield* outcomeOf(actions.start(action, deepTree(10_000))), "InputValidationError")
+      assert.strictEqual(yield* outcomeOf(actions.execute(action, deepTree(10_000))), "InputValidationError")
+      const byName = actions.startByName({ application: "default", action: "forest" }, deepTree(10_000))
+      assert.strictEqual(yield* outcomeOf(byName), "InputValidationError")
+      assert.deepStrictEqual(log.events, [])
+      assert.strictEqual((yield* actions.list()).items.length, 0)
+    }).pipe(provideActions))
+
+  it.effect("a job whose output is nested 10,000 levels deep fails with OutputValidationError and rolls back", () =>
+    Effect.gen(function*() {
+      const log = makeLog()
+      const grow = Job.make("grow", {
+        input: Counter,
+        output: Tree,
+        execute: () => Effect.succeed(deepTree(10_000))
+      })
+      const action = Action.make("forest", [step("first", log), grow])
+      const actions = yield* Actions.Actions
+      yield* actions.register(action)
+      const error = yield* failedDeployment(actions.execute(action, { n: 0 }))
+      assert.strictEqual(error.reason, "OutputValidationError")
+      assert.strictEqual(error.job, "grow")
+      assert.strictEqual(error.status, "rolled_back")
+      assert.deepStrictEqual(log.events, ["run first 0", "rollback first in=0 out=1 OutputValidationError"])
+    }).pipe(provideActions))
+
+  it.effect("job data nested 10,000 levels deep fails setData with InvalidJobData, which the job can handle", () =>
+    Effect.gen(function*() {
+      const keep = Job.make("keep", {
+        input: Counter,
+        output: Schema.String,
+        execute: () =>
+          Effect.gen(function*() {
+            const context = yield* JobContext.JobContext
+            return yield* context.setData("tree", Tree, deepTree(10_000)).pipe(
+              Effect.as("stored"),
+              Effect.catchTag("InvalidJobData", (error) => Effect.succeed(error.issue))
+            )
+          })
+      })
+      const action = Action.make("forest", [keep])
+      const actions = yield* Actions.Actions
+      yield* actions.register(action)
+      const { output } = yield* actions.execute(action, { n: 0 })
+      assert.include(output, "nested too deeply")
+    }).pipe(provideActions))
+
+  it.effect("register of an action whose state's initial value does not fit its schema fails with StateValidationError", () =>
+    Effect.gen(function*() {
+      const Provisioned = State.make("Provisioned", {
+        schema: Schema.Struct({ vms: Schema.Array(Schema.String) }),
+        initial: untyped<{ readonly vms: ReadonlyArray<string> }>({ vms: [42] })
+      })
+      const action = Action.make("deploy", [step("a", makeLog())], { state: Provisioned })
+      const actions = yield* Actions.Actions
+      const exit = yield* Effect.exit(actions.register(action))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isSuccess(exit)) return
+      assert.isFalse(Cause.hasDies(exit.cause))
+      const error = Cause.findErrorOption(exit.cause)
+      assert.strictEqual(error._tag, "Some")
+      if (error._tag !== "Some") return
+      assert.instanceOf(error.value, ActionError.StateValidationError)
+      if (!(error.value instanceof ActionError.StateValidationError)) return
+      assert.strictEqual(error.value.action, "deploy")
+      assert.isUndefined(error.value.job)
+      assert.strictEqual(error.value.path, "vms[0]")
+      assert.include(error.value.message, "the initial state of action \"deploy\" is invalid at vms[0]")
+      assert.strictEqual((yield* Effect.flip(actions.start(action, { n: 0 })))._tag, "ActionNotFound")
     }).pipe(provideActions))
 })
