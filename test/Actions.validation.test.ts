@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Schema } from "effect"
+import { Cause, Deferred, type Duration, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext, State } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
@@ -174,6 +174,16 @@ describe("Actions (class 6: every argument validated)", () => {
       const second = yield* actions.execute(deploy, { n: 5 }, { key: "" })
       assert.strictEqual(second.deploymentId, first.deploymentId)
       assert.deepStrictEqual(second.output, { n: 1 })
+    }).pipe(provideActions))
+
+  it.effect("register refuses a job whose timeout is not a duration, instead of a defect when the job runs", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const slow = Job.timeout(step("slow", makeLog()), untyped<Duration.Input>("30 banana"))
+      const error = yield* Effect.flip(actions.register(Action.make("deploy", [slow])))
+      assert.strictEqual(error._tag, "InvalidArgument")
+      if (error._tag !== "InvalidArgument") return
+      assert.strictEqual(error.argument, "action.jobs[0].timeout")
     }).pipe(provideActions))
 
   it.effect("the typed entry points refuse something that is not an action with InvalidArgument", () =>

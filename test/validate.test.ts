@@ -379,9 +379,14 @@ describe("validate (class 6: every argument validated)", () => {
   })
 })
 
-describe("validate (class 1: names are checked where they enter)", () => {
+describe("validate (class 1: names are checked where they enter; class 6: job timeouts)", () => {
   const job = (name: string) =>
     Job.make(name, { input: Schema.Number, output: Schema.Number, execute: (n: number) => Effect.succeed(n) })
+
+  const untypedDuration = (value: unknown) => value as Duration.Input
+
+  it.effect("accepts a job timeout of a fraction of a millisecond", () =>
+    Effect.asVoid(Validate.registerArguments(Action.make("deploy", [Job.timeout(job("a"), 0.5)]), undefined)))
 
   it.effect("accepts an action whose names are valid, and leaves the application to its default", () =>
     Effect.gen(function*() {
@@ -400,6 +405,11 @@ describe("validate (class 1: names are checked where they enter)", () => {
     ["an application with \\u0000", Action.make("deploy", [job("a")]), { application: "\u0000" }, "options.application"],
     ["an empty application", Action.make("deploy", [job("a")]), { application: "" }, "options.application"],
     ["an application a number", Action.make("deploy", [job("a")]), { application: 7 }, "options.application"],
+    ["a job timeout \"30 banana\"", Action.make("deploy", [Job.timeout(job("a"), untypedDuration("30 banana"))]), undefined, "action.jobs[0].timeout"],
+    ["a job timeout of 0", Action.make("deploy", [job("a"), Job.timeout(job("b"), 0)]), undefined, "action.jobs[1].timeout"],
+    ["a job timeout NaN", Action.make("deploy", [Job.timeout(job("a"), Number.NaN)]), undefined, "action.jobs[0].timeout"],
+    ["a negative job timeout", Action.make("deploy", [Job.timeout(job("a"), "-1 seconds")]), undefined, "action.jobs[0].timeout"],
+    ["an infinite job timeout", Action.make("deploy", [Job.timeout(job("a"), "Infinity")]), undefined, "action.jobs[0].timeout"],
     ["not an action", { name: "deploy", jobs: [] }, undefined, "action"],
     ["undefined as the action", undefined, undefined, "action"]
   ] as const)("refuses %s", ([, action, options, argument]) =>

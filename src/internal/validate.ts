@@ -519,12 +519,17 @@ export const pruneOptionsArgument = (value: unknown): Effect.Effect<Duration.Dur
     }))
   )
 
-const jobName = (job: unknown): unknown =>
-  typeof job === "object" && job !== null ? (job as { readonly name?: unknown }).name : undefined
+const jobField = (job: unknown, field: "name" | "timeout"): unknown =>
+  typeof job === "object" && job !== null ? (job as Readonly<Record<string, unknown>>)[field] : undefined
+
+/** A job's `timeout`: a finite duration longer than zero (a zero timeout would fail every run). */
+const jobTimeout = duration(bound(0, "0 millis", true))
 
 /**
  * The arguments of `register`: an action made by `Action.make`, and the application (when given), the action's name
- * and each job's name valid names (a name no store can hold would make every later claim of this process fail).
+ * and each job's name valid names (a name no store can hold would make every later claim of this process fail);
+ * each job's `timeout`, when it has one, a finite duration longer than zero (checked here, not when a run reaches
+ * it).
  */
 export const registerArguments = (
   actionValue: unknown,
@@ -538,7 +543,9 @@ export const registerArguments = (
       const application = yield* check("options.application", options.application, optional(name))
       yield* check("action.name", checked.name, name)
       for (let index = 0; index < checked.jobs.length; index++) {
-        yield* check(`action.jobs[${index}].name`, jobName(checked.jobs[index]), name)
+        const job = checked.jobs[index]
+        yield* check(`action.jobs[${index}].name`, jobField(job, "name"), name)
+        yield* check(`action.jobs[${index}].timeout`, jobField(job, "timeout"), optional(jobTimeout))
       }
       return { action: checked, application }
     }))
