@@ -148,20 +148,23 @@ export class JobNilOutput extends Schema.TaggedError<JobNilOutput>()("JobNilOutp
 }
 
 /**
- * The action's state, as a job left it, does not satisfy the state schema; the job fails and the deployment rolls
- * back. Nothing invalid is persisted.
+ * The action's state does not satisfy the state schema. As a job left it: the job fails and the deployment rolls
+ * back. As the state's `initial` value (no `job`, since 0.2.0): `Actions.register` fails with it. Nothing invalid
+ * is persisted.
  *
  * @since 0.1.0
  * @category job failures
  */
 export class StateValidationError extends Schema.TaggedError<StateValidationError>()("StateValidationError", {
   action: Schema.String,
-  job: Schema.String,
+  /** The job that left the state; absent when the state's `initial` value itself is invalid (at `register`). */
+  job: Schema.optionalKey(Schema.String),
   path: Schema.String,
   issue: Schema.String
 }) {
   override get message(): string {
-    return `the state left by job "${this.job}" of action "${this.action}" is invalid at ${this.path}: ${this.issue}`
+    const whose = this.job === undefined ? "the initial state" : `the state left by job "${this.job}"`
+    return `${whose} of action "${this.action}" is invalid at ${this.path}: ${this.issue}`
   }
 }
 

@@ -33,7 +33,10 @@ import {
   type DuplicateJobName,
   type EmptyJobSequence,
   InputValidationError,
+  type InvalidArgument,
+  type InvalidOption,
   PersistenceError,
+  type StateValidationError,
   StoredDataCorrupt
 } from "./ActionError.ts"
 import type { Deployment, DeploymentStatus, ErrorEntry } from "./Deployment.ts"
@@ -46,6 +49,7 @@ import { makeCreate } from "./internal/creation.ts"
 import { compile, type Registration, registrationKey } from "./internal/registration.ts"
 import { closeWithin } from "./internal/shutdown.ts"
 import { type Handle, type Outcome, runDeployment, type RunnerEnv } from "./internal/runner.ts"
+import * as Validate from "./internal/validate.ts"
 
 /**
  * Names an action by application and action name, for the untyped entry points.
@@ -132,7 +136,7 @@ export interface ResumeSummary {
  * @since 0.1.0
  * @category models
  */
-export type StartError = InputValidationError | ActionNotFound | PersistenceError
+export type StartError = InputValidationError | ActionNotFound | PersistenceError | InvalidArgument
 
 /**
  * Failures of waiting for a deployment.
@@ -140,7 +144,7 @@ export type StartError = InputValidationError | ActionNotFound | PersistenceErro
  * @since 0.1.0
  * @category models
  */
-export type AwaitError = DeploymentFailed | DeploymentNotFound | PersistenceError | StoredDataCorrupt
+export type AwaitError = DeploymentFailed | DeploymentNotFound | PersistenceError | StoredDataCorrupt | InvalidArgument
 
 /**
  * The runtime service.
@@ -151,11 +155,19 @@ export type AwaitError = DeploymentFailed | DeploymentNotFound | PersistenceErro
 export interface ActionsShape {
   /** This process's identity as a lease owner. */
   readonly owner: string
-  /** Registers an action for an application (`"default"` when left out). */
+  /**
+   * Registers an action for an application (`"default"` when left out). The application, action and job names
+   * must be valid names (`InvalidArgument`, see `docs/limits.md`), and the state's `initial` value must fit its
+   * schema (`StateValidationError`).
+   */
   readonly register: <A extends Action.Any>(
     action: A,
     options?: { readonly application?: string }
-  ) => Effect.Effect<void, ActionAlreadyRegistered | EmptyJobSequence | DuplicateJobName, Action.Services<A>>
+  ) => Effect.Effect<
+    void,
+    ActionAlreadyRegistered | EmptyJobSequence | DuplicateJobName | InvalidArgument | StateValidationError,
+    Action.Services<A>
+  >
   /** Starts a deployment and waits for its outcome. */
   readonly execute: <A extends Action.Any>(
     action: A,
@@ -190,25 +202,36 @@ export interface ActionsShape {
   /** Reads a deployment with its job records. */
   readonly get: (
     deploymentId: string
-  ) => Effect.Effect<Deployment, DeploymentNotFound | PersistenceError | StoredDataCorrupt>
-  /** Lists deployments, newest first; a row that does not decode is reported in `unreadable`, not failed on. */
-  readonly list: (options?: ListOptions) => Effect.Effect<DeploymentPage, PersistenceError>
+  ) => Effect.Effect<Deployment, DeploymentNotFound | PersistenceError | StoredDataCorrupt | InvalidArgument>
+  /**
+   * Lists deployments, newest first; a row that does not decode is reported in `unreadable`, not failed on. An
+   * invalid filter or page size is an `InvalidArgument`, never clamped.
+   */
+  readonly list: (options?: ListOptions) => Effect.Effect<DeploymentPage, PersistenceError | InvalidArgument>
   /** Reads a deployment's error log, or one job's part of it. */
   readonly errors: (
     deploymentId: string,
     options?: { readonly job?: string }
-  ) => Effect.Effect<ReadonlyArray<ErrorEntry>, DeploymentNotFound | PersistenceError | StoredDataCorrupt>
+  ) => Effect.Effect<
+    ReadonlyArray<ErrorEntry>,
+    DeploymentNotFound | PersistenceError | StoredDataCorrupt | InvalidArgument
+  >
   /**
    * Stops a running deployment, wherever it runs: its jobs roll back with `ExecutionStopped`. A parked deployment
    * (its stored data does not decode) is refused with `StoredDataCorrupt`: it cannot be rolled back until repaired.
    */
   readonly stop: (
     deploymentId: string
-  ) => Effect.Effect<void, DeploymentNotFound | DeploymentNotRunning | StoredDataCorrupt | PersistenceError>
+  ) => Effect.Effect<void, DeploymentNotFound | DeploymentNotRunning | StoredDataCorrupt | PersistenceError | InvalidArgument>
   /** One recovery pass: claims deployments whose lease expired and resumes them. */
   readonly resume: () => Effect.Effect<ResumeSummary, PersistenceError>
-  /** Deletes finished deployments last updated longer than `olderThan` ago; returns how many. */
-  readonly prune: (options: { readonly olderThan: Duration.Input }) => Effect.Effect<number, PersistenceError>
+  /**
+   * Deletes finished deployments last updated longer than `olderThan` ago; returns how many. `olderThan` must be a
+   * finite duration of at least zero: anything else is an `InvalidArgument`, and nothing is deleted.
+   */
+  readonly prune: (
+    options: { readonly olderThan: Duration.Input }
+  ) => Effect.Effect<number, PersistenceError | InvalidArgument>
 }
 
 /**
@@ -221,6 +244,12 @@ export class Actions extends Context.Service<Actions, ActionsShape>()("effect-ac
 
 /**
  * Options of the runtime.
+ *
+ * **Details**
+ *
+ * Every option is checked when the runtime is built: a value out of its range fails `make` (and the layers) with
+ * `InvalidOption`, naming the option and what it accepts, and nothing starts. The ranges and defaults are listed in
+ * `docs/limits.md`.
  *
  * @since 0.1.0
  * @category models
@@ -251,9 +280,12 @@ export interface Options {
     /** Whether the recovery loop runs in the background; `true` by default (`resume()` works either way). */
     readonly enabled?: boolean
     /**
-     * How many times a deployment may be resumed without reaching a new checkpoint; 10 by default. Past it, the job
-     * it is at fails with `ResumeLimitExceeded` and the deployment rolls back (in a rollback, that rollback is
-     * recorded as failed): the backstop for whatever stops every run of a deployment.
+     * How many times a deployment may be resumed without reaching a new checkpoint; 10 by default (an integer from
+     * 1 to 1,000,000). Past it, the job it is at fails with `ResumeLimitExceeded` and the deployment rolls back (in a
+     * rollback, that rollback is recorded as failed and the earlier ones still run): the backstop for whatever stops
+     * every run of a deployment.
+     *
+     * @since 0.2.0
      */
     readonly maxResumes?: number
   }
@@ -261,8 +293,10 @@ export interface Options {
   readonly awaitPollInterval?: Duration.Input
   /**
    * How long releasing the layer waits for local runs to stop (they stop at their next checkpoint or job
-   * boundary); 10 s by default. Past it, the release completes anyway, and the deployments still running here
-   * are resumed later from their last checkpoint, as after a crash.
+   * boundary); 10 s by default (a finite duration from 0 to 24 hours). Past it, the release completes anyway, and
+   * the deployments still running here are resumed later from their last checkpoint, as after a crash.
+   *
+   * @since 0.2.0
    */
   readonly shutdownTimeout?: Duration.Input
 }
@@ -277,28 +311,32 @@ const isTransient = (error: unknown): boolean => error instanceof PersistenceErr
 /**
  * Builds the runtime service. Its background fibers (deployments, heartbeat, recovery) live in the current scope.
  *
+ * **Gotchas**
+ *
+ * Fails with `InvalidOption` when an option is out of its range (see `Options`), before anything starts.
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, DeploymentStore | Scope.Scope> =>
+export const make = (options: Options = {}): Effect.Effect<ActionsShape, InvalidOption, DeploymentStore | Scope.Scope> =>
   Effect.gen(function*() {
+    const settings = yield* Validate.resolveOptions(options)
     const store = yield* DeploymentStore
     const layerScope = yield* Effect.scope
     // Deployments run in a scope of their own, closed last and with a bound when the layer is released: a run
     // stuck in a write (a database that does not answer) cannot hold the release up for longer than
     // `shutdownTimeout`.
     const scope = yield* Scope.make()
-    const owner = options.owner ?? `effect-actions-${crypto.randomUUID()}`
-    const leaseTtl = Duration.fromInputUnsafe(options.recovery?.leaseTtl ?? "30 seconds")
+    yield* Scope.addFinalizer(layerScope, closeWithin(scope, settings.shutdownTimeout))
+    const owner = settings.owner
+    const leaseTtl = settings.recovery.leaseTtl
     const leaseTtlMillis = Duration.toMillis(leaseTtl)
-    const heartbeatEvery = Duration.fromInputUnsafe(options.recovery?.heartbeat ?? Duration.divideUnsafe(leaseTtl, 3))
-    const pollInterval = Duration.fromInputUnsafe(options.recovery?.pollInterval ?? "5 seconds")
-    const batch = options.recovery?.batch ?? 100
-    const maxInFlight = options.recovery?.maxInFlight ?? 1000
-    const awaitPollInterval = Duration.fromInputUnsafe(options.awaitPollInterval ?? "1 second")
-    const maxResumes = options.recovery?.maxResumes ?? 10
-    const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? "10 seconds")
-    yield* Scope.addFinalizer(layerScope, closeWithin(scope, shutdownTimeout))
+    const heartbeatEvery = settings.recovery.heartbeat
+    const pollInterval = settings.recovery.pollInterval
+    const batch = settings.recovery.batch
+    const maxInFlight = settings.recovery.maxInFlight
+    const awaitPollInterval = settings.awaitPollInterval
+    const maxResumes = settings.recovery.maxResumes
 
     const registrations = new Map<string, Registration>()
     const byAction = new Map<Action.Any, Array<Registration>>()
@@ -326,6 +364,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         const deployment = snapshot.deployment
         const handle: Handle = {
           deploymentId: deployment.id,
+          registration: reg,
           outcome: yield* Deferred.make<Outcome>(),
           fiber: undefined,
           interruptReason: undefined,
@@ -379,8 +418,9 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
 
     const register = <A extends Action.Any>(action: A, registerOptions?: { readonly application?: string }) =>
       Effect.gen(function*() {
+        const checked = yield* Validate.registerArguments(action, registerOptions)
         yield* Action.validate(action)
-        const application = registerOptions?.application ?? defaultApplication
+        const application = checked.application ?? defaultApplication
         const key = registrationKey(application, action.name)
         if (registrations.has(key)) return yield* new ActionAlreadyRegistered({ application, action: action.name })
         // The services of the caller, without what belongs to the call itself: its span (a job's spans are the
@@ -446,18 +486,26 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       result: resultFromStore
     })
 
+    /** A deployment of another action than the one asked for: its result is not typed by `action`. */
+    const notOfAction = (action: Action.Any, deploymentId: string, application: string, actionName: string) =>
+      new ActionNotFound({
+        application,
+        action: action.name,
+        detail: `deployment ${deploymentId} belongs to action "${actionName}" of application "${application}"`
+      })
+
     const awaitTyped = <A extends Action.Any>(action: A, deploymentId: string) =>
       Effect.gen(function*() {
         const handle = running.get(deploymentId)
+        if (handle !== undefined && handle.registration.action !== action) {
+          const { application, action: other } = handle.registration
+          return yield* notOfAction(action, deploymentId, application, other.name)
+        }
         if (handle === undefined) {
           const snapshot = yield* readSnapshot(deploymentId)
           const { deployment } = snapshot
           if (deployment.action !== action.name || byAction.get(action)?.some((r) => r.application === deployment.application) !== true) {
-            return yield* new ActionNotFound({
-              application: deployment.application,
-              action: action.name,
-              detail: `deployment ${deploymentId} belongs to action "${deployment.action}" of application "${deployment.application}"`
-            })
+            return yield* notOfAction(action, deploymentId, deployment.application, deployment.action)
           }
         }
         return (yield* awaitById(deploymentId)) as ExecuteResult<Action.Output<A>>
@@ -589,7 +637,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         Effect.forkIn(scope)
       )
     }
-    if (options.recovery?.enabled !== false) {
+    if (settings.recovery.enabled) {
       // Passes follow one another at once while they come back full (a backlog), else every poll interval.
       const pass = resume().pipe(
         Effect.map(({ resumed }) => resumed.length >= batch),
@@ -601,30 +649,50 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
       )
     }
 
+    // Every public operation checks its arguments first (`internal/validate.ts`): a bad one is an
+    // `InvalidArgument`, and nothing is done.
     return Actions.of({
       owner,
       register,
-      start: Effect.fn("Actions.start")(start),
+      start: Effect.fn("Actions.start")(function*<A extends Action.Any>(
+        action: A,
+        input: Action.Input<A>,
+        startOptions?: StartOptions
+      ) {
+        yield* Validate.actionArgument("start", action)
+        return yield* start(action, input, yield* Validate.startOptionsArgument("start", startOptions))
+      }),
       execute: Effect.fn("Actions.execute")(function*<A extends Action.Any>(
         action: A,
         input: Action.Input<A>,
         startOptions?: StartOptions
       ) {
-        const id = yield* start(action, input, startOptions)
+        yield* Validate.actionArgument("execute", action)
+        const id = yield* start(action, input, yield* Validate.startOptionsArgument("execute", startOptions))
         return (yield* awaitById(id)) as ExecuteResult<Action.Output<A>>
       }),
-      await: Effect.fn("Actions.await")(awaitTyped),
-      executeByName: Effect.fn("Actions.executeByName")(function*(ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) {
-        return yield* awaitById(yield* startByName(ref, input, startOptions))
+      await: Effect.fn("Actions.await")(function*<A extends Action.Any>(action: A, deploymentId: string) {
+        yield* Validate.actionArgument("await", action)
+        return yield* awaitTyped(action, yield* Validate.deploymentIdArgument("await", deploymentId))
       }),
-      startByName: Effect.fn("Actions.startByName")(startByName),
-      awaitById: Effect.fn("Actions.awaitById")(awaitById),
+      executeByName: Effect.fn("Actions.executeByName")(function*(ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) {
+        const checkedRef = yield* Validate.actionRefArgument("executeByName", ref)
+        const checkedOptions = yield* Validate.keyOptionsArgument("executeByName", startOptions)
+        return yield* awaitById(yield* startByName(checkedRef, input, checkedOptions))
+      }),
+      startByName: Effect.fn("Actions.startByName")(function*(ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) {
+        const checkedRef = yield* Validate.actionRefArgument("startByName", ref)
+        return yield* startByName(checkedRef, input, yield* Validate.keyOptionsArgument("startByName", startOptions))
+      }),
+      awaitById: Effect.fn("Actions.awaitById")(function*(deploymentId: string) {
+        return yield* awaitById(yield* Validate.deploymentIdArgument("awaitById", deploymentId))
+      }),
       get: Effect.fn("Actions.get")(function*(deploymentId: string) {
-        return yield* toDeployment(yield* readSnapshot(deploymentId))
+        return yield* toDeployment(yield* readSnapshot(yield* Validate.deploymentIdArgument("get", deploymentId)))
       }),
       list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
-        const limit = Math.min(Math.max(Math.trunc(listOptions?.limit ?? 50), 1), 1000)
-        const page = yield* env.retryTransient(store.list({ ...listOptions, limit }))
+        const query = yield* Validate.listOptionsArgument(listOptions)
+        const page = yield* env.retryTransient(store.list(query))
         const items: Array<Deployment> = []
         const unreadable: Array<StoredDataCorrupt> = (page.unreadable ?? []).map(({ id, issue }) =>
           new StoredDataCorrupt({ deploymentId: id, field: "deployment record", issue })
@@ -637,14 +705,19 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
         return { items, next: Option.fromUndefinedOr(page.next), unreadable }
       }),
       errors: Effect.fn("Actions.errors")(function*(deploymentId: string, errorOptions?: { readonly job?: string }) {
-        const rows = yield* env.retryTransient(store.errors(deploymentId, errorOptions?.job))
-        if (rows.length === 0) yield* readSnapshot(deploymentId)
-        return yield* toErrorEntries(deploymentId, rows)
+        const id = yield* Validate.deploymentIdArgument("errors", deploymentId)
+        const { job } = yield* Validate.errorsOptionsArgument(errorOptions)
+        const rows = yield* env.retryTransient(store.errors(id, job))
+        if (rows.length === 0) yield* readSnapshot(id)
+        return yield* toErrorEntries(id, rows)
       }),
-      stop: Effect.fn("Actions.stop")(stop),
+      stop: Effect.fn("Actions.stop")(function*(deploymentId: string) {
+        return yield* stop(yield* Validate.deploymentIdArgument("stop", deploymentId))
+      }),
       resume: Effect.fn("Actions.resume")(resume),
       prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {
-        const before = (yield* Clock.currentTimeMillis) - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan))
+        const olderThan = yield* Validate.pruneOptionsArgument(pruneOptions)
+        const before = (yield* Clock.currentTimeMillis) - Duration.toMillis(olderThan)
         // In batches, so that no single write deletes an unbounded number of rows.
         let pruned = 0
         while (true) {
@@ -657,12 +730,13 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, never, 
   })
 
 /**
- * The runtime as a layer; it needs a `DeploymentStore`.
+ * The runtime as a layer; it needs a `DeploymentStore`. Building it fails with `InvalidOption` when an option is out
+ * of its range.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: Options): Layer.Layer<Actions, never, DeploymentStore> =>
+export const layer = (options?: Options): Layer.Layer<Actions, InvalidOption, DeploymentStore> =>
   Layer.effect(Actions, make(options))
 
 /**
@@ -672,5 +746,5 @@ export const layer = (options?: Options): Layer.Layer<Actions, never, Deployment
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory = (options?: Options): Layer.Layer<Actions> =>
+export const layerMemory = (options?: Options): Layer.Layer<Actions, InvalidOption> =>
   layer(options).pipe(Layer.provide(DeploymentStoreModule.layerMemory))

@@ -77,7 +77,9 @@ export const gatedAction = (gate: Latch.Latch, arrived: { count: number }) => {
 }
 
 /** The runtime on the memory store, without the background recovery loop (nothing to recover here). */
-export const engineLayer = (): Layer.Layer<Actions.Actions> => Actions.layerMemory({ recovery: { enabled: false } })
+export const engineLayer = (): Layer.Layer<Actions.Actions> =>
+  // known-good options: an `InvalidOption` here would be a bug of the benchmark
+  Actions.layerMemory({ recovery: { enabled: false } }).pipe(Layer.orDie)
 
 // ---------------------------------------------------------------------------------------------------------------
 // bare Effect chain

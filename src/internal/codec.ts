@@ -1,6 +1,11 @@
 /**
  * JSON codecs of job, state and data schemas, built once per schema and reused.
  *
+ * A value nested deeper than the stack allows a schema to walk (a recursive schema, a value 10,000 levels deep)
+ * overflows the stack while it is encoded or decoded. The codecs turn that `RangeError` into a `SchemaError`, so
+ * such an input is refused like any other invalid value (`InputValidationError`, `OutputValidationError`, ...)
+ * instead of killing the fiber with a defect.
+ *
  * @internal
  */
 import { Cause, Effect, Exit, Predicate, Schema, SchemaIssue } from "effect"
@@ -14,14 +19,33 @@ export interface JsonCodec<A> {
 
 const cache = new WeakMap<object, JsonCodec<never>>()
 
+/** Whether a defect is the JavaScript engine's stack overflow. */
+export const isStackOverflow = (defect: unknown): boolean =>
+  defect instanceof RangeError && /call stack/i.test(defect.message)
+
+const tooDeepMessage = "the value is nested too deeply to be validated (the stack overflowed)"
+
+/** The schema error of a value nested too deeply for a schema to walk it on the stack. */
+export const tooDeep = (): Schema.SchemaError =>
+  new Schema.SchemaError(new SchemaIssue.InvalidValue({ message: tooDeepMessage }))
+
+const failTooDeep = (defect: unknown): Effect.Effect<never, Schema.SchemaError> =>
+  isStackOverflow(defect) ? Effect.fail(tooDeep()) : Effect.die(defect)
+
+/** A schema operation whose stack overflow (thrown while it is built or while it runs) is a `SchemaError`. */
+const guarded = <A, B>(
+  operation: (value: A) => Effect.Effect<B, Schema.SchemaError>
+): (value: A) => Effect.Effect<B, Schema.SchemaError> =>
+(value) => Effect.catchDefect(Effect.suspend(() => operation(value)), failTooDeep)
+
 /** The JSON codec of a schema (cached by schema identity). */
 export const jsonCodec = <A>(schema: Schema.Codec<A, unknown>): JsonCodec<A> => {
   const cached = cache.get(schema)
   if (cached !== undefined) return cached as unknown as JsonCodec<A>
   const json = Schema.toCodecJson(schema)
   const codec: JsonCodec<A> = {
-    encode: Schema.encodeEffect(json) as (value: A) => Effect.Effect<Json, Schema.SchemaError>,
-    decode: Schema.decodeUnknownEffect(json) as (json: unknown) => Effect.Effect<A, Schema.SchemaError>
+    encode: guarded(Schema.encodeEffect(json) as (value: A) => Effect.Effect<Json, Schema.SchemaError>),
+    decode: guarded(Schema.decodeUnknownEffect(json) as (json: unknown) => Effect.Effect<A, Schema.SchemaError>)
   }
   cache.set(schema, codec as unknown as JsonCodec<never>)
   return codec
@@ -29,8 +53,13 @@ export const jsonCodec = <A>(schema: Schema.Codec<A, unknown>): JsonCodec<A> => 
 
 /** Encodes synchronously, for best-effort uses (persisting an error's detail); `undefined` when it fails. */
 export const encodeOrUndefined = <A>(schema: Schema.Codec<A, unknown>, value: unknown): Json | undefined => {
-  const exit = Schema.encodeUnknownExit(Schema.toCodecJson(schema))(value)
-  return Exit.isSuccess(exit) ? exit.value as Json : undefined
+  try {
+    const exit = Schema.encodeUnknownExit(Schema.toCodecJson(schema))(value)
+    return Exit.isSuccess(exit) ? exit.value as Json : undefined
+  } catch {
+    // nested too deeply for the stack: the detail is left out, as for any value that does not encode
+    return undefined
+  }
 }
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
@@ -47,6 +76,16 @@ const formatPath = (path: ReadonlyArray<unknown>): string => {
 
 /** The path and message of a schema error's first issue (with a count of the others). */
 export const describeSchemaError = (error: Schema.SchemaError): { readonly path: string; readonly issue: string } => {
+  try {
+    return describeIssues(error)
+  } catch (defect) {
+    // an issue nested too deeply to be formatted on the stack (its path is as deep as the value)
+    if (isStackOverflow(defect)) return { path: "(root)", issue: "the value is nested too deeply to describe where it is invalid" }
+    throw defect
+  }
+}
+
+const describeIssues = (error: Schema.SchemaError): { readonly path: string; readonly issue: string } => {
   const { issues } = formatter(error.issue)
   const first = issues[0]
   if (first === undefined) return { path: "(root)", issue: error.message }

@@ -6,10 +6,11 @@
  */
 import { type Context, Effect } from "effect"
 import type * as Action from "../Action.ts"
+import { StateValidationError } from "../ActionError.ts"
 import type { Json } from "../DeploymentStore.ts"
 import type * as Job from "../Job.ts"
 import type * as State from "../State.ts"
-import { type JsonCodec, jsonCodec } from "./codec.ts"
+import { describeSchemaError, type JsonCodec, jsonCodec } from "./codec.ts"
 
 /** A job with its codecs. */
 export interface CompiledJob {
@@ -38,18 +39,21 @@ export interface Registration {
   readonly context: Context.Context<never>
 }
 
-/** Compiles an action for a registration; a state whose initial value does not fit its schema is a defect. */
+/** Compiles an action for a registration; a state whose initial value does not fit its schema is refused. */
 export const compile = (
   application: string,
   action: Action.Any,
   context: Context.Context<never>
-): Effect.Effect<Registration> =>
+): Effect.Effect<Registration, StateValidationError> =>
   Effect.gen(function*() {
     const definition = action.state
     const state = definition === undefined ? undefined : {
       definition,
       codec: jsonCodec(definition.schema),
-      initial: yield* Effect.orDie(jsonCodec(definition.schema).encode(definition.initial))
+      initial: yield* Effect.mapError(
+        jsonCodec(definition.schema).encode(definition.initial),
+        (error) => new StateValidationError({ action: action.name, ...describeSchemaError(error) })
+      )
     }
     const jobs = action.jobs.map((job, index): CompiledJob => {
       const next = action.jobs[index + 1]

@@ -46,6 +46,8 @@ export type Outcome =
 /** The local handle of a running deployment. */
 export interface Handle {
   readonly deploymentId: string
+  /** The registration the run executes: what its outcome's output is typed by. */
+  readonly registration: Registration
   readonly outcome: Deferred.Deferred<Outcome>
   fiber: Fiber.Fiber<void> | undefined
   /** Set before the run's fiber is interrupted, to tell a user stop from a lost lease (unset: shutdown). */

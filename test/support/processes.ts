@@ -60,7 +60,8 @@ export const startProcess = (
     const connection = connect(inner, options)
     const actions = yield* Actions.make({ owner, ...options, recovery: { enabled: false, ...options.recovery } }).pipe(
       Effect.provideService(DeploymentStore.DeploymentStore, connection.store),
-      Scope.provide(scope)
+      Scope.provide(scope),
+      Effect.orDie // the tests' options are known-good
     )
     return {
       actions,
