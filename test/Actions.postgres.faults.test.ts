@@ -3,10 +3,11 @@
  * property test that puts arbitrary values everywhere a job can put one.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Arbitrary, Clock, Context, Deferred, Duration, Effect, Exit, Layer, Option, Schema, Scope } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Arbitrary, Clock, Context, Deferred, Duration, Effect, Exit, Layer, Option, Redacted, Schema, Scope } from "effect"
 import { Action, Actions, DeploymentStore, Job, JobContext, State } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
-import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
+import { databaseUrl, PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
 import { connect } from "./support/processes.ts"
 
 /** The SQL store on fresh tables, as a service value (the tables are dropped when the scope closes). */
@@ -168,6 +169,39 @@ describe("Actions on PostgreSQL, faults (issue 7)", () => {
         yield* ahead.shutdown
         yield* behind.shutdown
       }).pipe(Effect.scoped, Effect.provide(PgLive)), { timeout: 60_000 })
+  })
+
+  describe("class 4: connections and shutdown never hang", () => {
+    it.live("the runtime on a pool of one connection runs, stops and is released", () =>
+      Effect.gen(function*() {
+        const { store } = yield* sqlStore
+        const real = yield* Clock.Clock
+        const process = yield* runtime(store, "p", real, { recovery: { enabled: false }, shutdownTimeout: "5 seconds" })
+        const log = makeLog()
+        const started = yield* Deferred.make<void>()
+        const waits = Job.make("waits", {
+          input: Counter,
+          output: Counter,
+          execute: (value) => Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Effect.never, value)),
+          rollback: () => log.add("rollback waits")
+        })
+        const quick = Action.make("quick", [step("a", log), step("b", log)])
+        const slow = Action.make("slow", [waits])
+        yield* process.actions.register(quick)
+        yield* process.actions.register(slow)
+        assert.deepStrictEqual((yield* process.actions.execute(quick, { n: 0 })).output, { n: 2 })
+        const id = yield* process.actions.start(slow, { n: 0 })
+        yield* Deferred.await(started)
+        yield* process.actions.stop(id)
+        const error = yield* failedDeployment(process.actions.awaitById(id))
+        assert.strictEqual(error.reason, "ExecutionStopped")
+        yield* process.shutdown
+        assert.deepStrictEqual(log.events, ["run a 0", "run b 1", "rollback waits"])
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(PgClient.layer({ url: Redacted.make(databaseUrl), maxConnections: 1 }).pipe(Layer.orDie)),
+        Effect.timeout("30 seconds")
+      ), { timeout: 60_000 })
   })
 
   describe("proof: arbitrary values everywhere a job puts one", () => {
