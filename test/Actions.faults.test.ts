@@ -9,6 +9,7 @@ import { TestClock } from "effect/testing"
 import { Action, ActionError, type DeploymentStore, DeploymentStore as Store, Job, JobContext, State } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
+import { jobRow, storedDeployment } from "./support/snapshots.ts"
 
 const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
 const nul = "a\u0000b"
@@ -27,52 +28,6 @@ const reads = (name: string, log: ReturnType<typeof makeLog>) =>
     output: Counter,
     execute: ({ n }) => Effect.as(log.add(`run ${name}`), { n })
   })
-
-/** A stored deployment of `action`, written straight into the store, as another process would have left it. */
-const storedDeployment = (
-  action: Action.Any,
-  fields: Partial<DeploymentStore.DeploymentRow>,
-  jobs: ReadonlyArray<DeploymentStore.JobRunRow>
-): DeploymentStore.Snapshot => ({
-  deployment: {
-    id: crypto.randomUUID(),
-    application: "default",
-    action: action.name,
-    key: undefined,
-    fingerprint: action.fingerprint,
-    status: "running",
-    currentJob: 0,
-    state: undefined,
-    output: undefined,
-    failure: undefined,
-    owner: "gone",
-    leaseEpoch: 1,
-    leaseExpiresAt: 0,
-    stopRequested: false,
-    resumes: 0,
-    parked: undefined,
-    createdAt: 0,
-    updatedAt: 0,
-    ...fields
-  },
-  jobs
-})
-
-const jobRow = (
-  index: number,
-  name: string,
-  status: DeploymentStore.JobRunRow["status"],
-  output?: DeploymentStore.Json
-): DeploymentStore.JobRunRow => ({
-  index,
-  name,
-  status,
-  input: status === "pending" ? undefined : { n: index },
-  output,
-  attempts: status === "pending" ? 0 : 1,
-  startedAt: status === "pending" ? undefined : 0,
-  finishedAt: undefined
-})
 
 describe("Actions faults (issue 7)", () => {
   describe("class 1: a write that can never succeed never becomes a loop", () => {

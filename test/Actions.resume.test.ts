@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import { Action, DeploymentStore, Job, JobContext } from "effect-actions"
 import { Counter, type Log, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
+import { jobRow, storedDeployment } from "./support/snapshots.ts"
 
 /** A job that blocks on its first attempt (until `gate` opens) and goes through on later attempts. */
 const blockingOnFirstAttempt = (name: string, log: Log, started: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) =>
@@ -441,32 +442,10 @@ describe("Actions resume", () => {
       const log = makeLog()
       const deploy = Action.make("deploy", [step("a", log), step("b", log)])
       // A deployment whose job b has an input that its schema cannot read.
-      const snapshot = {
-        deployment: {
-          id: "00000000-0000-4000-8000-000000000001",
-          application: "default",
-          action: "deploy",
-          key: undefined,
-          fingerprint: deploy.fingerprint,
-          status: "running" as const,
-          currentJob: 1,
-          state: undefined,
-          output: undefined,
-          failure: undefined,
-          owner: "gone",
-          leaseEpoch: 1,
-          leaseExpiresAt: 0,
-          stopRequested: false,
-          resumes: 0,
-          parked: undefined,
-          createdAt: 0,
-          updatedAt: 0
-        },
-        jobs: [
-          { index: 0, name: "a", status: "succeeded" as const, input: { n: 0 }, output: { n: 1 }, attempts: 1, startedAt: 0, finishedAt: 0 },
-          { index: 1, name: "b", status: "running" as const, input: { n: "one" }, output: undefined, attempts: 1, startedAt: 0, finishedAt: undefined }
-        ]
-      }
+      const snapshot = storedDeployment(deploy, { id: "00000000-0000-4000-8000-000000000001", currentJob: 1 }, [
+        { ...jobRow(0, "a", "succeeded", { n: 1 }), input: { n: 0 }, finishedAt: 0 },
+        { ...jobRow(1, "b", "running"), input: { n: "one" } }
+      ])
       yield* store.create(snapshot, { leaseTtlMillis: 30_000 })
       const process = yield* startProcess(store, "process-1", leaseTtl)
       yield* process.actions.register(deploy)
