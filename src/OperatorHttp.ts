@@ -1,0 +1,228 @@
+/**
+ * The operator HTTP API (`OperatorApi`) served from the `Actions` service, mountable in your `HttpRouter` under a
+ * prefix of your choice, with its generated OpenAPI document.
+ *
+ * **When to use**
+ *
+ * In a process that already runs `Actions` (and serves HTTP), to give operators and a dashboard a way to find,
+ * inspect, stop and prune deployments, and to follow them live:
+ *
+ * ```ts
+ * const Routes = OperatorHttp.layer({ prefix: "/ops" }).pipe(Layer.provide(YourAuth)) // HttpRouter.middleware
+ * HttpRouter.serve(Routes).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port: 8080 })), ...)
+ * ```
+ *
+ * **Details**
+ *
+ * The handlers call `Actions` and nothing else, so the API behaves exactly as `Actions` does, on whichever store
+ * it runs. `start` starts a deployment in the serving process, which must have the action registered. `stop` is
+ * carried out by the process that runs the deployment, wherever it is.
+ *
+ * The event stream (`GET /events`) is made by polling `list` and `get` (every `events.pollInterval`, 1 s by
+ * default) until the runtime has a change feed to replace it; it sends a heartbeat every `events.heartbeat` (15 s)
+ * and ends after `events.maxDuration` (30 min), after which an `EventSource` reconnects and receives the current
+ * state again.
+ *
+ * **Gotchas**
+ *
+ * Authentication is not built in, and this API can stop any deployment and delete history: never expose it
+ * unauthenticated. Provide an `HttpRouter.middleware` layer to `layer` to put your own authentication in front of
+ * every route it adds (see `docs/http.md`).
+ *
+ * @since 0.2.0
+ */
+import { Duration, Effect, type FileSystem, Layer, Option, type Path, Stream } from "effect"
+import { type Etag, type HttpPlatform, HttpRouter, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, type HttpApiGroup, HttpApiMiddleware, OpenApi } from "effect/http-api"
+import { Actions } from "./Actions.ts"
+import { InvalidArgument, PersistenceError } from "./ActionError.ts"
+import { changes, type FeedOptions } from "./internal/changeFeed.ts"
+import { describeSchemaError } from "./internal/codec.ts"
+import { durationSyntax, parseDurationMillis } from "./internal/durationText.ts"
+import { Api, type DeploymentEvent, eventName, RequestValidation, type SseEvent } from "./OperatorApi.ts"
+
+/**
+ * Options of the operator API.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options {
+  /** Where the API's paths start, such as `/ops`; at the router's root when left out. */
+  readonly prefix?: HttpRouter.PathInput | undefined
+  /** The path of the OpenAPI document, under the prefix; `/openapi.json` by default, `false` for none. */
+  readonly openapiPath?: `/${string}` | false | undefined
+  /** The event stream. */
+  readonly events?: {
+    /** How often the stream reads the deployments; 1 s by default. */
+    readonly pollInterval?: Duration.Input | undefined
+    /** How often a heartbeat event is sent; 15 s by default. */
+    readonly heartbeat?: Duration.Input | undefined
+    /** How many deployments (the newest matching the stream's filter) the stream follows; 100 by default, at most 1000. */
+    readonly window?: number | undefined
+    /** How long one stream stays open before it ends (clients reconnect); 30 min by default. */
+    readonly maxDuration?: Duration.Input | undefined
+  } | undefined
+}
+
+/** The error as it goes on the wire: without its cause (a driver error, whose text is not for clients). */
+const withoutCause = <E>(error: E): E =>
+  error instanceof PersistenceError
+    ? new PersistenceError({ reason: error.reason, operation: error.operation, detail: error.detail }) as E
+    : error
+
+const feedOptions = (options: Options["events"]): FeedOptions => ({
+  pollInterval: Duration.fromInputUnsafe(options?.pollInterval ?? "1 second"),
+  heartbeat: Duration.fromInputUnsafe(options?.heartbeat ?? "15 seconds"),
+  window: Math.min(Math.max(Math.trunc(options?.window ?? 100), 1), 1000),
+  maxDuration: Duration.fromInputUnsafe(options?.maxDuration ?? "30 minutes")
+})
+
+const toSse = (event: DeploymentEvent): SseEvent => {
+  switch (event._tag) {
+    case "DeploymentChanged":
+      return { event: eventName.DeploymentChanged, data: event }
+    case "JobChanged":
+      return { event: eventName.JobChanged, data: event }
+    case "DeploymentRemoved":
+      return { event: eventName.DeploymentRemoved, data: event }
+    case "Heartbeat":
+      return { event: eventName.Heartbeat, data: event }
+  }
+}
+
+/**
+ * The handlers of the `operator` group, on the `Actions` service (they need the `RequestValidation` middleware:
+ * `layerRequestValidation`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerHandlers = (
+  options?: Pick<Options, "events">
+): Layer.Layer<HttpApiGroup.Service<"effect-actions", "operator">, never, Actions | RequestValidation> =>
+  HttpApiBuilder.group(
+    Api,
+    "operator",
+    Effect.fnUntraced(function*(handlers) {
+      const actions = yield* Actions
+      const feed = feedOptions(options?.events)
+      return handlers.handleAll({
+        list: ({ query }) =>
+          actions.list({
+            ...(query.status === undefined ? {} : { statuses: query.status }),
+            ...(query.application === undefined ? {} : { application: query.application }),
+            ...(query.action === undefined ? {} : { action: query.action }),
+            ...(query.limit === undefined ? {} : { limit: query.limit }),
+            ...(query.cursor === undefined ? {} : { cursor: query.cursor })
+          }).pipe(Effect.mapError(withoutCause)),
+        start: ({ payload }) =>
+          actions.startByName(
+            { application: payload.application, action: payload.action },
+            payload.input,
+            payload.key === undefined ? {} : { key: payload.key }
+          ).pipe(Effect.map((deploymentId) => ({ deploymentId })), Effect.mapError(withoutCause)),
+        get: ({ params }) => actions.get(params.id).pipe(Effect.mapError(withoutCause)),
+        errors: ({ params, query }) =>
+          actions.errors(params.id, query.job === undefined ? {} : { job: query.job }).pipe(
+            Effect.map((items) => ({ deploymentId: params.id, items })),
+            Effect.mapError(withoutCause)
+          ),
+        stop: ({ params }) =>
+          actions.stop(params.id).pipe(
+            Effect.as({ operation: "stop" as const, deploymentId: params.id }),
+            Effect.mapError(withoutCause)
+          ),
+        prune: ({ payload }) =>
+          Option.match(parseDurationMillis(payload.olderThan), {
+            onNone: () =>
+              Effect.fail(
+                new InvalidArgument({
+                  operation: "prune",
+                  argument: "olderThan",
+                  issue: `expected ${durationSyntax}, got ${JSON.stringify(payload.olderThan.slice(0, 100))}`
+                })
+              ),
+            onSome: (olderThan) =>
+              actions.prune({ olderThan }).pipe(
+                Effect.map((pruned) => ({ pruned })),
+                Effect.mapError(withoutCause)
+              )
+          }),
+        events: ({ query }) =>
+          Effect.succeed(
+            changes(actions, {
+              ...(query.status === undefined ? {} : { statuses: query.status }),
+              ...(query.application === undefined ? {} : { application: query.application }),
+              ...(query.action === undefined ? {} : { action: query.action })
+            }, feed).pipe(Stream.map(toSse))
+          )
+      })
+    })
+  )
+
+/**
+ * What serving the API needs besides `Actions`: a router and the platform's HTTP services (`NodeHttpServer.layer`
+ * provides the platform's).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Requirements = HttpRouter.HttpRouter | Etag.Generator | FileSystem.FileSystem | HttpPlatform.HttpPlatform | Path.Path
+
+/**
+ * The `RequestValidation` middleware: a request whose path, query or body does not decode fails with an
+ * `InvalidArgument` (400) naming the endpoint, the parameter and the issue.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerRequestValidation: Layer.Layer<RequestValidation> = HttpApiMiddleware.layerSchemaErrorTransform(
+  RequestValidation,
+  (error, { endpoint }) => {
+    if (error.kind === "Body" || error.kind === "ResponseHeaders") return Effect.fail(error)
+    const { issue, path } = describeSchemaError(error.cause)
+    const slot = error.kind === "Params" ? "path" : error.kind.toLowerCase()
+    return Effect.fail(
+      new InvalidArgument({
+        operation: endpoint.identifier,
+        argument: path === "(root)" ? slot : `${slot}.${path}`,
+        issue
+      })
+    )
+  }
+)
+
+/** Event streams must reach the client as they are written: no caching, no proxy buffering. */
+const streamHeaders = HttpRouter.middleware((httpEffect) =>
+  Effect.map(httpEffect, (response) =>
+    response.body._tag === "Stream"
+      ? HttpServerResponse.setHeaders(response, { "cache-control": "no-cache", "x-accel-buffering": "no" })
+      : response)
+).layer
+
+/**
+ * The operator API mounted in the current `HttpRouter`: its routes under `prefix`, and its OpenAPI document at
+ * `${prefix}${openapiPath}` (whose `servers` entry is the prefix). Provide an `HttpRouter.middleware(...).layer`
+ * to it to put your authentication in front of every route it adds.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<never, never, Actions | Requirements> => {
+  const prefix = options?.prefix === undefined || options.prefix === "/" ? undefined : options.prefix
+  const api = prefix === undefined ? Api : Api.annotate(OpenApi.Servers, [{ url: prefix }])
+  const openapiPath = options?.openapiPath === false ? undefined : options?.openapiPath ?? "/openapi.json"
+  const routes = HttpApiBuilder.layer(api, { openapiPath }).pipe(
+    Layer.provide(Layer.provide(layerHandlers(options), layerRequestValidation)),
+    Layer.provide(streamHeaders)
+  )
+  if (prefix === undefined) return routes
+  return Layer.provide(
+    routes,
+    Layer.effect(HttpRouter.HttpRouter, Effect.map(HttpRouter.HttpRouter, (router) => router.prefixed(prefix)))
+  )
+}
+
