@@ -11,11 +11,11 @@
  * | endpoint | method and path | success | errors |
  * |---|---|---|---|
  * | `list` | `GET /deployments?status=&application=&action=&limit=&cursor=` | 200 `DeploymentPageView` | 400, 409, 503 |
- * | `start` | `POST /deployments` `{ application, action, input, key? }` | 202 `Started` | 400, 404, 503 |
- * | `get` | `GET /deployments/:id` | 200 `DeploymentView` | 404, 409, 503 |
- * | `errors` | `GET /deployments/:id/errors?job=` | 200 `ErrorLogView` | 404, 409, 503 |
- * | `stop` | `POST /deployments/:id/stop` | 202 `OperationAccepted` | 404, 409, 503 |
- * | `prune` | `POST /prune` `{ olderThan }` | 200 `Pruned` | 400, 503 |
+ * | `start` | `POST /deployments` `{ application, action, input, key? }` | 202 `Started` | 400, 404, 409, 503 |
+ * | `get` | `GET /deployments/:id` | 200 `DeploymentView` | 400, 404, 409, 503 |
+ * | `errors` | `GET /deployments/:id/errors?job=` | 200 `ErrorLogView` | 400, 404, 409, 503 |
+ * | `stop` | `POST /deployments/:id/stop` | 202 `OperationAccepted` | 400, 404, 409, 503 |
+ * | `prune` | `POST /prune` `{ olderThan }` | 200 `Pruned` | 400, 409, 503 |
  * | `events` | `GET /events?status=&application=&action=` | 200 `text/event-stream` of `DeploymentEvent` | 400 |
  *
  * Every error body is the error's own Schema encoding, with its `_tag`: `InvalidArgument` and

@@ -35,7 +35,7 @@ import { Duration, Effect, type FileSystem, Layer, Option, type Path, Stream } f
 import { type Etag, type HttpPlatform, HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, type HttpApiGroup, HttpApiMiddleware, OpenApi } from "effect/http-api"
 import { Actions } from "./Actions.ts"
-import { InvalidArgument, PersistenceError } from "./ActionError.ts"
+import { InvalidArgument, InvalidOption, PersistenceError } from "./ActionError.ts"
 import { changes, type FeedOptions } from "./internal/changeFeed.ts"
 import { describeSchemaError } from "./internal/codec.ts"
 import { durationSyntax, parseDurationMillis } from "./internal/durationText.ts"
@@ -71,12 +71,33 @@ const withoutCause = <E>(error: E): E =>
     ? new PersistenceError({ reason: error.reason, operation: error.operation, detail: error.detail }) as E
     : error
 
-const feedOptions = (options: Options["events"]): FeedOptions => ({
-  pollInterval: Duration.fromInputUnsafe(options?.pollInterval ?? "1 second"),
-  heartbeat: Duration.fromInputUnsafe(options?.heartbeat ?? "15 seconds"),
-  window: Math.min(Math.max(Math.trunc(options?.window ?? 100), 1), 1000),
-  maxDuration: Duration.fromInputUnsafe(options?.maxDuration ?? "30 minutes")
-})
+const invalidOption = (option: string, value: unknown, expected: string) =>
+  new InvalidOption({ option, value: String(value), expected })
+
+const positiveDuration = (option: string, input: Duration.Input | undefined, fallback: Duration.Input) =>
+  Effect.suspend(() => {
+    const duration = Duration.fromInput(input ?? fallback)
+    return Option.isSome(duration) && Duration.isFinite(duration.value) && Duration.toMillis(duration.value) > 0
+      ? Effect.succeed(duration.value)
+      : Effect.fail(invalidOption(option, input, "a finite duration above zero"))
+  })
+
+/** The event stream's options, checked: a typed error for each one out of its range. */
+const feedOptions = (options: Options["events"]): Effect.Effect<FeedOptions, InvalidOption> =>
+  Effect.gen(function*() {
+    const window = options?.window ?? 100
+    if (!Number.isInteger(window) || window < 1 || window > 1000) {
+      return yield* invalidOption("events.window", window, "an integer from 1 to 1000")
+    }
+    return {
+      pollInterval: yield* positiveDuration("events.pollInterval", options?.pollInterval, "1 second"),
+      heartbeat: yield* positiveDuration("events.heartbeat", options?.heartbeat, "15 seconds"),
+      window,
+      maxDuration: yield* positiveDuration("events.maxDuration", options?.maxDuration, "30 minutes")
+    }
+  })
+
+const pathPattern = /^(\/[A-Za-z0-9._~-]+)+$/
 
 const toSse = (event: DeploymentEvent): SseEvent => {
   switch (event._tag) {
@@ -100,13 +121,13 @@ const toSse = (event: DeploymentEvent): SseEvent => {
  */
 export const layerHandlers = (
   options?: Pick<Options, "events">
-): Layer.Layer<HttpApiGroup.Service<"effect-actions", "operator">, never, Actions | RequestValidation> =>
+): Layer.Layer<HttpApiGroup.Service<"effect-actions", "operator">, InvalidOption, Actions | RequestValidation> =>
   HttpApiBuilder.group(
     Api,
     "operator",
     Effect.fnUntraced(function*(handlers) {
       const actions = yield* Actions
-      const feed = feedOptions(options?.events)
+      const feed = yield* feedOptions(options?.events)
       return handlers.handleAll({
         list: ({ query }) =>
           actions.list({
@@ -204,25 +225,33 @@ const streamHeaders = HttpRouter.middleware((httpEffect) =>
 /**
  * The operator API mounted in the current `HttpRouter`: its routes under `prefix`, and its OpenAPI document at
  * `${prefix}${openapiPath}` (whose `servers` entry is the prefix). Provide an `HttpRouter.middleware(...).layer`
- * to it to put your authentication in front of every route it adds.
+ * to it to put your authentication in front of every route it adds. An option out of its range (a prefix that is not
+ * a plain path, a duration that is not above zero, a window outside 1 to 1000) fails the layer with
+ * `InvalidOption`, before any route is added.
  *
  * @since 0.2.0
  * @category layers
  */
 export const layer = (
   options?: Options
-): Layer.Layer<never, never, Actions | Requirements> => {
-  const prefix = options?.prefix === undefined || options.prefix === "/" ? undefined : options.prefix
-  const api = prefix === undefined ? Api : Api.annotate(OpenApi.Servers, [{ url: prefix }])
-  const openapiPath = options?.openapiPath === false ? undefined : options?.openapiPath ?? "/openapi.json"
-  const routes = HttpApiBuilder.layer(api, { openapiPath }).pipe(
-    Layer.provide(Layer.provide(layerHandlers(options), layerRequestValidation)),
-    Layer.provide(streamHeaders)
-  )
-  if (prefix === undefined) return routes
-  return Layer.provide(
-    routes,
-    Layer.effect(HttpRouter.HttpRouter, Effect.map(HttpRouter.HttpRouter, (router) => router.prefixed(prefix)))
-  )
-}
-
+): Layer.Layer<never, InvalidOption, Actions | Requirements> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const prefix = options?.prefix === undefined || options.prefix === "/" ? undefined : options.prefix
+    if (prefix !== undefined && !pathPattern.test(prefix)) {
+      return yield* invalidOption("prefix", prefix, "a path such as /ops: segments of letters, digits, . _ ~ -")
+    }
+    const openapiPath = options?.openapiPath === false ? undefined : options?.openapiPath ?? "/openapi.json"
+    if (openapiPath !== undefined && !pathPattern.test(openapiPath)) {
+      return yield* invalidOption("openapiPath", openapiPath, "a path such as /openapi.json, or false")
+    }
+    const api = prefix === undefined ? Api : Api.annotate(OpenApi.Servers, [{ url: prefix }])
+    const routes = HttpApiBuilder.layer(api, { openapiPath }).pipe(
+      Layer.provide(Layer.provide(layerHandlers(options), layerRequestValidation)),
+      Layer.provide(streamHeaders)
+    )
+    if (prefix === undefined) return routes
+    return Layer.provide(
+      routes,
+      Layer.effect(HttpRouter.HttpRouter, Effect.map(HttpRouter.HttpRouter, (router) => router.prefixed(prefix)))
+    )
+  }))

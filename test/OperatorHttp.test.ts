@@ -2,11 +2,11 @@
  * The operator HTTP API on a real server on 127.0.0.1, called with effect's `HttpClient` (the raw wire: status
  * codes, JSON bodies, SSE text) and with the typed `HttpApiClient`; against the memory store and PostgreSQL.
  */
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { DateTime, Deferred, Effect, Fiber, Layer, Option, Schema, Stream } from "effect"
 import { Actions, DeploymentStore } from "effect-actions"
-import { OperatorApi } from "effect-actions/http"
-import { HttpBody, HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { OperatorApi, OperatorHttp } from "effect-actions/http"
+import { HttpBody, HttpClient, HttpClientRequest, type HttpClientResponse, HttpRouter, HttpServer } from "effect/http"
 import { HttpApiClient } from "effect/http-api"
 import { makeSnapshot } from "effect-actions/testing"
 import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
@@ -453,6 +453,28 @@ const operatorSuite = <E>(
 }
 
 describe("OperatorHttp", () => {
+  it.effect("refuses options out of their range with InvalidOption, adding no route", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [OperatorHttp.Options, string]> = [
+        [{ events: { window: 0 } }, "events.window"],
+        [{ events: { window: 1.5 } }, "events.window"],
+        [{ events: { pollInterval: 0 } }, "events.pollInterval"],
+        [{ events: { heartbeat: "never" as "1 second" } }, "events.heartbeat"],
+        [{ events: { maxDuration: "Infinity" } }, "events.maxDuration"],
+        [{ prefix: "/ops/" }, "prefix"],
+        [{ prefix: "/a b" }, "prefix"],
+        [{ openapiPath: "/docs/" }, "openapiPath"]
+      ]
+      for (const [options, option] of cases) {
+        const error = yield* Effect.flip(
+          Layer.build(OperatorHttp.layer(options)).pipe(
+            Effect.provide(Layer.mergeAll(HttpRouter.layer, HttpServer.layerServices, Actions.layerMemory()))
+          )
+        )
+        assert.deepStrictEqual([error._tag, error.option], ["InvalidOption", option], JSON.stringify(options))
+      }
+    }))
+
   operatorSuite("memory store", DeploymentStore.layerMemory)
   operatorSuite("PostgreSQL", storeLayer(uniquePrefix()).pipe(Layer.provide(PgLive)))
 })
