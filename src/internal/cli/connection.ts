@@ -8,7 +8,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import type { SqlClient, SqlError } from "effect/sql"
 import * as Actions from "../../Actions.ts"
-import { InvalidArgument, PersistenceError } from "../../ActionError.ts"
+import { InvalidArgument, type InvalidOption, PersistenceError } from "../../ActionError.ts"
 import { DeploymentStore } from "../../DeploymentStore.ts"
 import * as SqlDeploymentStore from "../../SqlDeploymentStore.ts"
 
@@ -64,7 +64,7 @@ export const client = (
   }))
 
 /** The SQL store of a target without its stop listener: the CLI runs no deployment, so it has nothing to stop. */
-const operatorStore = (prefix: string): Layer.Layer<DeploymentStore, never, SqlClient.SqlClient> =>
+const operatorStore = (prefix: string): Layer.Layer<DeploymentStore, InvalidOption, SqlClient.SqlClient> =>
   Layer.effect(
     DeploymentStore,
     Effect.map(DeploymentStore, (store) => {
