@@ -98,6 +98,27 @@ describe("Actions faults (issue 7)", () => {
         yield* process.shutdown
       }))
 
+    it.effect("a failure message over the limit is cut once, within the limit, saying how much was cut", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        // the rocket stands where the cut falls: its two halves must stay together
+        const long = `${"x".repeat(65_509)}🚀${"y".repeat(40_000)}`
+        const failing = Job.make("failing", { input: Counter, output: Counter, execute: () => Effect.fail(new Error(long)) })
+        const deploy = Action.make("deploy", [failing])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+        const [entry] = yield* process.actions.errors(error.deploymentId)
+        for (const message of [error.failureMessage, entry!.message]) {
+          assert.isAtMost(message.length, 65_536)
+          assert.strictEqual(message.match(/more characters\)/g)?.length, 1, "cut once")
+          const cut = Number(/… \((\d+) more characters\)$/.exec(message)?.[1])
+          assert.strictEqual(message.indexOf("…") + cut, long.length, "what is kept and what is cut add up")
+          assert.isFalse(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(message), "no half of a surrogate pair")
+        }
+        yield* process.shutdown
+      }))
+
     it.effect("recordError with unstorable text records it escaped; the job goes on", () =>
       Effect.gen(function*() {
         const store = yield* Store.makeMemory

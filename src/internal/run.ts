@@ -202,10 +202,15 @@ export const maxMessageLength = 65_536
 
 /** An error log text as every store can hold it: escaped (`storableText`) and at most `maxMessageLength` long. */
 export const logText = (text: string): string => {
-  const cut = text.length > maxMessageLength
-    ? `${text.slice(0, maxMessageLength)}… (${text.length - maxMessageLength} more characters)`
-    : text
-  return storableText(cut)
+  const escaped = storableText(text)
+  if (escaped.length <= maxMessageLength) return escaped
+  // The result fits within the limit, suffix included, so that a text cut once is never cut again; the cut never
+  // splits a surrogate pair (that would leave an unpaired half, which no store can hold).
+  const suffix = (kept: number) => `… (${escaped.length - kept} more characters)`
+  let kept = maxMessageLength - suffix(0).length
+  const last = escaped.charCodeAt(kept - 1)
+  if (last >= 0xd800 && last <= 0xdbff) kept--
+  return `${escaped.slice(0, kept)}${suffix(kept)}`
 }
 
 /** An error log entry made storable: its texts escaped and cut (`logText`), its detail's strings escaped. */
