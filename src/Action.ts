@@ -44,6 +44,8 @@ export interface Action<I, O, E = never, R = never> extends Pipeable.Pipeable {
   readonly state: State.Any | undefined
   /** The job names in order, as a JSON array: identifies this definition in stored deployments. */
   readonly fingerprint: string
+  /** What a job's failure does, unless the job sets its own (`Job.FailurePolicy`); `"rollback"` by default. */
+  readonly onFailure: Job.FailurePolicy
 }
 
 /**
@@ -172,7 +174,11 @@ export const make = <
 >(
   name: string,
   jobs: Jobs & Chained<Jobs>,
-  options?: { readonly state?: S }
+  options?: {
+    readonly state?: S
+    /** What a job's failure does (see `Job.FailurePolicy`); `"rollback"` by default. A job may set its own. */
+    readonly onFailure?: Job.FailurePolicy
+  }
 ): Action<
   Job.Input<Jobs[0]>,
   Job.Output<Last<Jobs>>,
@@ -184,6 +190,7 @@ export const make = <
     // Every element is a `Job` (`JobLike` only narrows what the compiler infers from).
     jobs: [...jobs] as ReadonlyArray<unknown> as ReadonlyArray<Job.Any>,
     state: options?.state,
+    onFailure: options?.onFailure ?? "rollback",
     fingerprint: fingerprintOf(jobs as ReadonlyArray<JobLike>)
   })
 

@@ -447,3 +447,34 @@ export class ResumeLimitExceeded extends Schema.TaggedError<ResumeLimitExceeded>
   }
 }
 
+
+/**
+ * Why an operator's operation was refused: `status` (the deployment is not in a status the operation applies to),
+ * `request_pending` (another operation is requested and not carried out yet), `changed` (the deployment changed
+ * while the operation was being applied: read it again), `nothing_to_retry` (a `rollback_failed` deployment without
+ * a failed rollback).
+ *
+ * @since 0.3.0
+ * @category runtime errors
+ */
+export const OperationRefusedReason = Schema.Literals(["status", "request_pending", "changed", "nothing_to_retry"])
+
+/**
+ * An operator's operation (`retry`, `rollback`, `retryRollback`, `restart`, `stop` of a paused deployment) does not
+ * apply to the deployment as it is; nothing was changed.
+ *
+ * @since 0.3.0
+ * @category runtime errors
+ */
+export class OperationRefused extends Schema.TaggedError<OperationRefused>()("OperationRefused", {
+  deploymentId: Schema.String,
+  operation: Schema.String,
+  reason: OperationRefusedReason,
+  /** The deployment's status when it was refused. */
+  status: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `cannot ${this.operation} deployment ${this.deploymentId} (status ${this.status}): ${this.detail}`
+  }
+}

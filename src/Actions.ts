@@ -21,7 +21,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, Scope, Stream, Tracer } from "effect"
+import { Clock, Context, type DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, Scope, Stream, Tracer } from "effect"
 import * as Action from "./Action.ts"
 import {
   ActionAlreadyRegistered,
@@ -34,12 +34,13 @@ import {
   type EmptyJobSequence,
   InputValidationError,
   type InvalidArgument,
+  type OperationRefused,
   type InvalidOption,
   PersistenceError,
   type StateValidationError,
   StoredDataCorrupt
 } from "./ActionError.ts"
-import type { Deployment, DeploymentStatus, ErrorEntry } from "./Deployment.ts"
+import type { Deployment, DeploymentStatus, ErrorEntry, Operation } from "./Deployment.ts"
 import { DeploymentStore, type Runnable, type Snapshot } from "./DeploymentStore.ts"
 import * as DeploymentStoreModule from "./DeploymentStore.ts"
 import { describeSchemaError } from "./internal/codec.ts"
@@ -131,6 +132,136 @@ export interface ResumeSummary {
 }
 
 /**
+ * What every operator operation takes.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface OperationOptions {
+  /** Why the operator acts; kept in the deployment's history (at most 4,096 characters). */
+  readonly reason?: string
+}
+
+/**
+ * Options of `retry`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface RetryOptions extends OperationOptions {
+  /**
+   * A replacement input for the failed job, in its encoded (JSON) form, as `startByName` takes one: decoded by the
+   * job's input schema (an `InputValidationError` when it does not fit, and nothing changes), stored in the job's
+   * record, and the input it replaces kept in the history.
+   */
+  readonly input?: unknown
+}
+
+/**
+ * Options of `restart`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface RestartOptions extends OperationOptions {
+  /** The new deployment's key; none by default (the original's key names the original). */
+  readonly key?: string
+}
+
+/**
+ * What an operator operation did.
+ *
+ * **Details**
+ *
+ * `outcome` is `"done"` when this process carried the operation out (the deployment runs here now, or its owner
+ * was told to stop), `"requested"` when this process lacks the action's code (the CLI, for one): the request is
+ * kept on the deployment, and a live process that has the action carries it out at its next recovery pass (see
+ * `docs/operations.md`); the deployment's `request` and `history` tell when it has.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface OperationReceipt {
+  readonly deploymentId: string
+  readonly operation: Operation
+  readonly outcome: "done" | "requested"
+  /** `restart`: the id of the new deployment (known before it is created, when requested). */
+  readonly restartedAs: Option.Option<string>
+}
+
+/**
+ * Failures every operator operation may end with.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type OperationError =
+  | DeploymentNotFound
+  | OperationRefused
+  | StoredDataCorrupt
+  | PersistenceError
+  | InvalidArgument
+
+/**
+ * The deployments a bulk operation applies to. An absent field does not filter.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface BulkFilter {
+  /** By default the statuses the operation applies to (`stop`: running and paused; `retry`, `rollback`: paused; `retryRollback`: rollback_failed). */
+  readonly statuses?: ReadonlyArray<DeploymentStatus>
+  readonly application?: string
+  readonly action?: string
+  /** Created before this time (exclusive). */
+  readonly createdBefore?: DateTime.Utc
+  /** Created at or after this time (inclusive). */
+  readonly createdAfter?: DateTime.Utc
+}
+
+/**
+ * Options of `bulk`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface BulkOptions extends OperationOptions {
+  readonly operation: Exclude<Operation, "restart">
+  readonly filter?: BulkFilter
+  /** Only count and list the deployments the operation would apply to. */
+  readonly dryRun?: boolean
+}
+
+/**
+ * What a bulk operation did to one deployment.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface BulkItem {
+  readonly deploymentId: string
+  /** `refused`: the operation did not apply (the deployment changed meanwhile, say); `message` says why. */
+  readonly outcome: "done" | "requested" | "refused"
+  readonly message: Option.Option<string>
+}
+
+/**
+ * What a bulk operation did.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface BulkResult {
+  readonly operation: Exclude<Operation, "restart">
+  readonly dryRun: boolean
+  /** How many deployments matched the filter when the operation started. */
+  readonly matched: number
+  readonly ids: ReadonlyArray<string>
+  /** One item per matched deployment, in the order of `ids`; empty on a dry run. */
+  readonly items: ReadonlyArray<BulkItem>
+}
+
+/**
  * Failures of starting a deployment.
  *
  * @since 0.1.0
@@ -217,12 +348,53 @@ export interface ActionsShape {
     DeploymentNotFound | PersistenceError | StoredDataCorrupt | InvalidArgument
   >
   /**
-   * Stops a running deployment, wherever it runs: its jobs roll back with `ExecutionStopped`. A parked deployment
-   * (its stored data does not decode) is refused with `StoredDataCorrupt`: it cannot be rolled back until repaired.
+   * Stops a running deployment, wherever it runs: its jobs roll back with `ExecutionStopped`. A paused deployment
+   * is rolled back with `ExecutionStopped` too (by a process that has the action). A finished one is refused with
+   * `DeploymentNotRunning`; a parked one (its stored data does not decode) with `StoredDataCorrupt`: it cannot be
+   * rolled back until repaired.
    */
   readonly stop: (
-    deploymentId: string
-  ) => Effect.Effect<void, DeploymentNotFound | DeploymentNotRunning | StoredDataCorrupt | PersistenceError | InvalidArgument>
+    deploymentId: string,
+    options?: OperationOptions
+  ) => Effect.Effect<OperationReceipt, OperationError | DeploymentNotRunning>
+  /**
+   * Runs the failed job of a `paused` deployment again (its attempt count goes up), optionally with a replacement
+   * input, then goes on forward.
+   */
+  readonly retry: (
+    deploymentId: string,
+    options?: RetryOptions
+  ) => Effect.Effect<OperationReceipt, OperationError | InputValidationError>
+  /**
+   * Rolls a `paused` deployment back as if its job had failed now: the failed job's rollback runs (with `None`),
+   * then the completed jobs', in reverse order.
+   */
+  readonly rollback: (
+    deploymentId: string,
+    options?: OperationOptions
+  ) => Effect.Effect<OperationReceipt, OperationError>
+  /**
+   * Runs the failed rollbacks of a `rollback_failed` deployment again, in reverse order; a rollback recorded as done
+   * never runs again. It ends `rolled_back`, or `rollback_failed` again.
+   */
+  readonly retryRollback: (
+    deploymentId: string,
+    options?: OperationOptions
+  ) => Effect.Effect<OperationReceipt, OperationError>
+  /**
+   * Starts a new deployment of a finished deployment's action with the same first input, linked to it
+   * (`restartOf`); the receipt names the new deployment.
+   */
+  readonly restart: (
+    deploymentId: string,
+    options?: RestartOptions
+  ) => Effect.Effect<OperationReceipt, OperationError | InputValidationError>
+  /**
+   * Applies `stop`, `retry`, `rollback` or `retryRollback` to every deployment that matches a filter, in batches of
+   * 100; `dryRun` only counts and lists them. A deployment the operation does not apply to is reported `refused` in
+   * its item, not failed on.
+   */
+  readonly bulk: (options: BulkOptions) => Effect.Effect<BulkResult, PersistenceError | InvalidArgument>
   /** One recovery pass: claims deployments whose lease expired and resumes them. */
   readonly resume: () => Effect.Effect<ResumeSummary, PersistenceError>
   /**

@@ -17,13 +17,22 @@ import { Schema } from "effect"
 /**
  * The status of a deployment.
  *
- * `running` → `succeeded`; `running` → `rolling_back` → `rolled_back` | `rollback_failed`. The terminal status
- * alone tells success from failure.
+ * `running` → `succeeded`; `running` → `rolling_back` → `rolled_back` | `rollback_failed`. Under the failure policy
+ * `"pause"`, `running` → `paused` → (`retry`) `running` | (`rollback`, `stop`) `rolling_back`; an operator's
+ * `retryRollback` takes `rollback_failed` → `rolling_back` again. The terminal status alone tells success from
+ * failure. The whole machine is drawn in `docs/concepts.md`.
  *
  * @since 0.1.0
  * @category models
  */
-export const DeploymentStatus = Schema.Literals(["running", "succeeded", "rolling_back", "rolled_back", "rollback_failed"])
+export const DeploymentStatus = Schema.Literals([
+  "running",
+  "succeeded",
+  "rolling_back",
+  "rolled_back",
+  "rollback_failed",
+  "paused"
+])
 
 /**
  * @since 0.1.0
@@ -140,6 +149,86 @@ export class Parked extends Schema.Class<Parked>("effect-actions/Parked")({
 }) {}
 
 /**
+ * An operation an operator applies to a deployment.
+ *
+ * `stop` (a running or paused deployment), `retry` (the failed job of a paused one), `rollback` (a paused one),
+ * `retry_rollback` (the failed rollbacks of a `rollback_failed` one), `restart` (a new deployment with the same
+ * first input).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const Operation = Schema.Literals(["stop", "retry", "rollback", "retry_rollback", "restart"])
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export type Operation = typeof Operation.Type
+
+/**
+ * An operation asked by a process that cannot carry it out (it lacks the action's code: the CLI, for one), kept on
+ * the deployment until a process that has the action carries it out or refuses it.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export class OperationRequest extends Schema.Class<OperationRequest>("effect-actions/OperationRequest")({
+  /** Identifies the request: the process that carries it out clears exactly this one. */
+  id: Schema.String,
+  operation: Operation,
+  /** The process that asked (its `Actions.owner`). */
+  by: Schema.String,
+  at: Schema.DateTimeUtcFromMillis,
+  reason: Schema.OptionFromOptionalKey(Schema.String),
+  /** `retry`: the replacement input of the failed job, not validated yet (the carrying process validates it). */
+  input: Schema.OptionFromOptionalKey(Schema.Json),
+  /** `restart`: the id the new deployment gets. */
+  restartId: Schema.OptionFromOptionalKey(Schema.String),
+  /** `restart`: the new deployment's key. */
+  key: Schema.OptionFromOptionalKey(Schema.String)
+}) {}
+
+/**
+ * What became of an operation: `requested` (recorded for a process that has the action), `done` (carried out),
+ * `refused` (a requested operation that its carrying process could not apply; `message` says why).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export const OperationOutcome = Schema.Literals(["requested", "done", "refused"])
+
+/**
+ * @since 0.3.0
+ * @category models
+ */
+export type OperationOutcome = typeof OperationOutcome.Type
+
+/**
+ * One entry of a deployment's history: an operator's operation, when, by which process, why.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export class HistoryEntry extends Schema.Class<HistoryEntry>("effect-actions/HistoryEntry")({
+  /** Position in the history, increasing in the order the entries were written. */
+  sequence: Schema.Int,
+  operation: Operation,
+  outcome: OperationOutcome,
+  /** The process that asked for the operation (its `Actions.owner`). */
+  by: Schema.String,
+  at: Schema.DateTimeUtcFromMillis,
+  /** The operator's reason, when one was given. */
+  reason: Schema.OptionFromUndefinedOr(Schema.String),
+  /** The job the operation is about (the retried job), when there is one. */
+  job: Schema.OptionFromUndefinedOr(Schema.String),
+  /** What happened, in words: who carried it out, why it was refused. */
+  message: Schema.OptionFromUndefinedOr(Schema.String),
+  /** Facts of the operation: the replaced input, the restarted deployment's id. */
+  detail: Schema.OptionFromUndefinedOr(Schema.Json)
+}) {}
+
+/**
  * The record of one execution of an action.
  *
  * **Details**
@@ -171,9 +260,15 @@ export class Deployment extends Schema.Class<Deployment>("effect-actions/Deploym
   resumes: Schema.Int,
   /** Set when the deployment's stored data does not decode: it is never claimed or run until repaired. */
   parked: Schema.OptionFromUndefinedOr(Parked),
+  /** The deployment this one restarts (`Actions.restart`). */
+  restartOf: Schema.OptionFromUndefinedOr(Schema.String),
+  /** An operation requested by a process without the action's code, not carried out yet. */
+  request: Schema.OptionFromUndefinedOr(OperationRequest),
   createdAt: Schema.DateTimeUtcFromMillis,
   updatedAt: Schema.DateTimeUtcFromMillis,
-  jobs: Schema.Array(JobRun)
+  jobs: Schema.Array(JobRun),
+  /** The operators' operations on this deployment, in order; read by `Actions.get`, empty in `list`. */
+  history: Schema.Array(HistoryEntry)
 }) {}
 
 /**
@@ -184,6 +279,14 @@ export class Deployment extends Schema.Class<Deployment>("effect-actions/Deploym
  */
 export const isTerminal = (status: DeploymentStatus): boolean =>
   status === "succeeded" || status === "rolled_back" || status === "rollback_failed"
+
+/**
+ * Whether a status waits for something outside the deployment: terminal, or `paused` (waiting for an operator).
+ *
+ * @since 0.3.0
+ * @category predicates
+ */
+export const isResting = (status: DeploymentStatus): boolean => isTerminal(status) || status === "paused"
 
 /**
  * Whether a deployment ended successfully.

@@ -28,8 +28,19 @@
  */
 import { Context, Effect, Layer, Option, PubSub, type Schema, Stream } from "effect"
 import { LeaseLost, PersistenceError } from "./ActionError.ts"
-import type { Deployment, DeploymentStatus, ErrorEntry, Failure, JobRun, JobStatus, Parked } from "./Deployment.ts"
+import type {
+  Deployment,
+  DeploymentStatus,
+  ErrorEntry,
+  Failure,
+  HistoryEntry,
+  JobRun,
+  JobStatus,
+  OperationRequest,
+  Parked
+} from "./Deployment.ts"
 import { jsonIssue } from "./internal/storable.ts"
+import { isTerminal } from "./Deployment.ts"
 
 /**
  * A JSON-compatible value, as stored.
@@ -40,12 +51,12 @@ import { jsonIssue } from "./internal/storable.ts"
 export type Json = Schema.Json
 
 /**
- * A deployment row: the encoded `Deployment` without its jobs.
+ * A deployment row: the encoded `Deployment` without its jobs and its history.
  *
  * @since 0.1.0
  * @category models
  */
-export type DeploymentRow = Omit<typeof Deployment.Encoded, "jobs">
+export type DeploymentRow = Omit<typeof Deployment.Encoded, "jobs" | "history">
 
 /**
  * A job record row: the encoded `JobRun`.
@@ -78,6 +89,30 @@ export type NewErrorRow = Omit<ErrorRow, "sequence">
  * @category models
  */
 export type FailureRow = typeof Failure.Encoded
+
+/**
+ * A history row: the encoded `HistoryEntry`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type HistoryRow = typeof HistoryEntry.Encoded
+
+/**
+ * A history entry to append; the store assigns its `sequence`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type NewHistoryRow = Omit<HistoryRow, "sequence">
+
+/**
+ * An encoded `OperationRequest`: an operation waiting for a process that has the action.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type RequestRow = typeof OperationRequest.Encoded
 
 /**
  * An encoded `Parked`: why a deployment's stored data cannot be run.
@@ -121,7 +156,8 @@ export interface DeploymentPatch {
   readonly currentJob?: number
   readonly state?: Json
   readonly output?: Json
-  readonly failure?: FailureRow
+  /** The failure that started a rollback (or a pause); `null` clears it (an operator retried the failed job). */
+  readonly failure?: FailureRow | null
   /** The new resume count: the runtime writes 0 when the deployment reaches a new checkpoint after a resume. */
   readonly resumes?: number
   /** Parks the deployment (its data does not decode): it is never claimed again until repaired. */
@@ -143,7 +179,8 @@ export interface JobPatch {
   readonly output?: Json
   readonly attempts?: number
   readonly startedAt?: number
-  readonly finishedAt?: number
+  /** `null` clears it (a retried job runs again). */
+  readonly finishedAt?: number | null
 }
 
 /**
@@ -205,6 +242,10 @@ export interface ListQuery {
   readonly statuses?: ReadonlyArray<DeploymentStatus>
   readonly application?: string
   readonly action?: string
+  /** Only deployments created before this time (epoch milliseconds, exclusive). */
+  readonly createdBefore?: number
+  /** Only deployments created at or after this time (epoch milliseconds, inclusive). */
+  readonly createdAfter?: number
   readonly limit: number
   /** The `next` cursor of the previous page. */
   readonly cursor?: string
@@ -321,6 +362,87 @@ export type StopResult =
   | { readonly _tag: "Parked"; readonly parked: ParkedRow }
 
 /**
+ * A compare-and-set takeover of a deployment nobody holds a lease on (`paused`, `rollback_failed`), for an operator's
+ * operation carried out by this process: applied only when the deployment is still as the caller read it.
+ *
+ * **Details**
+ *
+ * When the stored deployment has status `expect.status` and lease epoch `expect.leaseEpoch`, is not parked, and its
+ * pending request is `expect.requestId` (none when absent), the store, in one atomic write: applies the patches,
+ * makes `owner` the lease holder (epoch + 1, expiry `now + leaseTtlMillis` on the store's clock), resets `resumes`
+ * and `stopRequested`, clears the pending request, sets `updatedAt` to `at`, and appends the errors and the history
+ * entry. Otherwise it writes nothing.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface TakeOver {
+  readonly deploymentId: string
+  readonly expect: {
+    readonly status: DeploymentStatus
+    readonly leaseEpoch: number
+    readonly requestId?: string
+  }
+  readonly owner: string
+  readonly now: number
+  readonly leaseTtlMillis: number
+  readonly at: number
+  readonly deployment: DeploymentPatch
+  readonly jobs: ReadonlyArray<JobPatch>
+  readonly errors: ReadonlyArray<NewErrorRow>
+  readonly history: NewHistoryRow
+}
+
+/**
+ * The outcome of `takeOver`: the deployment as it is now held by the caller, or what it found instead.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type TakeOverResult =
+  | { readonly _tag: "TakenOver"; readonly snapshot: Snapshot }
+  | { readonly _tag: "NotFound" }
+  | { readonly _tag: "Changed"; readonly deployment: DeploymentRow }
+
+/**
+ * A request for an operation that needs the action's code, recorded for a process that has it.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface OperationRequestWrite {
+  readonly deploymentId: string
+  readonly request: RequestRow
+  /** The statuses the deployment must be in for the request to be recorded. */
+  readonly statuses: ReadonlyArray<DeploymentStatus>
+  readonly history: NewHistoryRow
+}
+
+/**
+ * The outcome of `requestOperation`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type OperationRequestResult =
+  | { readonly _tag: "Requested" }
+  | { readonly _tag: "NotFound" }
+  | { readonly _tag: "Parked"; readonly parked: ParkedRow }
+  /** Not in one of the statuses asked for, or a request is pending already (`pending`). */
+  | { readonly _tag: "Refused"; readonly status: DeploymentStatus; readonly pending?: RequestRow }
+
+/**
+ * A query for the pending requests this process can carry out.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface RequestQuery {
+  readonly runnable: ReadonlyArray<Runnable>
+  readonly limit: number
+}
+
+/**
  * The persistence operations effect-actions needs. See the module documentation for the guarantees.
  *
  * @since 0.1.0
@@ -363,8 +485,38 @@ export interface DeploymentStoreShape {
     deploymentId: string,
     job?: string
   ) => Effect.Effect<ReadonlyArray<ErrorRow>, PersistenceError>
-  /** Marks a running deployment as asked to stop; a parked one is refused (`Parked`). */
-  readonly requestStop: (deploymentId: string, at: number) => Effect.Effect<StopResult, PersistenceError>
+  /**
+   * Marks a running deployment as asked to stop, and appends `history` when given (in the same write); a parked one
+   * is refused (`Parked`).
+   */
+  readonly requestStop: (
+    deploymentId: string,
+    at: number,
+    history?: NewHistoryRow
+  ) => Effect.Effect<StopResult, PersistenceError>
+  /** Takes a deployment nobody holds over for an operator's operation (see `TakeOver`). */
+  readonly takeOver: (request: TakeOver) => Effect.Effect<TakeOverResult, PersistenceError>
+  /**
+   * Records a request for an operation that needs the action's code, with its history entry, when the deployment is
+   * in one of `statuses`, is not parked, and has no request pending; otherwise writes nothing.
+   */
+  readonly requestOperation: (write: OperationRequestWrite) => Effect.Effect<OperationRequestResult, PersistenceError>
+  /**
+   * The deployments with a pending request whose `(application, action, fingerprint)` is runnable, oldest request
+   * first. A read: carrying a request out is a `takeOver` (or `recordOperation`) naming it.
+   */
+  readonly findRequests: (query: RequestQuery) => Effect.Effect<ReadonlyArray<DeploymentRow>, PersistenceError>
+  /**
+   * Appends a history entry; with `requestId`, only while that request is pending, and it clears it (a request
+   * carried out without a takeover, or refused). Returns whether it wrote.
+   */
+  readonly recordOperation: (
+    deploymentId: string,
+    history: NewHistoryRow,
+    requestId?: string
+  ) => Effect.Effect<boolean, PersistenceError>
+  /** Reads a deployment's history, in order. */
+  readonly history: (deploymentId: string) => Effect.Effect<ReadonlyArray<HistoryRow>, PersistenceError>
   /** Takes over deployments whose lease expired (oldest expiry first), bumping their epoch. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<Snapshot>, PersistenceError>
   /** Renews the owner's leases of the listed deployments; returns those it still holds. */
@@ -372,8 +524,9 @@ export interface DeploymentStoreShape {
   /** Gives up a lease without changing the deployment, so another process can claim it at once. */
   readonly release: (fence: Fence, at: number) => Effect.Effect<void, PersistenceError>
   /**
-   * Deletes at most `limit` finished deployments (and all their rows) last updated before `before`; returns how
-   * many. The runtime calls it again while it returns `limit`, so that no single write is unbounded.
+   * Deletes at most `limit` terminal deployments (and all their rows) last updated before `before`; returns how
+   * many. A running, rolling back or paused deployment is never deleted. The runtime calls it again while it
+   * returns `limit`, so that no single write is unbounded.
    */
   readonly prune: (before: number, limit: number) => Effect.Effect<number, PersistenceError>
   /**
@@ -471,13 +624,14 @@ interface MemoryEntry {
   readonly deployment: Mutable<DeploymentRow>
   readonly jobs: Array<JobRunRow>
   readonly errors: Array<ErrorRow>
+  readonly history: Array<HistoryRow>
   readonly data: Map<string, Json>
 }
 
 const keyOf = (application: string, action: string, key: string): string => JSON.stringify([application, action, key])
 const dataKeyOf = (job: string, key: string): string => JSON.stringify([job, key])
 const copySnapshot = (entry: MemoryEntry): Snapshot => ({
-  deployment: { ...entry.deployment },
+  deployment: { ...entry.deployment, ...(entry.deployment.request === undefined ? {} : { request: { ...entry.deployment.request } }) },
   jobs: entry.jobs.map((job) => ({ ...job }))
 })
 /** Refuses what PostgreSQL refuses too, so that what passes on the memory store passes there. */
@@ -486,6 +640,30 @@ const unstorable = (operation: string, value: unknown): PersistenceError | undef
   return issue === undefined
     ? undefined
     : new PersistenceError({ reason: "invalid", operation, detail: `a value cannot be stored: ${issue}` })
+}
+
+/** Applies a checkpoint's patches to an entry in place (`null` clears a field); returns the deployment row. */
+const applyPatches = (
+  entry: MemoryEntry,
+  patch: DeploymentPatch,
+  jobs: ReadonlyArray<JobPatch>,
+  at: number
+): Mutable<DeploymentRow> => {
+  const { failure, releaseLease, ...fields } = patch
+  const row = Object.assign(entry.deployment, fields)
+  if (failure !== undefined) row.failure = failure ?? undefined
+  if (releaseLease === true) {
+    row.owner = undefined
+    row.leaseExpiresAt = undefined
+  }
+  row.updatedAt = at
+  for (const { finishedAt, ...job } of jobs) {
+    const current: Mutable<JobRunRow> | undefined = entry.jobs[job.index]
+    if (current === undefined) continue
+    Object.assign(current, job)
+    if (finishedAt !== undefined) current.finishedAt = finishedAt ?? undefined
+  }
+  return row
 }
 
 const newestFirst = (a: DeploymentRow, b: DeploymentRow): number =>
@@ -526,6 +704,9 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
   const append = (entry: MemoryEntry, errors: ReadonlyArray<NewErrorRow>) => {
     for (const error of errors) entry.errors.push({ ...error, sequence: ++sequence })
   }
+  const appendHistory = (entry: MemoryEntry, row: NewHistoryRow) => {
+    entry.history.push({ ...row, sequence: ++sequence })
+  }
 
   const store: DeploymentStoreShape = {
     create: (snapshot) =>
@@ -548,6 +729,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           deployment: { ...deployment },
           jobs: snapshot.jobs.map((job) => ({ ...job })),
           errors: [],
+          history: [],
           data: new Map()
         })
         return Effect.succeed({ _tag: "Created" })
@@ -555,17 +737,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
 
     checkpoint: (checkpoint) =>
       Effect.map(refuseUnstorable("checkpoint", checkpoint, fenced(checkpoint.fence)), (entry) => {
-        const { releaseLease, ...fields } = checkpoint.deployment
-        const row = Object.assign(entry.deployment, fields)
-        if (releaseLease === true) {
-          row.owner = undefined
-          row.leaseExpiresAt = undefined
-        }
-        row.updatedAt = checkpoint.at
-        for (const patch of checkpoint.jobs) {
-          const current = entry.jobs[patch.index]
-          if (current !== undefined) Object.assign(current, patch)
-        }
+        const row = applyPatches(entry, checkpoint.deployment, checkpoint.jobs, checkpoint.at)
         append(entry, checkpoint.errors)
         return { stopRequested: row.stopRequested }
       }),
@@ -616,6 +788,8 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           if (query.statuses !== undefined && !query.statuses.includes(row.status)) continue
           if (query.application !== undefined && row.application !== query.application) continue
           if (query.action !== undefined && row.action !== query.action) continue
+          if (query.createdBefore !== undefined && row.createdAt >= query.createdBefore) continue
+          if (query.createdAfter !== undefined && row.createdAt < query.createdAfter) continue
           if (Option.isSome(after) && newestFirst(row, { ...row, ...after.value }) <= 0) continue
           rows.push(row)
         }
@@ -634,8 +808,10 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         return entry.errors.filter((error) => job === undefined || error.job === job).map((error) => ({ ...error }))
       }),
 
-    requestStop: (deploymentId, at) =>
-      Effect.suspend((): Effect.Effect<StopResult> => {
+    requestStop: (deploymentId, at, history) =>
+      Effect.suspend((): Effect.Effect<StopResult, PersistenceError> => {
+        const refused = history === undefined ? undefined : unstorable("requestStop", history)
+        if (refused !== undefined) return Effect.fail(refused)
         const entry = entries.get(deploymentId)
         if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
         if (entry.deployment.parked !== undefined) return Effect.succeed({ _tag: "Parked", parked: entry.deployment.parked })
@@ -643,6 +819,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           return Effect.succeed({ _tag: "NotRunning", status: entry.deployment.status })
         }
         Object.assign(entry.deployment, { stopRequested: true, updatedAt: at })
+        if (history !== undefined) appendHistory(entry, history)
         return Effect.as(PubSub.publish(stops, deploymentId), { _tag: "Requested", owner: entry.deployment.owner })
       }),
 
@@ -697,7 +874,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         for (const [id, entry] of entries) {
           if (pruned >= limit) break
           const row = entry.deployment
-          if (isActive(row.status) || row.updatedAt >= before) continue
+          if (!isTerminal(row.status) || row.updatedAt >= before) continue
           entries.delete(id)
           if (row.key !== undefined) byKey.delete(keyOf(row.application, row.action, row.key))
           pruned++
@@ -736,6 +913,80 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         const refused = unstorable("appendErrorOnce", error)
         return refused === undefined ? Effect.sync(() => appendOnce(deploymentId, error)) : Effect.fail(refused)
       }),
+
+    takeOver: (request) =>
+      Effect.suspend((): Effect.Effect<TakeOverResult, PersistenceError> => {
+        const refused = unstorable("takeOver", request)
+        if (refused !== undefined) return Effect.fail(refused)
+        const entry = entries.get(request.deploymentId)
+        if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
+        const row = entry.deployment
+        const { expect } = request
+        if (
+          row.status !== expect.status || row.leaseEpoch !== expect.leaseEpoch || row.parked !== undefined ||
+          row.request?.id !== expect.requestId
+        ) return Effect.succeed({ _tag: "Changed", deployment: { ...row } })
+        applyPatches(entry, request.deployment, request.jobs, request.at)
+        Object.assign(row, {
+          owner: request.owner,
+          leaseEpoch: row.leaseEpoch + 1,
+          leaseExpiresAt: request.now + request.leaseTtlMillis,
+          resumes: 0,
+          stopRequested: false,
+          request: undefined
+        })
+        append(entry, request.errors)
+        appendHistory(entry, request.history)
+        return Effect.succeed({ _tag: "TakenOver", snapshot: copySnapshot(entry) })
+      }),
+
+    requestOperation: (write) =>
+      Effect.suspend((): Effect.Effect<OperationRequestResult, PersistenceError> => {
+        const refused = unstorable("requestOperation", write)
+        if (refused !== undefined) return Effect.fail(refused)
+        const entry = entries.get(write.deploymentId)
+        if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
+        const row = entry.deployment
+        if (row.parked !== undefined) return Effect.succeed({ _tag: "Parked", parked: row.parked })
+        if (row.request !== undefined) {
+          return Effect.succeed({ _tag: "Refused", status: row.status, pending: { ...row.request } })
+        }
+        if (!write.statuses.includes(row.status)) return Effect.succeed({ _tag: "Refused", status: row.status })
+        row.request = { ...write.request }
+        row.updatedAt = write.request.at
+        appendHistory(entry, write.history)
+        return Effect.succeed({ _tag: "Requested" })
+      }),
+
+    findRequests: (query) =>
+      Effect.sync(() => {
+        const runnable = new Set(query.runnable.map((r) => JSON.stringify([r.application, r.action, r.fingerprint])))
+        const rows: Array<DeploymentRow> = []
+        for (const entry of entries.values()) {
+          const row = entry.deployment
+          if (row.request === undefined || row.parked !== undefined) continue
+          if (runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))) rows.push({ ...row })
+        }
+        rows.sort((a, b) => (a.request?.at ?? 0) - (b.request?.at ?? 0))
+        return rows.slice(0, query.limit)
+      }),
+
+    recordOperation: (deploymentId, history, requestId) =>
+      Effect.suspend((): Effect.Effect<boolean, PersistenceError> => {
+        const refused = unstorable("recordOperation", history)
+        if (refused !== undefined) return Effect.fail(refused)
+        const entry = entries.get(deploymentId)
+        if (entry === undefined) return Effect.succeed(false)
+        if (requestId !== undefined) {
+          if (entry.deployment.request?.id !== requestId) return Effect.succeed(false)
+          entry.deployment.request = undefined
+        }
+        appendHistory(entry, history)
+        return Effect.succeed(true)
+      }),
+
+    history: (deploymentId) =>
+      Effect.sync(() => (entries.get(deploymentId)?.history ?? []).map((row) => ({ ...row }))),
 
     stopRequests: Stream.fromPubSub(stops)
   }

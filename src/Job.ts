@@ -81,7 +81,24 @@ export interface Job<I, O, E = never, R = never> extends Pipeable.Pipeable {
   readonly timeout: Duration.Input | undefined
   /** Whether the job runs in the same store transaction as its checkpoint (see `make`). */
   readonly transactional: boolean
+  /** What a failure of this job does; `undefined` follows the action's policy (see `FailurePolicy`). */
+  readonly onFailure: FailurePolicy | undefined
 }
+
+/**
+ * What a job's failure does to its deployment.
+ *
+ * - `"rollback"` (the default): the failure is recorded and the jobs that ran are rolled back, in reverse order.
+ * - `"pause"`: the failure is recorded and the deployment becomes `paused`: its lease is released, nothing runs,
+ *   and the rollbacks of its completed jobs stay armed in the store until an operator calls `Actions.retry` (the
+ *   failed job runs again, optionally with a new input), `Actions.rollback` or `Actions.stop`.
+ *
+ * A stop (`ExecutionStopped`) always rolls back, whatever the policy.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type FailurePolicy = "rollback" | "pause"
 
 /**
  * Any job, for constraints.
@@ -147,7 +164,8 @@ const fieldsOf = <I, O, E, R>(self: Job<I, O, E, R>): Omit<Job<I, O, E, R>, type
   postHooks: self.postHooks,
   rollbacks: self.rollbacks,
   timeout: self.timeout,
-  transactional: self.transactional
+  transactional: self.transactional,
+  onFailure: self.onFailure
 })
 
 /**
@@ -206,6 +224,7 @@ export function make<I, IE, O, OE, E, EE, R1 = never, R2 = never, R3 = never, R4
     readonly retry?: Schedule.Schedule<unknown, NoInfer<E>, never, R1>
     readonly timeout?: Duration.Input
     readonly transactional?: boolean
+    readonly onFailure?: FailurePolicy
   }
 ): Job<I, O, E | DataError, R1 | R2 | R3 | R4>
 export function make<I, IE, O, OE, E1 = never, E2 = never, E3 = never, R1 = never, R2 = never, R3 = never, R4 = never>(
@@ -220,6 +239,7 @@ export function make<I, IE, O, OE, E1 = never, E2 = never, E3 = never, R1 = neve
     readonly retry?: Schedule.Schedule<unknown, NoInfer<E1>, never, R1>
     readonly timeout?: Duration.Input
     readonly transactional?: boolean
+    readonly onFailure?: FailurePolicy
   }
 ): Job<I, O, E1 | E2 | E3, R1 | R2 | R3 | R4>
 export function make(
@@ -235,6 +255,7 @@ export function make(
     readonly retry?: Schedule.Schedule<unknown, unknown, never, unknown>
     readonly timeout?: Duration.Input
     readonly transactional?: boolean
+    readonly onFailure?: FailurePolicy
   }
 ): Job<unknown, unknown, unknown, unknown> {
   return build({
@@ -247,7 +268,8 @@ export function make(
     postHooks: options.postHooks ?? [],
     rollbacks: options.rollback === undefined ? [] : [options.rollback],
     timeout: options.timeout,
-    transactional: options.transactional ?? false
+    transactional: options.transactional ?? false,
+    onFailure: options.onFailure
   })
 }
 
@@ -363,6 +385,29 @@ export const timeout: {
 )
 
 /**
+ * A copy of the job with its own failure policy, whatever its action's: `"pause"` makes a failure of this job
+ * pause the deployment for an operator, `"rollback"` makes it roll back (see `FailurePolicy`).
+ *
+ * @example
+ * ```ts
+ * import { Job } from "effect-actions"
+ * declare const RaiseQuota: Job.Job<{ app: string }, { app: string }>
+ *
+ * const Paused = RaiseQuota.pipe(Job.onFailure("pause"))
+ * ```
+ *
+ * @since 0.3.0
+ * @category combinators
+ */
+export const onFailure: {
+  (policy: FailurePolicy): <I, O, E, R>(self: Job<I, O, E, R>) => Job<I, O, E, R>
+  <I, O, E, R>(self: Job<I, O, E, R>, policy: FailurePolicy): Job<I, O, E, R>
+} = Function.dual(
+  2,
+  <I, O, E, R>(self: Job<I, O, E, R>, policy: FailurePolicy): Job<I, O, E, R> => copy(self, { onFailure: policy })
+)
+
+/**
  * The job data key under which an adapted job keeps the inner job's output for its rollback.
  *
  * @since 0.1.0
@@ -436,6 +481,7 @@ export const adapt: {
         })
     ],
     timeout: self.timeout,
-    transactional: self.transactional
+    transactional: self.transactional,
+    onFailure: self.onFailure
   })
 })

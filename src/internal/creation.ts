@@ -41,6 +41,8 @@ export const newSnapshot = (
     stopRequested: false,
     resumes: 0,
     parked: undefined,
+    restartOf: undefined,
+    request: undefined,
     createdAt: at,
     updatedAt: at
   },

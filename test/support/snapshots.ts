@@ -27,6 +27,8 @@ export const storedDeployment = (
     stopRequested: false,
     resumes: 0,
     parked: undefined,
+    restartOf: undefined,
+    request: undefined,
     createdAt: 0,
     updatedAt: 0,
     ...fields

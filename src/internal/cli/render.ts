@@ -22,6 +22,7 @@ const colourOf: Record<DeploymentStatus | JobStatus, (text: string) => string> =
   rolling_back: sgr("35"),
   rolled_back: sgr("33"),
   rollback_failed: sgr("31;1"),
+  paused: sgr("33;1"),
   failed: sgr("31"),
   pending: sgr("2")
 }

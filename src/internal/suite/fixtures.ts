@@ -75,6 +75,8 @@ export const makeSnapshot = (options: SnapshotOptions = {}): Snapshot => {
       stopRequested: false,
       resumes: 0,
       parked: undefined,
+      restartOf: undefined,
+      request: undefined,
       createdAt: at,
       updatedAt: at
     },
