@@ -45,7 +45,9 @@ import { DeploymentStore, type Runnable, type Snapshot } from "./DeploymentStore
 import * as DeploymentStoreModule from "./DeploymentStore.ts"
 import { describeSchemaError } from "./internal/codec.ts"
 import { storedFailure, storedOutput, toDeployment, toDeploymentWithoutJobs, toErrorEntries } from "./internal/outcomes.ts"
-import { makeAwait, parkedError } from "./internal/awaiting.ts"
+import { makeAwait } from "./internal/awaiting.ts"
+import { makeOperations } from "./internal/operations.ts"
+import { bulkArguments, operationArguments } from "./internal/validateOperations.ts"
 import { makeCreate } from "./internal/creation.ts"
 import { compile, type Registration, registrationKey } from "./internal/registration.ts"
 import { closeWithin } from "./internal/shutdown.ts"
@@ -129,6 +131,13 @@ export interface DeploymentPage {
 export interface ResumeSummary {
   /** Ids of the deployments this pass claimed and resumed. */
   readonly resumed: ReadonlyArray<string>
+  /**
+   * Ids of the deployments whose pending operator request (asked by a process without the action) this pass carried
+   * out.
+   *
+   * @since 0.3.0
+   */
+  readonly carried: ReadonlyArray<string>
 }
 
 /**
@@ -478,6 +487,12 @@ const defaultApplication = "default"
 /** How many deployments one `prune` statement deletes at most. */
 const pruneBatch = 1000
 
+/**
+ * The failures one operation can end with: the operations share one implementation, whose failures are the union of
+ * theirs (only `retry` and `restart` validate an input; only `stop` answers `DeploymentNotRunning`).
+ */
+const narrow = <E>() => <A, E2>(effect: Effect.Effect<A, E2>): Effect.Effect<A, E> => effect as Effect.Effect<A, never>
+
 const isTransient = (error: unknown): boolean => error instanceof PersistenceError && error.isTransient
 
 /**
@@ -692,16 +707,6 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         return Effect.asVoid(Effect.forkIn(Fiber.interrupt(handle.fiber), scope))
       })
 
-    const stop = (deploymentId: string) =>
-      Effect.gen(function*() {
-        const result = yield* env.retryTransient(store.requestStop(deploymentId, yield* Clock.currentTimeMillis))
-        if (result._tag === "NotFound") return yield* new DeploymentNotFound({ deploymentId })
-        if (result._tag === "NotRunning") return yield* new DeploymentNotRunning({ deploymentId, status: result.status })
-        if (result._tag === "Parked") return yield* parkedError(deploymentId, result.parked)
-        yield* interruptLocal(deploymentId, "stop")
-        yield* Effect.logInfo(`stop requested for deployment ${deploymentId}`)
-      })
-
     const runnable = (): ReadonlyArray<Runnable> =>
       [...registrations.values()].map((reg) => ({
         application: reg.application,
@@ -712,7 +717,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
     const resume = () =>
       Effect.gen(function*() {
         const limit = Math.min(batch, maxInFlight - running.size)
-        if (registrations.size === 0 || limit <= 0) return { resumed: [] }
+        if (registrations.size === 0 || limit <= 0) return { resumed: [], carried: [] }
         const now = yield* Clock.currentTimeMillis
         const claimed = yield* store.claim({ owner, now, leaseTtlMillis, limit, runnable: runnable() })
         const resumed: Array<string> = []
@@ -741,8 +746,27 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         if (resumed.length > 0) yield* Effect.logInfo(`resumed ${resumed.length} deployment(s)`)
         // Once the backlog is drained, not after every pass of it: another query would slow the draining down.
         if (claimed.length < limit) yield* reportMismatches
-        return { resumed }
+        const carried = claimed.length < limit
+          ? yield* operations.carryRequests(Math.min(batch, maxInFlight - running.size))
+          : []
+        return { resumed, carried }
       })
+
+    const operations = makeOperations({
+      env,
+      owner,
+      leaseTtlMillis,
+      registrationOf: (row) => {
+        const reg = registrations.get(registrationKey(row.application, row.action))
+        return reg !== undefined && reg.action.fingerprint === row.fingerprint ? reg : undefined
+      },
+      registrationFor: (application, action) => registrations.get(registrationKey(application, action)),
+      runnable,
+      launch: (reg, snapshot) => Effect.asVoid(launch(reg, snapshot, true)),
+      isRunning: (deploymentId) => running.has(deploymentId),
+      interruptLocal: (deploymentId) => interruptLocal(deploymentId, "stop"),
+      createRestart: (reg, input, key, id, restartOf) => create(reg, input, key, { id, restartOf })
+    })
 
     /** Deployments started by another definition of a registered action, reported once per process. */
     const reportedMismatches = new Set<string>()
@@ -860,7 +884,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         return yield* awaitById(yield* Validate.deploymentIdArgument("awaitById", deploymentId))
       }),
       get: Effect.fn("Actions.get")(function*(deploymentId: string) {
-        return yield* toDeployment(yield* readSnapshot(yield* Validate.deploymentIdArgument("get", deploymentId)))
+        const snapshot = yield* readSnapshot(yield* Validate.deploymentIdArgument("get", deploymentId))
+        return yield* toDeployment(snapshot, yield* env.retryTransient(store.history(snapshot.deployment.id)))
       }),
       list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
         const query = yield* Validate.listOptionsArgument(listOptions)
@@ -883,8 +908,33 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         if (rows.length === 0) yield* readSnapshot(id)
         return yield* toErrorEntries(id, rows)
       }),
-      stop: Effect.fn("Actions.stop")(function*(deploymentId: string) {
-        return yield* stop(yield* Validate.deploymentIdArgument("stop", deploymentId))
+      stop: Effect.fn("Actions.stop")(function*(deploymentId: string, operationOptions?: OperationOptions) {
+        return yield* narrow<OperationError | DeploymentNotRunning>()(
+          operations.operate("stop", yield* operationArguments("stop", deploymentId, operationOptions))
+        )
+      }),
+      retry: Effect.fn("Actions.retry")(function*(deploymentId: string, retryOptions?: RetryOptions) {
+        return yield* narrow<OperationError | InputValidationError>()(
+          operations.operate("retry", yield* operationArguments("retry", deploymentId, retryOptions))
+        )
+      }),
+      rollback: Effect.fn("Actions.rollback")(function*(deploymentId: string, operationOptions?: OperationOptions) {
+        return yield* narrow<OperationError>()(
+          operations.operate("rollback", yield* operationArguments("rollback", deploymentId, operationOptions))
+        )
+      }),
+      retryRollback: Effect.fn("Actions.retryRollback")(function*(deploymentId: string, operationOptions?: OperationOptions) {
+        return yield* narrow<OperationError>()(
+          operations.operate("retry_rollback", yield* operationArguments("retry_rollback", deploymentId, operationOptions))
+        )
+      }),
+      restart: Effect.fn("Actions.restart")(function*(deploymentId: string, restartOptions?: RestartOptions) {
+        return yield* narrow<OperationError | InputValidationError>()(
+          operations.operate("restart", yield* operationArguments("restart", deploymentId, restartOptions))
+        )
+      }),
+      bulk: Effect.fn("Actions.bulk")(function*(bulkOptions: BulkOptions) {
+        return yield* operations.bulk(yield* bulkArguments(bulkOptions))
       }),
       resume: Effect.fn("Actions.resume")(resume),
       prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {

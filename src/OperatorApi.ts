@@ -41,6 +41,7 @@ import {
   ActionNotFound,
   DeploymentNotFound,
   DeploymentNotRunning,
+  OperationRefused,
   InputValidationError,
   InvalidArgument,
   PersistenceError,
@@ -509,7 +510,13 @@ export class OperatorGroup extends HttpApiGroup.make("operator")
     HttpApiEndpoint.post("stop", "/deployments/:id/stop", {
       params: id,
       success: OperationAccepted.pipe(HttpApiSchema.status(202)),
-      error: [notFound, DeploymentNotRunning.pipe(HttpApiSchema.status(409)), corrupt, ...storeErrors]
+      error: [
+        notFound,
+        DeploymentNotRunning.pipe(HttpApiSchema.status(409)),
+        OperationRefused.pipe(HttpApiSchema.status(409)),
+        corrupt,
+        ...storeErrors
+      ]
     }).annotate(OpenApi.Description, "Stops a running deployment wherever it runs: its jobs roll back"),
     HttpApiEndpoint.post("prune", "/prune", {
       payload: PruneRequest,

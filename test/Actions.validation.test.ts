@@ -105,7 +105,7 @@ describe("Actions (class 6: every argument validated)", () => {
         const error = yield* Effect.flip(actions.list({ limit }))
         assert.strictEqual(error._tag, "InvalidArgument")
       }
-      const unknownStatus = yield* Effect.flip(actions.list({ statuses: untyped(["paused"]) }))
+      const unknownStatus = yield* Effect.flip(actions.list({ statuses: untyped(["sleeping"]) }))
       assert.strictEqual(unknownStatus._tag, "InvalidArgument")
       assert.strictEqual((yield* actions.list({ limit: 1 })).items.length, 1)
     }).pipe(provideActions))
@@ -214,7 +214,7 @@ describe("Actions (class 1: names are checked where they enter)", () => {
       if (error._tag !== "InvalidArgument") return
       assert.strictEqual(error.operation, "register")
       assert.strictEqual(error.argument, argument)
-      assert.deepStrictEqual(yield* actions.resume(), { resumed: [] })
+      assert.deepStrictEqual(yield* actions.resume(), { resumed: [], carried: [] })
       assert.deepStrictEqual((yield* actions.execute(good, { n: 0 })).output, { n: 1 })
     }).pipe(provideActions))
 

@@ -5,16 +5,24 @@ import { makeSnapshot } from "effect-actions/testing"
 
 describe("Deployment", () => {
   it("tells terminal statuses, successes and failures apart by status alone", () => {
-    const statuses: ReadonlyArray<Deployment.DeploymentStatus> = ["running", "succeeded", "rolling_back", "rolled_back", "rollback_failed"]
-    assert.deepStrictEqual(statuses.map(Deployment.isTerminal), [false, true, false, true, true])
-    assert.deepStrictEqual(statuses.map((status) => Deployment.isSucceeded({ status })), [false, true, false, false, false])
-    assert.deepStrictEqual(statuses.map((status) => Deployment.isFailed({ status })), [false, false, false, true, true])
+    const statuses: ReadonlyArray<Deployment.DeploymentStatus> = [
+      "running",
+      "succeeded",
+      "rolling_back",
+      "rolled_back",
+      "rollback_failed",
+      "paused"
+    ]
+    assert.deepStrictEqual(statuses.map(Deployment.isTerminal), [false, true, false, true, true, false])
+    assert.deepStrictEqual(statuses.map(Deployment.isResting), [false, true, false, true, true, true])
+    assert.deepStrictEqual(statuses.map((status) => Deployment.isSucceeded({ status })), [false, true, false, false, false, false])
+    assert.deepStrictEqual(statuses.map((status) => Deployment.isFailed({ status })), [false, false, false, true, true, false])
   })
 
   it.effect("decodes a stored row into the public record, and encodes it back to the same row", () =>
     Effect.gen(function*() {
       const snapshot = makeSnapshot({ key: "k" })
-      const row = { ...snapshot.deployment, jobs: snapshot.jobs }
+      const row = { ...snapshot.deployment, jobs: snapshot.jobs, history: [] }
       const deployment = yield* Schema.decodeUnknownEffect(Deployment.Deployment)(row)
       assert.deepStrictEqual(deployment.key, Option.some("k"))
       assert.strictEqual(deployment.createdAt.epochMilliseconds, snapshot.deployment.createdAt)

@@ -274,7 +274,7 @@ describe("validate (class 6: every argument validated)", () => {
       ["a negative limit", { limit: -5 }, "options.limit"],
       ["a limit as a string", { limit: "10" }, "options.limit"],
       ["statuses empty", { statuses: [] }, "options.statuses"],
-      ["an unknown status", { statuses: ["running", "paused"] }, "options.statuses"],
+      ["an unknown status", { statuses: ["running", "sleeping"] }, "options.statuses"],
       ["statuses a string", { statuses: "running" }, "options.statuses"],
       ["an empty application", { application: "" }, "options.application"],
       ["an application with \\u0000", { application: "a\u0000" }, "options.application"],
@@ -294,8 +294,8 @@ describe("validate (class 6: every argument validated)", () => {
 
     it.effect("names the status it does not know and where", () =>
       Effect.gen(function*() {
-        const error = yield* argumentError(Validate.listOptionsArgument({ statuses: ["running", "paused"] }))
-        assert.include(error.issue, "got \"paused\" at index 1")
+        const error = yield* argumentError(Validate.listOptionsArgument({ statuses: ["running", "sleeping"] }))
+        assert.include(error.issue, "got \"sleeping\" at index 1")
       }))
   })
 

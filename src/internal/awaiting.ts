@@ -54,8 +54,11 @@ export const makeAwait = (deps: AwaitEnv) => {
           const outcome = yield* Deferred.await(handle.outcome)
           if (outcome._tag === "Succeeded") return { deploymentId, output: outcome.output }
           if (outcome._tag === "Failed") return yield* Effect.fail(outcome.error)
-          if (outcome.error instanceof StoredDataCorrupt) return yield* Effect.fail(outcome.error)
-          // Abandoned: the deployment goes on elsewhere, or here after a later claim (under a new handle).
+          if (outcome._tag === "Abandoned" && outcome.error instanceof StoredDataCorrupt) {
+            return yield* Effect.fail(outcome.error)
+          }
+          // Abandoned: the deployment goes on elsewhere, or here after a later claim (under a new handle). Paused:
+          // it goes on once an operator retries it or rolls it back, under a new handle too.
           abandoned = handle
         }
         const status = yield* read(deploymentId, env.store.status(deploymentId))

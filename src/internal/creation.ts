@@ -15,6 +15,12 @@ import type { DeploymentStoreShape, Fence, Snapshot } from "../DeploymentStore.t
 import type { Registration } from "./registration.ts"
 import type { RunnerEnv } from "./run.ts"
 
+/** A restart's id, chosen before it is created (a request names it), and the deployment it restarts. */
+export interface Link {
+  readonly id: string
+  readonly restartOf: string
+}
+
 /** The snapshot of a new deployment: its row, and its job records with the first job started. */
 export const newSnapshot = (
   reg: Registration,
@@ -22,10 +28,11 @@ export const newSnapshot = (
   key: string | undefined,
   owner: string,
   at: number,
-  leaseTtlMillis: number
+  leaseTtlMillis: number,
+  link?: Link
 ): Snapshot => ({
   deployment: {
-    id: crypto.randomUUID(),
+    id: link?.id ?? crypto.randomUUID(),
     application: reg.application,
     action: reg.action.name,
     key,
@@ -41,7 +48,7 @@ export const newSnapshot = (
     stopRequested: false,
     resumes: 0,
     parked: undefined,
-    restartOf: undefined,
+    restartOf: link?.restartOf,
     request: undefined,
     createdAt: at,
     updatedAt: at
@@ -139,9 +146,14 @@ export const makeCreate = (deps: CreationEnv) => {
       return existing.id
     })
 
-  return (reg: Registration, input: Schema.Json, key: string | undefined): Effect.Effect<string, PersistenceError> =>
+  return (
+    reg: Registration,
+    input: Schema.Json,
+    key: string | undefined,
+    link?: Link
+  ): Effect.Effect<string, PersistenceError> =>
     Effect.flatMap(
       Clock.currentTimeMillis,
-      (at) => createSnapshot(reg, newSnapshot(reg, input, key, owner, at, leaseTtlMillis))
+      (at) => createSnapshot(reg, newSnapshot(reg, input, key, owner, at, leaseTtlMillis, link))
     )
 }

@@ -7,7 +7,7 @@
 import { Effect, Option, Schema } from "effect"
 import { DeploymentFailed, RollbackFailure, StoredDataCorrupt } from "../ActionError.ts"
 import { Deployment, ErrorEntry, Failure } from "../Deployment.ts"
-import type { DeploymentRow, DeploymentStoreShape, ErrorRow, Snapshot } from "../DeploymentStore.ts"
+import type { DeploymentRow, DeploymentStoreShape, ErrorRow, HistoryRow, Snapshot } from "../DeploymentStore.ts"
 import type { PersistenceError } from "../ActionError.ts"
 import { describeSchemaError, jsonCodec } from "./codec.ts"
 import type { Registration } from "./registration.ts"
@@ -24,10 +24,13 @@ const decodeDeployment = Schema.decodeUnknownEffect(Deployment)
 const decodeErrorEntry = Schema.decodeUnknownEffect(ErrorEntry)
 const decodeFailure = Schema.decodeUnknownEffect(Failure)
 
-/** Decodes a stored deployment with its jobs. */
-export const toDeployment = (snapshot: Snapshot): Effect.Effect<Deployment, StoredDataCorrupt> =>
+/** Decodes a stored deployment with its jobs (and its history, when read). */
+export const toDeployment = (
+  snapshot: Snapshot,
+  history: ReadonlyArray<HistoryRow> = []
+): Effect.Effect<Deployment, StoredDataCorrupt> =>
   Effect.mapError(
-    decodeDeployment({ ...snapshot.deployment, jobs: snapshot.jobs }),
+    decodeDeployment({ ...snapshot.deployment, jobs: snapshot.jobs, history }),
     (error) => corrupt(snapshot.deployment.id, "deployment record", error)
   )
 
@@ -72,7 +75,8 @@ export const storedFailure = (
       })
     }
     const failure = yield* Effect.mapError(decodeFailure(deployment.failure), (error) => corrupt(deployment.id, "failure", error))
-    const rows = yield* store.errors(deployment.id)
+    // A deployment that ended rolled back (after an operator retried its failed rollbacks, say) has none left.
+    const rows = deployment.status === "rollback_failed" ? yield* store.errors(deployment.id) : []
     const rollbackFailures = rows
       .filter((row) => row.phase === "rollback")
       .map((row) => new RollbackFailure({ job: row.job ?? "", tag: row.tag, message: row.message.replace(/^rollback: /, "") }))

@@ -176,6 +176,8 @@ export const backward = (run: Run, snapshot: Snapshot): Effect.Effect<Outcome> =
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const deployment = snapshot.deployment
+    /** Whether the first job's rollback is armed: its step writes the terminal status. */
+    let firstArmed = false
     const prepared = yield* Effect.result(Effect.gen(function*() {
       if (deployment.failure === undefined) {
         return yield* Effect.fail(new Abandon("corrupt", new StoredDataCorrupt({
@@ -192,6 +194,9 @@ export const backward = (run: Run, snapshot: Snapshot): Effect.Effect<Outcome> =
         const compiled = run.reg.jobs[index]!
         const row = snapshot.jobs[index]!
         if (row.status !== "succeeded" && row.status !== "failed" && row.status !== "running") continue
+        // A job that failed before it got an input (the previous output did not fit it) never ran: nothing to undo.
+        if (row.input === undefined && row.status === "failed") continue
+        if (index === 0) firstArmed = true
         const input = yield* decodeStored(run.deploymentId, compiled.input, row.input, compiled.job.name, "input")
         const output = row.status === "succeeded"
           ? Option.some(yield* decodeStored(run.deploymentId, compiled.output, row.output, compiled.job.name, "output"))
@@ -224,5 +229,10 @@ export const backward = (run: Run, snapshot: Snapshot): Effect.Effect<Outcome> =
       yield* writeRollbackStep(run, 0, [], [])
     }
     yield* Scope.close(scope, Exit.fail(run.failure))
+    if (run.armed >= 0 && !firstArmed && !run.terminal && run.abandoned === undefined) {
+      // The first job was rolled back already (an operator's `retryRollback` re-runs later ones only): the terminal
+      // status is written on its own.
+      yield* writeRollbackStep(run, 0, [], [])
+    }
     return run.abandoned === undefined ? failedOutcome(run) : yield* abandoned(run, run.abandoned)
   })

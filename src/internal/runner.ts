@@ -345,14 +345,18 @@ const forward = (
     const error = classified.error
     const alreadyRecorded = typeof error === "object" && error !== null && run.recorded.has(error)
     const compiled = compiledJobs[run.current]!
+    // The failure policy: a pause leaves the rollbacks armed in the store for an operator; a stop always rolls back.
+    const pause = (compiled.job.onFailure ?? run.reg.action.onFailure) === "pause" &&
+      !(error instanceof ExecutionStopped)
     const failedPatch: JobPatch = { index: run.current, status: "failed", finishedAt: at }
     const stateResult = yield* Effect.result(encodeState(run, compiled.job.name))
     const failedCheckpoint = (withState: boolean): Omit<Checkpoint, "fence"> => ({
       at,
       deployment: {
         ...(withState && stateResult._tag === "Success" ? stateResult.success : {}),
-        status: "rolling_back",
-        currentJob: run.armed,
+        ...(pause
+          ? { status: "paused", currentJob: run.current, releaseLease: true }
+          : { status: "rolling_back", currentJob: run.armed }),
         failure: failureRow(classified.failure)
       },
       jobs: run.unsaved === undefined ? [failedPatch] : [run.unsaved, failedPatch],
@@ -387,6 +391,14 @@ const forward = (
     run.statuses[run.current] = "failed"
     if (run.cell !== undefined && stateResult._tag === "Success" && stateResult.success.state !== undefined) {
       run.cell.dirty = false
+    }
+    if (pause) {
+      // Nothing is rolled back: the scope closes as a success, so no rollback finalizer runs.
+      yield* Effect.logWarning(
+        `job "${classified.failure.job}" failed (${classified.failure.tag}): paused for an operator (retry, rollback or stop)`
+      )
+      yield* Scope.close(scope, Exit.void)
+      return { _tag: "Paused", failure: classified.failure } as const
     }
     yield* Effect.logInfo(`job "${classified.failure.job}" failed (${classified.failure.tag}): rolling back`)
     yield* Scope.close(scope, exit)

@@ -388,7 +388,7 @@ export const argument = <A>(
 }
 
 /** The argument checker of one operation, for `Result.gen` bodies that check several arguments in order. */
-const argumentsOf = (operation: string) => <A>(path: string, value: unknown, check: Check<A>) =>
+export const argumentsOf = (operation: string) => <A>(path: string, value: unknown, check: Check<A>) =>
   argument(operation, path, value, check)
 
 /** A deployment id argument: a string (ids the store never made are simply not found). */
@@ -519,8 +519,12 @@ export const pruneOptionsArgument = (value: unknown): Effect.Effect<Duration.Dur
     }))
   )
 
-const jobField = (job: unknown, field: "name" | "timeout"): unknown =>
+const jobField = (job: unknown, field: "name" | "timeout" | "onFailure"): unknown =>
   typeof job === "object" && job !== null ? (job as Readonly<Record<string, unknown>>)[field] : undefined
+
+/** A failure policy: `"rollback"` or `"pause"`. */
+export const failurePolicy: Check<"rollback" | "pause"> = (value) =>
+  value === "rollback" || value === "pause" ? Result.succeed(value) : reject(`"rollback" or "pause"`)
 
 /** A job's `timeout`: a finite duration longer than zero (a zero timeout would fail every run). */
 const jobTimeout = duration(bound(0, "0 millis", true))
@@ -542,10 +546,12 @@ export const registerArguments = (
       const options = (yield* check("options", optionsValue, optionsObject)) ?? {}
       const application = yield* check("options.application", options.application, optional(name))
       yield* check("action.name", checked.name, name)
+      yield* check("action.onFailure", checked.onFailure, optional(failurePolicy))
       for (let index = 0; index < checked.jobs.length; index++) {
         const job = checked.jobs[index]
         yield* check(`action.jobs[${index}].name`, jobField(job, "name"), name)
         yield* check(`action.jobs[${index}].timeout`, jobField(job, "timeout"), optional(jobTimeout))
+        yield* check(`action.jobs[${index}].onFailure`, jobField(job, "onFailure"), optional(failurePolicy))
       }
       return { action: checked, application }
     }))

@@ -1,0 +1,525 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Effect, Fiber, Option, Schema } from "effect"
+import { TestClock } from "effect/testing"
+import { Action, ActionError, Actions, DeploymentStore, Job } from "effect-actions"
+import { Boom, Counter, type Log, makeLog, step } from "./support/jobs.ts"
+import { startProcess } from "./support/processes.ts"
+
+/** A switch a test flips to make a job fail or pass. */
+interface Switch {
+  failing: boolean
+}
+
+/** A job that fails with `Boom` while the switch is on, or while its input is below `atLeast`. */
+const quota = (log: Log, switched: Switch, atLeast = 0) =>
+  Job.make("quota", {
+    input: Counter,
+    output: Counter,
+    error: Boom,
+    execute: ({ n }) =>
+      Effect.andThen(
+        log.add(`run quota ${n}`),
+        switched.failing || n < atLeast ? Effect.fail(new Boom({ job: "quota" })) : Effect.succeed({ n: n + 1 })
+      ),
+    rollback: ({ input, output }) =>
+      log.add(`rollback quota in=${input.n} out=${Option.match(output, { onNone: () => "none", onSome: (o) => `${o.n}` })}`)
+  })
+
+/** A job whose rollback fails while the switch is on. */
+const fragileRollback = (log: Log, switched: Switch) =>
+  Job.make("release", {
+    input: Counter,
+    output: Counter,
+    execute: ({ n }) => Effect.as(log.add(`run release ${n}`), { n: n + 1 }),
+    rollback: () =>
+      Effect.andThen(
+        log.add("rollback release"),
+        switched.failing ? Effect.fail(new Boom({ job: "release" })) : Effect.void
+      )
+  })
+
+const pausing = (log: Log, switched: Switch, atLeast = 0) =>
+  Action.make("provision", [step("a", log), quota(log, switched, atLeast), step("c", log)], { onFailure: "pause" })
+
+const memory = <A, E>(effect: Effect.Effect<A, E, Actions.Actions>) =>
+  effect.pipe(Effect.provide(Actions.layerMemory({ recovery: { enabled: false } })))
+
+/** Waits until the deployment is no longer running or rolling back (the operations run in the background). */
+const settled = (actions: Actions.ActionsShape, id: string) =>
+  Effect.gen(function*() {
+    while (true) {
+      const deployment = yield* actions.get(id)
+      if (deployment.status !== "running" && deployment.status !== "rolling_back") return deployment
+      yield* TestClock.adjust("10 millis")
+    }
+  })
+
+const refusal = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.flip(effect).pipe(Effect.map((error) => error as E))
+
+describe("Actions operations", () => {
+  describe("the pause policy", () => {
+    it.effect("pauses a deployment whose job fails: failure recorded, lease released, nothing rolled back", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        const deployment = yield* settled(actions, id)
+
+        assert.strictEqual(deployment.status, "paused")
+        assert.deepStrictEqual(deployment.jobs.map((job) => job.status), ["succeeded", "failed", "pending"])
+        assert.isTrue(Option.isNone(deployment.owner), "the lease is released")
+        assert.strictEqual(Option.getOrThrow(deployment.failure).tag, "Boom")
+        assert.deepStrictEqual(log.events, ["run a 0", "run quota 1"], "no rollback ran")
+        assert.deepStrictEqual((yield* actions.errors(id)).map((entry) => entry.tag), ["Boom"])
+        assert.deepStrictEqual((yield* actions.list({ statuses: ["paused"] })).items.map((item) => item.id), [id])
+        assert.strictEqual(yield* actions.prune({ olderThan: "0 millis" }), 0, "a paused deployment is never pruned")
+      })))
+
+    it.effect("follows a job's own policy over its action's", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const switched = { failing: true }
+        const pausesHere = Action.make("pauses-here", [step("a", log), quota(log, switched).pipe(Job.onFailure("pause"))])
+        const rollsBackHere = Action.make(
+          "rolls-back-here",
+          [step("a", log), Job.onFailure(quota(log, switched), "rollback")],
+          { onFailure: "pause" }
+        )
+        yield* actions.register(pausesHere)
+        yield* actions.register(rollsBackHere)
+        const paused = yield* actions.start(pausesHere, { n: 0 })
+        const rolledBack = yield* actions.start(rollsBackHere, { n: 0 })
+
+        assert.strictEqual((yield* settled(actions, paused)).status, "paused")
+        assert.strictEqual((yield* settled(actions, rolledBack)).status, "rolled_back")
+      })))
+
+    it.effect("a stop rolls back whatever the policy", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const blocked = Job.make("blocked", { input: Counter, output: Counter, execute: () => Effect.never })
+        const action = Action.make("blocks", [step("a", log), blocked], { onFailure: "pause" })
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        yield* TestClock.adjust("10 millis")
+        const receipt = yield* actions.stop(id, { reason: "wrong region" })
+
+        assert.strictEqual(receipt.outcome, "done")
+        const deployment = yield* settled(actions, id)
+        assert.strictEqual(deployment.status, "rolled_back")
+        assert.strictEqual(Option.getOrThrow(deployment.failure).tag, "ExecutionStopped")
+        assert.deepStrictEqual(
+          deployment.history.map((entry) => [entry.operation, entry.outcome, Option.getOrUndefined(entry.reason)]),
+          [["stop", "done", "wrong region"]]
+        )
+      })))
+
+    it.effect("execute waits through a pause, and returns once an operator's retry finishes the deployment", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const switched = { failing: true }
+        const action = pausing(log, switched)
+        yield* actions.register(action)
+        const waiting = yield* Effect.forkChild(actions.execute(action, { n: 0 }, { key: "web-1" }))
+        yield* TestClock.adjust("10 millis")
+        const [paused] = (yield* actions.list({ statuses: ["paused"] })).items
+        switched.failing = false
+        yield* actions.retry(paused!.id)
+        yield* TestClock.adjust("2 seconds")
+
+        const result = yield* Fiber.join(waiting)
+        assert.deepStrictEqual(result.output, { n: 3 })
+      })))
+  })
+
+  describe("retry", () => {
+    it.effect("runs the failed job again with a replacement input, records it, and goes on forward", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: false }, 10)
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, id)
+
+        const receipt = yield* actions.retry(id, { input: { n: 10 }, reason: "quota raised" })
+        assert.deepStrictEqual(receipt, { deploymentId: id, operation: "retry", outcome: "done", restartedAs: Option.none() })
+        const deployment = yield* settled(actions, id)
+
+        assert.strictEqual(deployment.status, "succeeded")
+        assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 2, 1])
+        assert.deepStrictEqual(Option.getOrThrow(deployment.jobs[1]!.input), { n: 10 })
+        assert.deepStrictEqual(Option.getOrThrow(deployment.output), { n: 12 })
+        assert.isTrue(Option.isNone(deployment.failure), "the failure is cleared once the job runs again")
+        assert.deepStrictEqual(log.events, ["run a 0", "run quota 1", "run quota 10", "run c 11"])
+        const [entry] = deployment.history
+        assert.strictEqual(entry!.operation, "retry")
+        assert.strictEqual(entry!.outcome, "done")
+        assert.strictEqual(entry!.by, actions.owner)
+        assert.deepStrictEqual(Option.getOrUndefined(entry!.reason), "quota raised")
+        assert.deepStrictEqual(Option.getOrUndefined(entry!.job), "quota")
+        assert.deepStrictEqual(Option.getOrUndefined(entry!.detail), { replacedInput: { n: 1 } })
+      })))
+
+    it.effect("without an input, runs the job with its own; failing again pauses again", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, id)
+        yield* actions.retry(id)
+        const deployment = yield* settled(actions, id)
+
+        assert.strictEqual(deployment.status, "paused")
+        assert.strictEqual(deployment.jobs[1]!.attempts, 2)
+        assert.deepStrictEqual(log.events, ["run a 0", "run quota 1", "run quota 1"])
+        assert.deepStrictEqual((yield* actions.errors(id)).map((entry) => entry.tag), ["Boom", "Boom"])
+      })))
+
+    it.effect("refuses a replacement input that does not fit the job's schema, and changes nothing", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        const before = yield* settled(actions, id)
+        const error = yield* refusal(actions.retry(id, { input: { n: "ten" } }))
+
+        assert.instanceOf(error, ActionError.InputValidationError)
+        assert.strictEqual(error.job, "quota")
+        const after = yield* actions.get(id)
+        assert.deepStrictEqual(after, before)
+        assert.strictEqual(log.events.length, 2)
+      })))
+
+    it.effect("makes the failed job's input again from the previous output when the job failed before getting one", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const Small = Schema.Struct({ n: Schema.Number.check(Schema.isLessThan(2)) })
+        const strict = (fitting: Switch) =>
+          Job.make("strict", {
+            input: fitting.failing ? Small : Counter,
+            output: Counter,
+            execute: ({ n }) => Effect.as(log.add(`run strict ${n}`), { n })
+          })
+        const action = Action.make("strict-input", [step("a", log), step("b", log), strict({ failing: true })], {
+          onFailure: "pause"
+        })
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        const paused = yield* settled(actions, id)
+
+        assert.strictEqual(paused.status, "paused")
+        assert.strictEqual(Option.getOrThrow(paused.failure).phase, "input")
+        assert.isTrue(Option.isNone(paused.jobs[2]!.input))
+        // Without a fitting input the retry is refused before anything changes.
+        assert.instanceOf(yield* refusal(actions.retry(id)), ActionError.InputValidationError)
+        yield* actions.retry(id, { input: { n: 1 } })
+        assert.strictEqual((yield* settled(actions, id)).status, "succeeded")
+        assert.deepStrictEqual(log.events, ["run a 0", "run b 1", "run strict 1"])
+      })))
+  })
+
+  describe("rollback and stop of a paused deployment", () => {
+    it.effect("rollback runs the failed job's rollback with None, then the completed jobs', in reverse order", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, id)
+        yield* actions.rollback(id, { reason: "give up" })
+        const deployment = yield* settled(actions, id)
+
+        assert.strictEqual(deployment.status, "rolled_back")
+        assert.deepStrictEqual(log.events.slice(2), ["rollback quota in=1 out=none", "rollback a in=0 out=1 Boom"])
+        assert.deepStrictEqual(deployment.jobs.map((job) => job.status), ["rolled_back", "rolled_back", "pending"])
+        assert.deepStrictEqual(deployment.history.map((entry) => entry.operation), ["rollback"])
+      })))
+
+    it.effect("stop rolls a paused deployment back with ExecutionStopped", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, id)
+        yield* actions.stop(id)
+        const deployment = yield* settled(actions, id)
+
+        assert.strictEqual(deployment.status, "rolled_back")
+        assert.strictEqual(Option.getOrThrow(deployment.failure).tag, "ExecutionStopped")
+        assert.deepStrictEqual(log.events.slice(2), ["rollback quota in=1 out=none", "rollback a in=0 out=1 ExecutionStopped"])
+        assert.deepStrictEqual((yield* actions.errors(id)).map((entry) => entry.tag), ["Boom", "ExecutionStopped"])
+      })))
+  })
+
+  describe("retryRollback", () => {
+    it.effect("runs only the failed rollbacks again, in reverse order, and ends rolled_back", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const broken = { failing: true }
+        const action = Action.make("teardown", [step("a", log), fragileRollback(log, broken), step("c", log, { fails: true })])
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        const failed = yield* settled(actions, id)
+        assert.strictEqual(failed.status, "rollback_failed")
+        assert.deepStrictEqual(failed.jobs.map((job) => job.status), ["rolled_back", "rollback_failed", "rolled_back"])
+
+        broken.failing = false
+        yield* actions.retryRollback(id, { reason: "permissions fixed" })
+        const deployment = yield* settled(actions, id)
+
+        assert.strictEqual(deployment.status, "rolled_back")
+        assert.deepStrictEqual(deployment.jobs.map((job) => job.status), ["rolled_back", "rolled_back", "rolled_back"])
+        assert.deepStrictEqual(
+          log.events.filter((event) => event.startsWith("rollback")),
+          ["rollback c in=2 out=none Boom", "rollback release", "rollback a in=0 out=1 Boom", "rollback release"],
+          "a rollback recorded as done never runs again"
+        )
+        const awaited = yield* refusal(actions.await(action, id))
+        assert.strictEqual(awaited._tag, "DeploymentFailed")
+        if (awaited._tag === "DeploymentFailed") assert.deepStrictEqual(awaited.rollbackFailures, [])
+      })))
+
+    it.effect("ends rollback_failed again when a rollback fails again", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = Action.make("teardown", [fragileRollback(log, { failing: true }), step("c", log, { fails: true })])
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, id)
+        yield* actions.retryRollback(id)
+        const deployment = yield* settled(actions, id)
+
+        assert.strictEqual(deployment.status, "rollback_failed")
+        assert.strictEqual(log.events.filter((event) => event === "rollback release").length, 2)
+        assert.deepStrictEqual(deployment.history.map((entry) => entry.operation), ["retry_rollback"])
+      })))
+  })
+
+  describe("restart", () => {
+    it.effect("starts a new deployment with the same first input, linked to the original", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = Action.make("once", [step("a", log), step("b", log, { fails: true })])
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 5 }, { key: "first" })
+        yield* settled(actions, id)
+        const receipt = yield* actions.restart(id, { key: "second" })
+        const restartedAs = Option.getOrThrow(receipt.restartedAs)
+        const restarted = yield* settled(actions, restartedAs)
+
+        assert.notStrictEqual(restartedAs, id)
+        assert.deepStrictEqual(Option.getOrUndefined(restarted.restartOf), id)
+        assert.deepStrictEqual(Option.getOrUndefined(restarted.key), "second")
+        assert.deepStrictEqual(Option.getOrThrow(restarted.jobs[0]!.input), { n: 5 })
+        const original = yield* actions.get(id)
+        assert.deepStrictEqual(original.history.map((entry) => Option.getOrUndefined(entry.detail)), [{ restartedAs }])
+      })))
+  })
+
+  describe("refusals", () => {
+    it.effect("refuses an operation that does not apply to the deployment's status, and changes nothing", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = Action.make("plain", [step("a", log)])
+        yield* actions.register(action)
+        const id = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, id)
+        for (const operation of [actions.retry(id), actions.rollback(id), actions.retryRollback(id)]) {
+          const error = yield* refusal(operation)
+          assert.instanceOf(error, ActionError.OperationRefused)
+          if (error instanceof ActionError.OperationRefused) {
+            assert.strictEqual(error.reason, "status")
+            assert.strictEqual(error.status, "succeeded")
+          }
+        }
+        assert.instanceOf(yield* refusal(actions.stop(id)), ActionError.DeploymentNotRunning)
+        assert.instanceOf(yield* refusal(actions.retry("no-such-id")), ActionError.DeploymentNotFound)
+        assert.deepStrictEqual((yield* actions.get(id)).history, [])
+      })))
+
+    it.effect("checks its arguments: a reason no store can hold, an input that is not JSON, a bad bulk filter", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const invalid = [
+          actions.retry("x", { reason: "a\u0000b" }),
+          actions.retry("x", { reason: "\ud800" }),
+          actions.retry("x", { reason: "r".repeat(4097) }),
+          actions.retry("x", { input: { n: Number.NaN } }),
+          actions.retry("x", { input: () => 1 }),
+          actions.restart("x", { key: 7 as unknown as string }),
+          actions.bulk({ operation: "restart" as "retry" }),
+          actions.bulk({ operation: "retry", filter: { createdBefore: new Date(0) as unknown as DateTime.Utc } }),
+          actions.bulk({ operation: "retry", filter: { statuses: ["lost" as "paused"] } }),
+          actions.bulk({ operation: "retry", dryRun: "yes" as unknown as boolean })
+        ]
+        for (const operation of invalid) {
+          assert.instanceOf(yield* refusal(operation as Effect.Effect<unknown, unknown>), ActionError.InvalidArgument)
+        }
+      })))
+  })
+
+  describe("requests from a process without the action", () => {
+    it.effect("records the operation as a request, which a process that has the action carries out", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore.makeMemory
+        const log = makeLog()
+        const switched = { failing: true }
+        const action = pausing(log, switched, 10)
+        const worker = yield* startProcess(store, "worker", { recovery: { enabled: false } })
+        const cli = yield* startProcess(store, "cli", { recovery: { enabled: false } })
+        yield* worker.actions.register(action)
+        const id = yield* worker.actions.start(action, { n: 0 })
+        yield* settled(worker.actions, id)
+        switched.failing = false
+
+        const receipt = yield* cli.actions.retry(id, { input: { n: 10 }, reason: "quota raised" })
+        assert.strictEqual(receipt.outcome, "requested")
+        const requested = yield* cli.actions.get(id)
+        assert.strictEqual(requested.status, "paused")
+        assert.strictEqual(Option.getOrThrow(requested.request).operation, "retry")
+        const other = yield* refusal(cli.actions.rollback(id))
+        assert.instanceOf(other, ActionError.OperationRefused)
+        if (other instanceof ActionError.OperationRefused) assert.strictEqual(other.reason, "request_pending")
+
+        assert.deepStrictEqual((yield* worker.actions.resume()).carried, [id])
+        const deployment = yield* settled(cli.actions, id)
+        assert.strictEqual(deployment.status, "succeeded")
+        assert.isTrue(Option.isNone(deployment.request))
+        assert.deepStrictEqual(
+          deployment.history.map((entry) => [entry.operation, entry.outcome, entry.by]),
+          [["retry", "requested", "cli"], ["retry", "done", "cli"]]
+        )
+        assert.match(Option.getOrThrow(deployment.history[1]!.message), /carried out by worker/)
+        yield* worker.shutdown
+        yield* cli.shutdown
+      }))
+
+    it.effect("a request that no longer applies is refused where it is carried out, and the refusal recorded", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore.makeMemory
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        const worker = yield* startProcess(store, "worker", { recovery: { enabled: false } })
+        const cli = yield* startProcess(store, "cli", { recovery: { enabled: false } })
+        yield* worker.actions.register(action)
+        const id = yield* worker.actions.start(action, { n: 0 })
+        yield* settled(worker.actions, id)
+
+        assert.strictEqual((yield* cli.actions.retry(id, { input: { n: "ten" } })).outcome, "requested")
+        assert.deepStrictEqual((yield* worker.actions.resume()).carried, [])
+        const deployment = yield* worker.actions.get(id)
+
+        assert.strictEqual(deployment.status, "paused")
+        assert.isTrue(Option.isNone(deployment.request), "the refused request is cleared")
+        assert.deepStrictEqual(deployment.history.map((entry) => entry.outcome), ["requested", "refused"])
+        assert.match(Option.getOrThrow(deployment.history[1]!.message), /InputValidationError|quota/)
+        yield* worker.shutdown
+        yield* cli.shutdown
+      }))
+
+    it.effect("a restart requested elsewhere gets its id at once, and the new deployment that id", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore.makeMemory
+        const log = makeLog()
+        const action = Action.make("once", [step("a", log)])
+        const worker = yield* startProcess(store, "worker", { recovery: { enabled: false } })
+        const cli = yield* startProcess(store, "cli", { recovery: { enabled: false } })
+        yield* worker.actions.register(action)
+        const id = yield* worker.actions.start(action, { n: 1 })
+        yield* settled(worker.actions, id)
+
+        const receipt = yield* cli.actions.restart(id)
+        assert.strictEqual(receipt.outcome, "requested")
+        const restartedAs = Option.getOrThrow(receipt.restartedAs)
+        yield* worker.actions.resume()
+        const restarted = yield* settled(cli.actions, restartedAs)
+
+        assert.strictEqual(restarted.status, "succeeded")
+        assert.deepStrictEqual(Option.getOrUndefined(restarted.restartOf), id)
+        yield* worker.shutdown
+        yield* cli.shutdown
+      }))
+  })
+
+  describe("bulk", () => {
+    it.effect("a dry run counts and lists the matching deployments; the real run acts on each and reports it", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        const other = Action.make("other", [step("a", log)])
+        yield* actions.register(action)
+        yield* actions.register(other)
+        const ids: Array<string> = []
+        for (let n = 0; n < 3; n++) ids.push(yield* actions.start(action, { n }))
+        const done = yield* actions.start(other, { n: 0 })
+        for (const id of [...ids, done]) yield* settled(actions, id)
+
+        const dry = yield* actions.bulk({ operation: "rollback", filter: { action: "provision" }, dryRun: true })
+        assert.strictEqual(dry.matched, 3)
+        assert.deepStrictEqual([...dry.ids].sort(), [...ids].sort())
+        assert.deepStrictEqual(dry.items, [])
+        for (const id of ids) assert.strictEqual((yield* actions.get(id)).status, "paused", "a dry run changes nothing")
+
+        const real = yield* actions.bulk({ operation: "rollback", reason: "incident 42" })
+        assert.strictEqual(real.matched, 3)
+        assert.deepStrictEqual(real.items.map((item) => item.outcome), ["done", "done", "done"])
+        for (const id of ids) {
+          const deployment = yield* settled(actions, id)
+          assert.strictEqual(deployment.status, "rolled_back")
+          assert.deepStrictEqual(Option.getOrUndefined(deployment.history[0]!.reason), "incident 42")
+        }
+        assert.strictEqual((yield* actions.get(done)).status, "succeeded")
+      })))
+
+    it.effect("filters by creation time, and reports a deployment the operation does not apply to as refused", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        yield* actions.register(action)
+        const early = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, early)
+        yield* TestClock.adjust("1 hour")
+        const cutoff = DateTime.makeUnsafe(yield* Effect.clockWith((clock) => clock.currentTimeMillis))
+        const late = yield* actions.start(action, { n: 0 })
+        yield* settled(actions, late)
+
+        const before = yield* actions.bulk({ operation: "retry", filter: { createdBefore: cutoff }, dryRun: true })
+        const after = yield* actions.bulk({ operation: "retry", filter: { createdAfter: cutoff }, dryRun: true })
+        assert.deepStrictEqual(before.ids, [early])
+        assert.deepStrictEqual(after.ids, [late])
+
+        const plain = Action.make("plain", [step("a", log)])
+        yield* actions.register(plain)
+        const succeeded = yield* actions.start(plain, { n: 0 })
+        yield* settled(actions, succeeded)
+        const mixed = yield* actions.bulk({ operation: "retry", filter: { statuses: ["succeeded", "paused"] } })
+        assert.strictEqual(mixed.matched, 3)
+        assert.deepStrictEqual(
+          mixed.items.map((item) => [item.deploymentId, item.outcome]),
+          [[succeeded, "refused"], [late, "done"], [early, "done"]]
+        )
+        assert.match(Option.getOrThrow(mixed.items[0]!.message), /retry applies to a paused deployment/)
+      })))
+  })
+})
