@@ -460,6 +460,94 @@ describe("Actions operations", () => {
       }))
   })
 
+  describe("many processes", () => {
+    it.effect("two processes retrying one paused deployment at once: exactly one carries it out", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore.makeMemory
+        const log = makeLog()
+        const switched = { failing: true }
+        const action = pausing(log, switched)
+        const first = yield* startProcess(store, "first")
+        const second = yield* startProcess(store, "second")
+        yield* first.actions.register(action)
+        yield* second.actions.register(action)
+        const id = yield* first.actions.start(action, { n: 0 })
+        yield* settled(first.actions, id)
+        switched.failing = false
+
+        const [a, b] = yield* Effect.all(
+          [Effect.result(first.actions.retry(id)), Effect.result(second.actions.retry(id))],
+          { concurrency: 2 }
+        )
+        const outcomes = [a, b].map((result) => result._tag)
+        assert.deepStrictEqual([...outcomes].sort(), ["Failure", "Success"])
+        const failed = [a, b].find((result) => result._tag === "Failure")
+        if (failed?._tag === "Failure") {
+          assert.instanceOf(failed.failure, ActionError.OperationRefused)
+        }
+        const deployment = yield* settled(first.actions, id)
+        assert.strictEqual(deployment.status, "succeeded")
+        assert.deepStrictEqual(log.events.filter((event) => event.startsWith("run quota")), ["run quota 1", "run quota 1"])
+        assert.strictEqual(deployment.history.length, 1)
+        yield* first.shutdown
+        yield* second.shutdown
+      }))
+
+    it.effect("a paused deployment survives its process: no other process claims it, and it is retried later", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore.makeMemory
+        const log = makeLog()
+        const switched = { failing: true }
+        const action = pausing(log, switched)
+        const first = yield* startProcess(store, "first", { recovery: { leaseTtl: "30 seconds" } })
+        yield* first.actions.register(action)
+        const id = yield* first.actions.start(action, { n: 0 })
+        yield* settled(first.actions, id)
+        yield* first.crash
+
+        const second = yield* startProcess(store, "second", { recovery: { leaseTtl: "30 seconds" } })
+        yield* second.actions.register(action)
+        yield* TestClock.adjust("1 hour")
+        assert.deepStrictEqual((yield* second.actions.resume()).resumed, [], "a paused deployment is never claimed")
+        switched.failing = false
+        yield* second.actions.retry(id)
+        assert.strictEqual((yield* settled(second.actions, id)).status, "succeeded")
+        yield* second.shutdown
+      }))
+
+    it.effect("a retried deployment whose process dies is resumed by another after its lease expires", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore.makeMemory
+        const log = makeLog()
+        const gate = { failing: true }
+        const hanging = Job.make("quota", {
+          input: Counter,
+          output: Counter,
+          execute: ({ n }) =>
+            Effect.andThen(log.add(`run quota ${n}`), gate.failing ? Effect.fail(new Boom({ job: "quota" })) : Effect.never)
+        })
+        const action = Action.make("provision", [step("a", log), hanging, step("c", log)], { onFailure: "pause" })
+        const first = yield* startProcess(store, "first", { recovery: { leaseTtl: "30 seconds" } })
+        yield* first.actions.register(action)
+        const id = yield* first.actions.start(action, { n: 0 })
+        yield* settled(first.actions, id)
+        gate.failing = false
+        yield* first.actions.retry(id)
+        yield* TestClock.adjust("10 millis")
+        yield* first.crash
+
+        const succeeding = Action.make("provision", [step("a", log), step("quota", log), step("c", log)], { onFailure: "pause" })
+        const second = yield* startProcess(store, "second", { recovery: { leaseTtl: "30 seconds" } })
+        yield* second.actions.register(succeeding)
+        yield* TestClock.adjust("31 seconds")
+        assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+        const deployment = yield* settled(second.actions, id)
+        assert.strictEqual(deployment.status, "succeeded")
+        assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 3, 1])
+        yield* second.shutdown
+      }))
+  })
+
   describe("bulk", () => {
     it.effect("a dry run counts and lists the matching deployments; the real run acts on each and reports it", () =>
       memory(Effect.gen(function*() {
