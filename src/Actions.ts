@@ -546,6 +546,25 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       maxResumes
     }
 
+    /**
+     * A stop asked while a failure was pausing the deployment found it still running and set its stop flag: the pause
+     * committed all the same, so the stop is carried out now (the deployment rolls back, as the stop asked).
+     */
+    const stopIfAskedWhilePausing = (handle: Handle) =>
+      // The run published its outcome before it returned.
+      Effect.flatMap(Deferred.await(handle.outcome), (outcome) => {
+        if (outcome._tag !== "Paused" || !outcome.stopRequested) return Effect.void
+        return operations.operate("stop", {
+          deploymentId: handle.deploymentId,
+          reason: "a stop was asked while the failure paused the deployment",
+          input: undefined,
+          key: undefined
+        }).pipe(
+          Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error)),
+          Effect.asVoid
+        )
+      })
+
     const launch = (reg: Registration, snapshot: Snapshot, fresh: boolean): Effect.Effect<Handle> =>
       Effect.gen(function*() {
         const deployment = snapshot.deployment
@@ -563,6 +582,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
           Effect.ensuring(Effect.sync(() => {
             if (running.get(deployment.id) === handle) running.delete(deployment.id)
           })),
+          Effect.andThen(stopIfAskedWhilePausing(handle)),
           Effect.forkIn(scope)
         )
         return handle

@@ -119,6 +119,31 @@ describe("Actions operations", () => {
         )
       })))
 
+    it.effect("a stop asked while the failure was pausing the deployment rolls it back once the pause is written", () =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        // Another process's stop lands just before the pause is written: the deployment is still running then.
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          checkpoint: (checkpoint) =>
+            checkpoint.deployment.status === "paused"
+              ? Effect.andThen(inner.requestStop(checkpoint.fence.deploymentId, checkpoint.at), inner.checkpoint(checkpoint))
+              : inner.checkpoint(checkpoint)
+        }
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        const worker = yield* startProcess(store, "worker")
+        yield* worker.actions.register(action)
+        const id = yield* worker.actions.start(action, { n: 0 })
+        yield* TestClock.adjust("10 millis")
+        const deployment = yield* settled(worker.actions, id)
+
+        assert.strictEqual(deployment.status, "rolled_back")
+        assert.strictEqual(Option.getOrThrow(deployment.failure).tag, "ExecutionStopped")
+        assert.deepStrictEqual(log.events.slice(2), ["rollback quota in=1 out=none", "rollback a in=0 out=1 ExecutionStopped"])
+        yield* worker.shutdown
+      }))
+
     it.effect("execute waits through a pause, and returns once an operator's retry finishes the deployment", () =>
       memory(Effect.gen(function*() {
         const actions = yield* Actions.Actions

@@ -80,6 +80,14 @@ interface Applied extends CheckedOperation {
   readonly request: RequestRow | undefined
 }
 
+/** What a takeover writes, besides taking the lease. */
+interface TakeOverChange {
+  readonly deployment: DeploymentPatch
+  readonly jobs: ReadonlyArray<JobPatch>
+  readonly errors: ReadonlyArray<NewErrorRow>
+  readonly history: NewHistoryRow
+}
+
 /** The statuses an operation applies to. */
 const appliesTo: Record<Operation, ReadonlyArray<DeploymentStatus>> = {
   stop: ["running", "paused"],
@@ -156,12 +164,26 @@ export const makeOperations = (deps: OperationsEnv) => {
     reg: Registration,
     row: DeploymentRow,
     at: number,
-    change: {
-      readonly deployment: DeploymentPatch
-      readonly jobs: ReadonlyArray<JobPatch>
-      readonly errors: ReadonlyArray<NewErrorRow>
-      readonly history: NewHistoryRow
-    }
+    change: TakeOverChange
+  ) =>
+    Effect.suspend(() => {
+      // One takeover of a deployment at a time in this process: a second one would take a lost reply of the first
+      // for its own.
+      if (taking.has(row.id)) {
+        return Effect.fail(refused(applied, row, "changed", "another operation on this deployment is being applied"))
+      }
+      taking.add(row.id)
+      return Effect.ensuring(takeOverOnce(applied, reg, row, at, change), Effect.sync(() => taking.delete(row.id)))
+    })
+
+  const taking = new Set<string>()
+
+  const takeOverOnce = (
+    applied: Applied,
+    reg: Registration,
+    row: DeploymentRow,
+    at: number,
+    change: TakeOverChange
   ) =>
     Effect.gen(function*() {
       const result = yield* env.retryTransient(store.takeOver({

@@ -42,7 +42,7 @@ export type Outcome =
   | { readonly _tag: "Succeeded"; readonly output: unknown }
   | { readonly _tag: "Failed"; readonly error: DeploymentFailed }
   /** The failure policy paused the deployment: it waits for an operator (`retry`, `rollback`, `stop`). */
-  | { readonly _tag: "Paused"; readonly failure: Failure }
+  | { readonly _tag: "Paused"; readonly failure: Failure; readonly stopRequested: boolean }
   | { readonly _tag: "Abandoned"; readonly reason: AbandonReason; readonly error: unknown }
 
 /** The local handle of a running deployment. */

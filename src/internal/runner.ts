@@ -347,7 +347,7 @@ const forward = (
     const compiled = compiledJobs[run.current]!
     // The failure policy: a pause leaves the rollbacks armed in the store for an operator; a stop always rolls back.
     const pause = (compiled.job.onFailure ?? run.reg.action.onFailure) === "pause" &&
-      !(error instanceof ExecutionStopped)
+      !(error instanceof ExecutionStopped) && !run.stopRequested
     const failedPatch: JobPatch = { index: run.current, status: "failed", finishedAt: at }
     const stateResult = yield* Effect.result(encodeState(run, compiled.job.name))
     const failedCheckpoint = (withState: boolean): Omit<Checkpoint, "fence"> => ({
@@ -398,7 +398,8 @@ const forward = (
         `job "${classified.failure.job}" failed (${classified.failure.tag}): paused for an operator (retry, rollback or stop)`
       )
       yield* Scope.close(scope, Exit.void)
-      return { _tag: "Paused", failure: classified.failure } as const
+      // A stop asked while the pause was being written is carried out by the runtime (`stopRequested`).
+      return { _tag: "Paused", failure: classified.failure, stopRequested: failedWrite.value.stopRequested } as const
     }
     yield* Effect.logInfo(`job "${classified.failure.job}" failed (${classified.failure.tag}): rolling back`)
     yield* Scope.close(scope, exit)
