@@ -100,6 +100,18 @@ export interface ListOptions {
   readonly statuses?: ReadonlyArray<DeploymentStatus>
   readonly application?: string
   readonly action?: string
+  /**
+   * Only deployments created before this time (exclusive).
+   *
+   * @since 0.3.0
+   */
+  readonly createdBefore?: DateTime.Utc
+  /**
+   * Only deployments created at or after this time (inclusive).
+   *
+   * @since 0.3.0
+   */
+  readonly createdAfter?: DateTime.Utc
   /** Page size, 1 to 1000; 50 by default. */
   readonly limit?: number
   /** The `next` cursor of the previous page. */

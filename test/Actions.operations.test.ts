@@ -621,6 +621,12 @@ describe("Actions operations", () => {
         const after = yield* actions.bulk({ operation: "retry", filter: { createdAfter: cutoff }, dryRun: true })
         assert.deepStrictEqual(before.ids, [early])
         assert.deepStrictEqual(after.ids, [late])
+        assert.deepStrictEqual((yield* actions.list({ createdBefore: cutoff })).items.map((item) => item.id), [early])
+        assert.deepStrictEqual((yield* actions.list({ createdAfter: cutoff })).items.map((item) => item.id), [late])
+        assert.instanceOf(
+          yield* refusal(actions.list({ createdAfter: "yesterday" as unknown as DateTime.Utc })),
+          ActionError.InvalidArgument
+        )
 
         const plain = Action.make("plain", [step("a", log)])
         yield* actions.register(plain)

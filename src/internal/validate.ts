@@ -9,7 +9,7 @@
  *
  * @internal
  */
-import { Duration, Effect, Option, Result } from "effect"
+import { DateTime, Duration, Effect, Option, Result } from "effect"
 import type * as Action from "../Action.ts"
 import { TypeId as ActionTypeId } from "../Action.ts"
 import { InvalidArgument, InvalidOption } from "../ActionError.ts"
@@ -465,13 +465,16 @@ export interface CheckedListOptions {
   readonly statuses?: ReadonlyArray<DeploymentStatus>
   readonly application?: string
   readonly action?: string
+  readonly createdBefore?: number
+  readonly createdAfter?: number
   readonly limit: number
   readonly cursor?: string
 }
 
 /**
  * The options of `list`: `limit` an integer from 1 to 1000 (never clamped), `statuses` a non-empty array of known
- * statuses, `application` and `action` names, `cursor` a storable string.
+ * statuses, `application` and `action` names, `createdBefore` and `createdAfter` `DateTime.Utc`s, `cursor` a
+ * storable string.
  */
 export const listOptionsArgument = (value: unknown): Effect.Effect<CheckedListOptions, InvalidArgument> =>
   Effect.suspend(() =>
@@ -483,8 +486,12 @@ export const listOptionsArgument = (value: unknown): Effect.Effect<CheckedListOp
       const actionName = yield* check("options.action", options.action, optional(name))
       const limit = yield* check("options.limit", options.limit, optional(integer(1, maxListLimit)))
       const cursor = yield* check("options.cursor", options.cursor, optional(storableString))
+      const createdBefore = yield* check("options.createdBefore", options.createdBefore, optional(utc))
+      const createdAfter = yield* check("options.createdAfter", options.createdAfter, optional(utc))
       return {
         limit: limit ?? defaultListLimit,
+        ...(createdBefore === undefined ? {} : { createdBefore: DateTime.toEpochMillis(createdBefore) }),
+        ...(createdAfter === undefined ? {} : { createdAfter: DateTime.toEpochMillis(createdAfter) }),
         ...(statusFilter === undefined ? {} : { statuses: statusFilter }),
         ...(application === undefined ? {} : { application }),
         ...(actionName === undefined ? {} : { action: actionName }),
@@ -521,6 +528,12 @@ export const pruneOptionsArgument = (value: unknown): Effect.Effect<Duration.Dur
 
 const jobField = (job: unknown, field: "name" | "timeout" | "onFailure"): unknown =>
   typeof job === "object" && job !== null ? (job as Readonly<Record<string, unknown>>)[field] : undefined
+
+/** A `DateTime.Utc` of a finite time. */
+export const utc: Check<DateTime.Utc> = (value) =>
+  DateTime.isDateTime(value) && DateTime.isUtc(value) && Number.isFinite(DateTime.toEpochMillis(value))
+    ? Result.succeed(value)
+    : reject("a DateTime.Utc")
 
 /** A failure policy: `"rollback"` or `"pause"`. */
 export const failurePolicy: Check<"rollback" | "pause"> = (value) =>

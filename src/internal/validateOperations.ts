@@ -19,7 +19,8 @@ import {
   optionsObject,
   type Rejection,
   statuses,
-  storableString
+  storableString,
+  utc
 } from "./validate.ts"
 
 /** The longest `reason` an operator may give, in characters. */
@@ -65,12 +66,6 @@ const json: Check<unknown> = (value) => {
   const issue = notJson(value) ?? jsonIssue(value)
   return issue === undefined ? Result.succeed(value) : reject("a JSON value a store can hold", `a value that ${issue}`)
 }
-
-/** A `DateTime.Utc`. */
-const utc: Check<DateTime.Utc> = (value) =>
-  DateTime.isDateTime(value) && DateTime.isUtc(value) && Number.isFinite(DateTime.toEpochMillis(value))
-    ? Result.succeed(value)
-    : reject("a DateTime.Utc")
 
 const bulkOperations: ReadonlyArray<Actions.BulkOptions["operation"]> = ["stop", "retry", "rollback", "retry_rollback"]
 
