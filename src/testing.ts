@@ -210,7 +210,11 @@ export const DeploymentStoreSuite = <E>(
               errors: []
             })
             const read = yield* get(snapshot.deployment.id)
-            const deployment = yield* Schema.decodeUnknownEffect(Deployment)({ ...read.deployment, jobs: read.jobs })
+            const deployment = yield* Schema.decodeUnknownEffect(Deployment)({
+              ...read.deployment,
+              jobs: read.jobs,
+              history: []
+            })
             const failure = Option.getOrThrow(deployment.failure)
             assert.strictEqual(failure.message, "boom")
             assert.isTrue(Option.isNone(failure.detail))
