@@ -49,7 +49,6 @@ import {
   type Fence,
   type ListPage,
   type ListQuery,
-  type Runnable,
   type Snapshot
 } from "./DeploymentStore.ts"
 import { makeColumns, millis } from "./internal/sqlColumns.ts"
@@ -179,15 +178,9 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const leaseUntil = (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
 
   const columns = makeColumns(sql, tables)
-  const { at, atJson, deploymentColumns, snapshotColumns } = columns
+  const { at, atJson, deploymentColumns, runnableRows, snapshotColumns } = columns
   const planList = makeListPlanner(sql, tables, columns)
   const writes = makeWrites(sql, tables, columns)
-
-  /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
-  const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
-    sql`jsonb_to_recordset(${
-      JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
-    }::jsonb) AS r(application text, action text, fingerprint text)`
 
   const operations = makeOperations({
     sql,
@@ -197,7 +190,6 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
     writes,
     lockBound,
     leaseUntil,
-    runnableRows,
     stopChannel
   })
 

@@ -1,10 +1,12 @@
 /**
- * The SQL fragments the deployment store's statements share: timestamps from and to epoch milliseconds, and the
- * columns a deployment row and a snapshot are selected with (decoded by `sqlRows.ts`).
+ * The SQL fragments the deployment store's statements share: timestamps from and to epoch milliseconds, the
+ * columns a deployment row and a snapshot are selected with (decoded by `sqlRows.ts`), and the runnable
+ * definitions as a row source.
  *
  * @internal
  */
 import type { SqlClient, Statement } from "effect/sql"
+import type { Runnable } from "../DeploymentStore.ts"
 import type { Tables } from "./sqlTables.ts"
 
 /** A `timestamptz` column as whole epoch milliseconds (floored: a time written by hand may have microseconds). */
@@ -54,7 +56,13 @@ export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
   // one JSON text per deployment, from its stored job records
   const snapshotColumns = sql`${deploymentColumns}, ${jobsFrom(sql`${jobRuns} r WHERE r.deployment_id = d.id`)}`
 
-  return { at, atJson, deploymentColumns, jobsFrom, snapshotColumns }
+  /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
+  const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
+    sql`jsonb_to_recordset(${
+      JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
+    }::jsonb) AS r(application text, action text, fingerprint text)`
+
+  return { at, atJson, deploymentColumns, jobsFrom, runnableRows, snapshotColumns }
 }
 
 /** The fragments of `makeColumns`. */

@@ -22,7 +22,6 @@ import type {
   OperationRequestResult,
   OperationRequestWrite,
   RequestQuery,
-  Runnable,
   StopResult,
   TakeOver,
   TakeOverResult
@@ -56,8 +55,6 @@ export interface OperationContext {
   readonly lockBound: Statement.Fragment
   /** The lease expiry `ttl` milliseconds after the server's now. */
   readonly leaseUntil: (ttl: number) => Statement.Fragment
-  /** The runnable definitions as a row source `r(application, action, fingerprint)`. */
-  readonly runnableRows: (runnable: ReadonlyArray<Runnable>) => Statement.Fragment
   /** The `NOTIFY` channel of stop requests. */
   readonly stopChannel: string
 }
@@ -87,9 +84,28 @@ const retried = <A>(
     })
   })
 
+/**
+ * The `findRequests` statement (`undefined`: nothing to find): the deployments with a pending request, from the
+ * partial index of those (`deployments_requests_idx`, a few rows at any time), oldest request first. A function of
+ * its own, so that its plan can be checked (`test/SqlDeploymentStore.plans.test.ts`).
+ */
+export const makeRequestsStatement = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
+  const deployments = sql(tables.deployments)
+  return (query: RequestQuery): Statement.Statement<Record<string, unknown>> | undefined => {
+    if (query.runnable.length === 0 || !(query.limit >= 1)) return undefined
+    return sql`SELECT ${columns.deploymentColumns} FROM ${deployments} d
+WHERE d.request IS NOT NULL AND d.parked IS NULL
+  AND (d.application, d.action, d.fingerprint) IN (
+    SELECT r.application, r.action, r.fingerprint FROM ${columns.runnableRows(query.runnable)}
+  )
+ORDER BY d.request->'at', d.created_at, d.id
+LIMIT ${Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER)}::bigint`
+  }
+}
+
 /** Builds the operations for one store. */
 export const makeOperations = (context: OperationContext) => {
-  const { columns, leaseUntil, lockBound, run, runnableRows, sql, stopChannel, tables, writes } = context
+  const { columns, leaseUntil, lockBound, run, sql, stopChannel, tables, writes } = context
   const deployments = sql(tables.deployments)
   const jobRuns = sql(tables.jobRuns)
   const history = sql(tables.history)
@@ -211,21 +227,12 @@ WHERE d.id = ${write.deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM requested
     )
   }
 
-  /** `findRequests`: the partial index of pending requests (`deployments_requests_idx`), then a sort of those. */
+  const requestsStatement = makeRequestsStatement(sql, tables, columns)
   const findRequests = (query: RequestQuery): Effect.Effect<ReadonlyArray<DeploymentRow>, PersistenceError> => {
-    if (query.runnable.length === 0 || !(query.limit >= 1)) return Effect.succeed([])
-    return run(
-      "findRequests",
-      () =>
-        sql`SELECT ${deploymentColumns} FROM ${deployments} d
-WHERE d.request IS NOT NULL AND d.parked IS NULL
-  AND (d.application, d.action, d.fingerprint) IN (
-    SELECT r.application, r.action, r.fingerprint FROM ${runnableRows(query.runnable)}
-  )
-ORDER BY d.request->'at', d.created_at, d.id
-LIMIT ${Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER)}::bigint`,
-      (rows) => rows.map(decodeDeployment)
-    )
+    const statement = requestsStatement(query)
+    return statement === undefined
+      ? Effect.succeed([])
+      : run("findRequests", () => statement, (rows) => rows.map(decodeDeployment))
   }
 
   const recordOperation = (
