@@ -41,7 +41,7 @@ import {
   StoredDataCorrupt
 } from "./ActionError.ts"
 import type { Deployment, DeploymentStatus, ErrorEntry, Operation } from "./Deployment.ts"
-import { DeploymentStore, type Runnable, type Snapshot } from "./DeploymentStore.ts"
+import { DeploymentStore, type Runnable, type Snapshot, type StatusCounts } from "./DeploymentStore.ts"
 import * as DeploymentStoreModule from "./DeploymentStore.ts"
 import { describeSchemaError } from "./internal/codec.ts"
 import { storedFailure, storedOutput, toDeployment, toDeploymentWithoutJobs, toErrorEntries } from "./internal/outcomes.ts"
@@ -100,6 +100,12 @@ export interface ListOptions {
   readonly statuses?: ReadonlyArray<DeploymentStatus>
   readonly application?: string
   readonly action?: string
+  /**
+   * Only deployments with this key.
+   *
+   * @since 0.3.0
+   */
+  readonly key?: string
   /**
    * Only deployments created before this time (exclusive).
    *
@@ -283,6 +289,31 @@ export interface BulkResult {
 }
 
 /**
+ * How many deployments are in each status, as `counts` reports them.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface StatusCountsResult {
+  readonly counts: StatusCounts
+  /** Each count stops here: a count equal to it means "at least this many". */
+  readonly atMost: number
+}
+
+/**
+ * One job data entry of a deployment, in its stored (encoded JSON) form: the runtime does not know the schema a job
+ * wrote it with.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface JobDataEntry {
+  readonly job: string
+  readonly key: string
+  readonly value: Schema.Json
+}
+
+/**
  * Failures of starting a deployment.
  *
  * @since 0.1.0
@@ -360,6 +391,17 @@ export interface ActionsShape {
    * invalid filter or page size is an `InvalidArgument`, never clamped.
    */
   readonly list: (options?: ListOptions) => Effect.Effect<DeploymentPage, PersistenceError | InvalidArgument>
+  /**
+   * Counts the deployments in each status, of an application and an action when given; each count stops at 10,000
+   * (`atMost`), so that counting stays cheap however many deployments there are.
+   */
+  readonly counts: (
+    filter?: { readonly application?: string; readonly action?: string }
+  ) => Effect.Effect<StatusCountsResult, PersistenceError | InvalidArgument>
+  /** Reads every job data entry of a deployment (`JobContext.setData`), by job then key. */
+  readonly jobData: (
+    deploymentId: string
+  ) => Effect.Effect<ReadonlyArray<JobDataEntry>, DeploymentNotFound | PersistenceError | InvalidArgument>
   /** Reads a deployment's error log, or one job's part of it. */
   readonly errors: (
     deploymentId: string,
@@ -495,6 +537,9 @@ export interface Options {
 }
 
 const defaultApplication = "default"
+
+/** Where each of `counts`' counts stops. */
+const countLimit = 10_000
 
 /** How many deployments one `prune` statement deletes at most. */
 const pruneBatch = 1000
@@ -932,6 +977,17 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
           else unreadable.push(decoded.failure)
         }
         return { items, next: Option.fromUndefinedOr(page.next), unreadable }
+      }),
+      counts: Effect.fn("Actions.counts")(function*(filter?: { readonly application?: string; readonly action?: string }) {
+        const checked = yield* Validate.countsArgument(filter)
+        const counts = yield* env.retryTransient(store.counts({ ...checked, limit: countLimit }))
+        return { counts, atMost: countLimit }
+      }),
+      jobData: Effect.fn("Actions.jobData")(function*(deploymentId: string) {
+        const id = yield* Validate.deploymentIdArgument("jobData", deploymentId)
+        const rows = yield* env.retryTransient(store.jobData(id))
+        if (rows.length === 0) yield* readSnapshot(id)
+        return rows
       }),
       errors: Effect.fn("Actions.errors")(function*(deploymentId: string, errorOptions?: { readonly job?: string }) {
         const id = yield* Validate.deploymentIdArgument("errors", deploymentId)

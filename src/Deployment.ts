@@ -110,8 +110,14 @@ export class JobRun extends Schema.Class<JobRun>("effect-actions/JobRun")({
   output: Schema.OptionFromUndefinedOr(Schema.Json),
   /** How many times the job was started (more than one after a resume). */
   attempts: Schema.Int,
+  /** When the job's last attempt started. */
   startedAt: Schema.OptionFromUndefinedOr(Schema.DateTimeUtcFromMillis),
-  finishedAt: Schema.OptionFromUndefinedOr(Schema.DateTimeUtcFromMillis)
+  /** When the job's last attempt ended (succeeded or failed). */
+  finishedAt: Schema.OptionFromUndefinedOr(Schema.DateTimeUtcFromMillis),
+  /** When the job's rollback started; a job without a rollback has none. */
+  rollbackStartedAt: Schema.OptionFromOptionalKey(Schema.DateTimeUtcFromMillis),
+  /** When the job's rollback ended (done or failed). */
+  rollbackFinishedAt: Schema.OptionFromOptionalKey(Schema.DateTimeUtcFromMillis)
 }) {}
 
 /**

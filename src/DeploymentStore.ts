@@ -181,6 +181,10 @@ export interface JobPatch {
   readonly startedAt?: number
   /** `null` clears it (a retried job runs again). */
   readonly finishedAt?: number | null
+  /** When the job's rollback started (written with the rollback step's checkpoint). */
+  readonly rollbackStartedAt?: number
+  /** When the job's rollback ended. */
+  readonly rollbackFinishedAt?: number
 }
 
 /**
@@ -242,6 +246,8 @@ export interface ListQuery {
   readonly statuses?: ReadonlyArray<DeploymentStatus>
   readonly application?: string
   readonly action?: string
+  /** Only deployments with this key. */
+  readonly key?: string
   /** Only deployments created before this time (epoch milliseconds, exclusive). */
   readonly createdBefore?: number
   /** Only deployments created at or after this time (epoch milliseconds, inclusive). */
@@ -443,6 +449,39 @@ export interface RequestQuery {
 }
 
 /**
+ * A query for `counts`: how many deployments there are in each status, of an application and an action when given,
+ * each count stopping at `limit` (so that counting costs at most `limit` rows per status).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface CountQuery {
+  readonly application?: string
+  readonly action?: string
+  readonly limit: number
+}
+
+/**
+ * How many deployments are in each status (each at most the query's `limit`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type StatusCounts = { readonly [S in DeploymentStatus]: number }
+
+/**
+ * One job data entry of a deployment, as stored.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface JobDataRow {
+  readonly job: string
+  readonly key: string
+  readonly value: Json
+}
+
+/**
  * The persistence operations effect-actions needs. See the module documentation for the guarantees.
  *
  * @since 0.1.0
@@ -517,6 +556,10 @@ export interface DeploymentStoreShape {
   ) => Effect.Effect<boolean, PersistenceError>
   /** Reads a deployment's history, in order. */
   readonly history: (deploymentId: string) => Effect.Effect<ReadonlyArray<HistoryRow>, PersistenceError>
+  /** Counts the deployments in each status, each count stopping at `limit`. */
+  readonly counts: (query: CountQuery) => Effect.Effect<StatusCounts, PersistenceError>
+  /** Reads every job data entry of a deployment, by job then key. */
+  readonly jobData: (deploymentId: string) => Effect.Effect<ReadonlyArray<JobDataRow>, PersistenceError>
   /** Takes over deployments whose lease expired (oldest expiry first), bumping their epoch. */
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<Snapshot>, PersistenceError>
   /** Renews the owner's leases of the listed deployments; returns those it still holds. */
@@ -791,6 +834,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           if (query.statuses !== undefined && !query.statuses.includes(row.status)) continue
           if (query.application !== undefined && row.application !== query.application) continue
           if (query.action !== undefined && row.action !== query.action) continue
+          if (query.key !== undefined && row.key !== query.key) continue
           if (query.createdBefore !== undefined && row.createdAt >= query.createdBefore) continue
           if (query.createdAfter !== undefined && row.createdAt < query.createdAfter) continue
           if (Option.isSome(after) && newestFirst(row, { ...row, ...after.value }) <= 0) continue
@@ -990,6 +1034,37 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
 
     history: (deploymentId) =>
       Effect.sync(() => (entries.get(deploymentId)?.history ?? []).map((row) => ({ ...row }))),
+
+    counts: (query) =>
+      Effect.sync(() => {
+        const counts: { -readonly [S in DeploymentStatus]: number } = {
+          running: 0,
+          succeeded: 0,
+          rolling_back: 0,
+          rolled_back: 0,
+          rollback_failed: 0,
+          paused: 0
+        }
+        for (const entry of entries.values()) {
+          const row = entry.deployment
+          if (query.application !== undefined && row.application !== query.application) continue
+          if (query.action !== undefined && row.action !== query.action) continue
+          if (counts[row.status] < query.limit) counts[row.status]++
+        }
+        return counts
+      }),
+
+    jobData: (deploymentId) =>
+      Effect.sync(() => {
+        const entry = entries.get(deploymentId)
+        if (entry === undefined) return []
+        const rows: Array<JobDataRow> = []
+        for (const [dataKey, value] of entry.data) {
+          const [job, key] = JSON.parse(dataKey) as [string, string]
+          rows.push({ job, key, value })
+        }
+        return rows.sort((a, b) => a.job < b.job ? -1 : a.job > b.job ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+      }),
 
     stopRequests: Stream.fromPubSub(stops)
   }

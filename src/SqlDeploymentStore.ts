@@ -49,7 +49,8 @@ import {
   type Fence,
   type ListPage,
   type ListQuery,
-  type Snapshot
+  type Snapshot,
+  type StatusCounts
 } from "./DeploymentStore.ts"
 import { makeColumns, millis } from "./internal/sqlColumns.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
@@ -58,10 +59,12 @@ import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/
 import {
   allStorable,
   decodeCount,
+  decodeCounts,
   decodeCreateResult,
   decodeDeployment,
   decodeError,
   decodeHeldLease,
+  decodeJobDataRow,
   decodeJsonValue,
   decodeListPage,
   decodeSnapshot,
@@ -75,7 +78,7 @@ import {
   ttlIssue,
   unstorableText
 } from "./internal/sqlRows.ts"
-import { activeStatuses, loaderFor, terminalStatuses } from "./internal/sqlTables.ts"
+import { activeStatuses, countedStatuses, loaderFor, terminalStatuses } from "./internal/sqlTables.ts"
 import { makeWrites } from "./internal/sqlWrites.ts"
 
 /**
@@ -391,6 +394,40 @@ FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
               job === undefined ? sql`` : sql` AND e.job = ${job}::text`
             } ORDER BY e.sequence`,
           (rows) => rows.map(decodeError)
+        )
+        : Effect.succeed([]),
+
+    counts: (query) => {
+      const limit = Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER - 1)
+      const zero = Object.fromEntries(countedStatuses.map((status) => [status, 0])) as StatusCounts
+      if (!(limit >= 1) || !allStorable(query.application, query.action)) return Effect.succeed(zero)
+      const conditions = [
+        ...(query.application === undefined ? [] : [sql`d.application = ${query.application}::text`]),
+        ...(query.action === undefined ? [] : [sql`d.action = ${query.action}::text`])
+      ]
+      // One bounded count per status, each read from the status index (or the filters' index): at most `limit`
+      // rows per status, however many deployments there are.
+      const counted = countedStatuses.map((status) =>
+        sql`SELECT ${sql.literal(`'${status}'`)} AS status, count(*)::integer AS count FROM (
+  SELECT 1 FROM ${deployments} d WHERE d.status = ${sql.literal(`'${status}'`)} AND ${sql.and(conditions)}
+  LIMIT ${limit}::bigint
+) AS s`
+      )
+      return run(
+        "counts",
+        () => sql`${sql.join(" UNION ALL ", false)(counted)}`,
+        (rows) => decodeCounts(rows, zero)
+      )
+    },
+
+    jobData: (deploymentId) =>
+      isUuid(deploymentId)
+        ? run(
+          "jobData",
+          () =>
+            sql`SELECT job, key, value::text AS value FROM ${jobData}
+WHERE deployment_id = ${deploymentId}::uuid ORDER BY job, key`,
+          (rows) => rows.map(decodeJobDataRow)
         )
         : Effect.succeed([]),
 

@@ -54,6 +54,7 @@ import { pruneTests } from "./internal/suite/prune.ts"
 import { resumeTests } from "./internal/suite/resumes.ts"
 import { statusTests } from "./internal/suite/status.ts"
 import { storableTests } from "./internal/suite/storable.ts"
+import { viewTests } from "./internal/suite/views.ts"
 
 /**
  * Options of a snapshot made by `makeSnapshot`.
@@ -722,6 +723,7 @@ export const DeploymentStoreSuite = <E>(
       // the parts added with the 0.3 contract: the paused status and the new row fields, operators' operations
       pausedTests(it, helpers)
       operationTests(it, helpers)
+      viewTests(it, helpers)
     })
   })
 }

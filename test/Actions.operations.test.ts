@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Fiber, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { Action, ActionError, Actions, DeploymentStore, Job } from "effect-actions"
+import { Action, ActionError, Actions, DeploymentStore, Job, JobContext } from "effect-actions"
 import { Boom, Counter, type Log, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
 
@@ -571,6 +571,54 @@ describe("Actions operations", () => {
         assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 3, 1])
         yield* second.shutdown
       }))
+  })
+
+  describe("what operators' views read", () => {
+    it.effect("counts per status, job data, a key search, and when each rollback ran", () =>
+      memory(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const log = makeLog()
+        const withData = Job.make("noted", {
+          input: Counter,
+          output: Counter,
+          execute: ({ n }) =>
+            Effect.gen(function*() {
+              const context = yield* JobContext.JobContext
+              yield* context.setData("vm", Schema.String, `vm-${n}`)
+              return { n: n + 1 }
+            }),
+          rollback: () => log.add("rollback noted")
+        })
+        const action = Action.make("noted", [withData, step("b", log, { fails: true })])
+        const paused = pausing(log, { failing: true })
+        yield* actions.register(action)
+        yield* actions.register(paused)
+        const rolledBack = yield* actions.start(action, { n: 4 }, { key: "web-1" })
+        yield* actions.start(paused, { n: 0 }, { key: "web-2" })
+        yield* TestClock.adjust("10 millis")
+        const deployment = yield* settled(actions, rolledBack)
+
+        const { atMost, counts } = yield* actions.counts()
+        assert.strictEqual(atMost, 10_000)
+        assert.deepStrictEqual(counts, {
+          running: 0,
+          paused: 1,
+          rolling_back: 0,
+          rollback_failed: 0,
+          rolled_back: 1,
+          succeeded: 0
+        })
+        assert.strictEqual((yield* actions.counts({ action: "noted" })).counts.paused, 0)
+        assert.deepStrictEqual(yield* actions.jobData(rolledBack), [{ job: "noted", key: "vm", value: "vm-4" }])
+        assert.instanceOf(yield* refusal(actions.jobData("no-such-id")), ActionError.DeploymentNotFound)
+        assert.deepStrictEqual((yield* actions.list({ key: "web-1" })).items.map((item) => item.id), [rolledBack])
+        assert.instanceOf(yield* refusal(actions.counts({ application: "" })), ActionError.InvalidArgument)
+
+        const [noted, failed] = deployment.jobs
+        assert.isTrue(Option.isSome(noted!.rollbackStartedAt) && Option.isSome(noted!.rollbackFinishedAt))
+        assert.isTrue(Option.isSome(noted!.finishedAt), "the end of its attempt is kept")
+        assert.isTrue(Option.isSome(failed!.rollbackFinishedAt), "the failed job's rollback ran too")
+      })))
   })
 
   describe("bulk", () => {

@@ -312,7 +312,8 @@ export const makeOperations = (deps: OperationsEnv) => {
     const jobs: Array<JobPatch> = []
     for (const job of snapshot.jobs) {
       if (job.status !== "rollback_failed") continue
-      jobs.push({ index: job.index, status: job.output === undefined ? "failed" : "succeeded", finishedAt: null })
+      // Its rollback times stay until the rollback runs again and writes new ones.
+      jobs.push({ index: job.index, status: job.output === undefined ? "failed" : "succeeded" })
     }
     if (jobs.length === 0) {
       return Effect.fail(refused(applied, row, "nothing_to_retry", "no job's rollback is recorded as failed"))

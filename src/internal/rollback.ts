@@ -65,6 +65,7 @@ export const rollbackStep = (
     if (job.rollbacks.length > 0) {
       run.phase = "rollback"
       run.current = index
+      const started = yield* now
       const exit = skip !== undefined ? Exit.fail(skip) : yield* Effect.exit(
         provideJob(run, runRollbacks(job.rollbacks, { input, output, failure })).pipe(
           Effect.withSpan("effect-actions.rollback", {
@@ -89,11 +90,11 @@ export const rollbackStep = (
           tag,
           message: `rollback: ${message}`
         })
-        jobs.push({ index, status: "rollback_failed", finishedAt: at })
+        jobs.push({ index, status: "rollback_failed", rollbackStartedAt: started, rollbackFinishedAt: at })
         run.statuses[index] = "rollback_failed"
         yield* Effect.logWarning(`rollback of job "${job.name}" failed: ${message}`)
       } else {
-        jobs.push({ index, status: "rolled_back", finishedAt: at })
+        jobs.push({ index, status: "rolled_back", rollbackStartedAt: started, rollbackFinishedAt: at })
         run.statuses[index] = "rolled_back"
       }
     } else if (index > 0) {
@@ -118,7 +119,8 @@ export const writeRollbackStep = (run: Run, index: number, jobs: Array<JobPatch>
         const status = run.statuses[other.index]
         const ran = status === "succeeded" || status === "failed" || status === "running"
         if (other.job.rollbacks.length === 0 && ran) {
-          jobs.push({ index: other.index, status: "rolled_back", finishedAt: at })
+          // Nothing to undo: rolled back without a rollback's times.
+          jobs.push({ index: other.index, status: "rolled_back" })
           run.statuses[other.index] = "rolled_back"
         }
       }
@@ -165,9 +167,10 @@ export const writeRollbackStep = (run: Run, index: number, jobs: Array<JobPatch>
 /** The job patches of a rollback step with job `index`'s record turned to `rollback_failed`. */
 const markRollbackFailed = (run: Run, index: number, jobs: ReadonlyArray<JobPatch>, at: number): Array<JobPatch> => {
   run.statuses[index] = "rollback_failed"
+  const done = jobs.find((patch) => patch.index === index)
   return [
     ...jobs.filter((patch) => patch.index !== index),
-    { index, status: "rollback_failed", finishedAt: at }
+    { index, status: "rollback_failed", rollbackStartedAt: done?.rollbackStartedAt ?? at, rollbackFinishedAt: at }
   ]
 }
 

@@ -8,6 +8,7 @@
  * | application | `deployments_app_only_idx (application, created_at DESC, id DESC)` |
  * | application and action | `deployments_app_idx (application, action, created_at DESC, id DESC)` |
  * | action | `deployments_action_idx (action, created_at DESC, id DESC)` |
+ * | key | `deployments_key_idx (key, created_at DESC, id DESC)` (0003) |
  * | statuses | `deployments_status_idx (status, created_at DESC, id DESC)`, one range per status |
  * | statuses and other filters | per status, the planner's pick of the status index or the other filters' index |
  *
@@ -68,7 +69,7 @@ END AS created_at_micros`
     const limit = Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER - 1)
     if (!(limit >= 1)) return { _tag: "Empty" }
     // a name no store can hold names no stored deployment
-    if (!allStorable(query.application, query.action)) return { _tag: "Empty" }
+    if (!allStorable(query.application, query.action, query.key)) return { _tag: "Empty" }
     const position = after === undefined || Option.isNone(after) ? undefined : after.value
     const cursorTime = position === undefined
       ? undefined
@@ -80,6 +81,7 @@ END AS created_at_micros`
     const conditions = [
       ...(query.application === undefined ? [] : [sql`d.application = ${query.application}::text`]),
       ...(query.action === undefined ? [] : [sql`d.action = ${query.action}::text`]),
+      ...(query.key === undefined ? [] : [sql`d.key = ${query.key}::text`]),
       ...(before === undefined ? [] : [sql`d.created_at < ${before}`]),
       ...(since === undefined ? [] : [sql`d.created_at >= ${since}`]),
       ...(position === undefined || cursorTime === undefined

@@ -23,6 +23,7 @@ import {
   type FailureRow,
   type HeldLease,
   type HistoryRow,
+  type JobDataRow,
   type JobRunRow,
   type Json,
   type ListPage,
@@ -30,6 +31,7 @@ import {
   type ParkedRow,
   type RequestRow,
   type Snapshot,
+  type StatusCounts,
   type StatusRow,
   type StopResult,
   type TakeOverResult,
@@ -330,8 +332,11 @@ const decodeJobs = (row: Row): ReadonlyArray<JobRunRow> => {
   const parsed: unknown = JSON.parse(text(row, "jobs"))
   if (!Array.isArray(parsed)) return unexpected("jobs", parsed)
   return parsed.map((job: unknown): JobRunRow => {
-    if (!Array.isArray(job) || job.length !== 8) return unexpected("jobs", job)
-    const [index, name, status, input, output, attempts, startedAt, finishedAt] = job as Array<unknown>
+    if (!Array.isArray(job) || job.length !== 10) return unexpected("jobs", job)
+    const [index, name, status, input, output, attempts, startedAt, finishedAt, rollbackStartedAt, rollbackFinishedAt] =
+      job as Array<unknown>
+    const rollbackStarted = optionalJsonNumber("jobs.rollback_started_at", rollbackStartedAt)
+    const rollbackFinished = optionalJsonNumber("jobs.rollback_finished_at", rollbackFinishedAt)
     return {
       index: jsonNumber("jobs.index", index),
       name: typeof name === "string" ? name : unexpected("jobs.name", name),
@@ -340,7 +345,9 @@ const decodeJobs = (row: Row): ReadonlyArray<JobRunRow> => {
       output: unwrap("jobs.output", output),
       attempts: jsonNumber("jobs.attempts", attempts),
       startedAt: optionalJsonNumber("jobs.started_at", startedAt),
-      finishedAt: optionalJsonNumber("jobs.finished_at", finishedAt)
+      finishedAt: optionalJsonNumber("jobs.finished_at", finishedAt),
+      ...(rollbackStarted === undefined ? {} : { rollbackStartedAt: rollbackStarted }),
+      ...(rollbackFinished === undefined ? {} : { rollbackFinishedAt: rollbackFinished })
     }
   })
 }
@@ -409,6 +416,20 @@ export const decodeOperationRequestResult = (
 
 /** Reads a JSON value selected as text (the `value` column). */
 export const decodeJsonValue = (row: Row): Json => JSON.parse(text(row, "value")) as Json
+
+/** Reads a job data entry (`job`, `key`, and `value` as text). */
+export const decodeJobDataRow = (row: Row): JobDataRow => ({
+  job: text(row, "job"),
+  key: text(row, "key"),
+  value: decodeJsonValue(row)
+})
+
+/** Reads the per-status counts (`status`, `count` rows) over the zero counts of every status. */
+export const decodeCounts = (rows: ReadonlyArray<Row>, zero: StatusCounts): StatusCounts => {
+  const counts: { -readonly [S in keyof StatusCounts]: number } = { ...zero }
+  for (const row of rows) counts[literal(isDeploymentStatus, "status", row.status)] = integer(row, "count")
+  return counts
+}
 
 /** Reads a lease renewed by a heartbeat (`id`, `lease_epoch`, `stop_requested`). */
 export const decodeHeldLease = (row: Row): HeldLease => ({

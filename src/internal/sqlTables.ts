@@ -9,6 +9,7 @@
  */
 import { Effect } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
+import type { DeploymentStatus } from "../Deployment.ts"
 
 /** The default table prefix. */
 export const defaultPrefix = "effect_actions_"
@@ -65,6 +66,16 @@ export const activeStatuses = "('running', 'rolling_back')"
 
 /** The statuses a deployment may be deleted in by `prune`; must match `Deployment.isTerminal`. */
 export const terminalStatuses = "('succeeded', 'rolled_back', 'rollback_failed')"
+
+/** Every deployment status, as `counts` reports them. */
+export const countedStatuses: ReadonlyArray<DeploymentStatus> = [
+  "running",
+  "paused",
+  "rolling_back",
+  "rollback_failed",
+  "rolled_back",
+  "succeeded"
+]
 
 // The statuses each layout allows: 0001's list is kept as it was (a released migration never changes).
 const deploymentStatuses = "('running', 'succeeded', 'rolling_back', 'rolled_back', 'rollback_failed')"
@@ -222,6 +233,10 @@ const addResumesParkedAndListIndexes = (tables: Tables) =>
  *   `findRequests`. It holds `(application, action)`, not the unbounded fingerprint (see 0002), and no column a
  *   checkpoint or a heartbeat rewrites, so both stay HOT updates.
  *
+ * - `rollback_started_at` and `rollback_finished_at` on job runs: when each job's rollback ran, for timelines (a job's
+ *   `finished_at` stays the end of its last attempt).
+ * - `deployments_key_idx`, for `list` by key alone (the unique key index starts with the application and action).
+ *
  * `list`'s new created-range filters need no index of their own: every list index is ordered by `created_at` right
  * after the columns it filters on by equality, so a range is one range of the same index.
  */
@@ -259,6 +274,13 @@ const addOperatorOperations = (tables: Tables) =>
   CONSTRAINT ${name("history_outcome")} CHECK (outcome IN ${sql.literal(operationOutcomes)})
 )`
     yield* sql`CREATE INDEX ${name("history_deployment_idx")} ON ${history} (deployment_id, sequence)`
+
+    yield* sql`ALTER TABLE ${sql(tables.jobRuns)}
+  ADD COLUMN rollback_started_at timestamptz,
+  ADD COLUMN rollback_finished_at timestamptz`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${
+      name("deployments_key_idx")
+    } ON ${deployments} (key, created_at DESC, id DESC) WHERE key IS NOT NULL`
   })
 
 /** The migrations, in order, for a set of tables. */

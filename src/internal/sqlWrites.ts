@@ -46,6 +46,8 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
   const jobUpdates = (source: string, jobs: ReadonlyArray<JobPatch>) => {
     const from = sql.literal(source)
     const clears = jobs.some((job) => job.finishedAt === null)
+    // rollback steps only: the forward checkpoints' statement stays as it was
+    const rollbackTimes = jobs.some((job) => job.rollbackStartedAt !== undefined || job.rollbackFinishedAt !== undefined)
     // a JSON null clears it, an absent one leaves it
     const finished = sql`COALESCE(${atJson("p.value->>'finishedAt'")}, r.finished_at)`
     return sql`UPDATE ${jobRuns} AS r SET
@@ -56,6 +58,12 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     started_at = COALESCE(${atJson("p.value->>'startedAt'")}, r.started_at),
     finished_at = ${
       clears ? sql`CASE WHEN p.value->'finishedAt' = 'null'::jsonb THEN NULL ELSE ${finished} END` : finished
+    }${
+      rollbackTimes
+        ? sql`,
+    rollback_started_at = COALESCE(${atJson("p.value->>'rollbackStartedAt'")}, r.rollback_started_at),
+    rollback_finished_at = COALESCE(${atJson("p.value->>'rollbackFinishedAt'")}, r.rollback_finished_at)`
+        : sql``
     }
   FROM ${from}, jsonb_array_elements(${JSON.stringify(jobs)}::jsonb) AS p(value)
   WHERE r.deployment_id = ${from}.id AND r."index" = (p.value->>'index')::integer`

@@ -465,16 +465,34 @@ export interface CheckedListOptions {
   readonly statuses?: ReadonlyArray<DeploymentStatus>
   readonly application?: string
   readonly action?: string
+  readonly key?: string
   readonly createdBefore?: number
   readonly createdAfter?: number
   readonly limit: number
   readonly cursor?: string
 }
 
+/** The filter of `counts`: `application` and `action` names. */
+export const countsArgument = (
+  value: unknown
+): Effect.Effect<{ readonly application?: string; readonly action?: string }, InvalidArgument> =>
+  Effect.suspend(() =>
+    Effect.fromResult(Result.gen(function*() {
+      const check = argumentsOf("counts")
+      const filter = (yield* check("filter", value, optionsObject)) ?? {}
+      const application = yield* check("filter.application", filter.application, optional(name))
+      const action = yield* check("filter.action", filter.action, optional(name))
+      return {
+        ...(application === undefined ? {} : { application }),
+        ...(action === undefined ? {} : { action })
+      }
+    }))
+  )
+
 /**
  * The options of `list`: `limit` an integer from 1 to 1000 (never clamped), `statuses` a non-empty array of known
- * statuses, `application` and `action` names, `createdBefore` and `createdAfter` `DateTime.Utc`s, `cursor` a
- * storable string.
+ * statuses, `application` and `action` names, `key` a key, `createdBefore` and `createdAfter` `DateTime.Utc`s,
+ * `cursor` a storable string.
  */
 export const listOptionsArgument = (value: unknown): Effect.Effect<CheckedListOptions, InvalidArgument> =>
   Effect.suspend(() =>
@@ -484,6 +502,7 @@ export const listOptionsArgument = (value: unknown): Effect.Effect<CheckedListOp
       const statusFilter = yield* check("options.statuses", options.statuses, optional(statuses))
       const application = yield* check("options.application", options.application, optional(name))
       const actionName = yield* check("options.action", options.action, optional(name))
+      const listKey = yield* check("options.key", options.key, optional(key))
       const limit = yield* check("options.limit", options.limit, optional(integer(1, maxListLimit)))
       const cursor = yield* check("options.cursor", options.cursor, optional(storableString))
       const createdBefore = yield* check("options.createdBefore", options.createdBefore, optional(utc))
@@ -495,6 +514,7 @@ export const listOptionsArgument = (value: unknown): Effect.Effect<CheckedListOp
         ...(statusFilter === undefined ? {} : { statuses: statusFilter }),
         ...(application === undefined ? {} : { application }),
         ...(actionName === undefined ? {} : { action: actionName }),
+        ...(listKey === undefined ? {} : { key: listKey }),
         ...(cursor === undefined ? {} : { cursor })
       }
     }))
