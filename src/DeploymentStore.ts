@@ -630,8 +630,11 @@ interface MemoryEntry {
 
 const keyOf = (application: string, action: string, key: string): string => JSON.stringify([application, action, key])
 const dataKeyOf = (job: string, key: string): string => JSON.stringify([job, key])
+/** A copy of a stored row to hand out: its pending request copied too, as the caller may change what it reads. */
+const copyRow = (row: DeploymentRow): DeploymentRow =>
+  row.request === undefined ? { ...row } : { ...row, request: { ...row.request } }
 const copySnapshot = (entry: MemoryEntry): Snapshot => ({
-  deployment: { ...entry.deployment, ...(entry.deployment.request === undefined ? {} : { request: { ...entry.deployment.request } }) },
+  deployment: copyRow(entry.deployment),
   jobs: entry.jobs.map((job) => ({ ...job }))
 })
 /** Refuses what PostgreSQL refuses too, so that what passes on the memory store passes there. */
@@ -794,7 +797,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           rows.push(row)
         }
         rows.sort(newestFirst)
-        const items = rows.slice(0, query.limit).map((row) => ({ ...row }))
+        const items = rows.slice(0, query.limit).map(copyRow)
         const last = items[items.length - 1]
         return Effect.succeed(
           rows.length > query.limit && last !== undefined ? { items, next: encodeCursor(last) } : { items }
@@ -903,7 +906,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
           if (!isActive(row.status) || row.parked !== undefined) continue
           if (row.leaseExpiresAt !== undefined && row.leaseExpiresAt > request.now) continue
           const fingerprint = registered.get(JSON.stringify([row.application, row.action]))
-          if (fingerprint !== undefined && fingerprint !== row.fingerprint) rows.push({ ...row })
+          if (fingerprint !== undefined && fingerprint !== row.fingerprint) rows.push(copyRow(row))
         }
         return rows.slice(0, request.limit)
       }),
@@ -925,7 +928,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         if (
           row.status !== expect.status || row.leaseEpoch !== expect.leaseEpoch || row.parked !== undefined ||
           row.request?.id !== expect.requestId
-        ) return Effect.succeed({ _tag: "Changed", deployment: { ...row } })
+        ) return Effect.succeed({ _tag: "Changed", deployment: copyRow(row) })
         applyPatches(entry, request.deployment, request.jobs, request.at)
         Object.assign(row, {
           owner: request.owner,
@@ -965,7 +968,7 @@ export const makeMemory: Effect.Effect<DeploymentStoreShape> = Effect.gen(functi
         for (const entry of entries.values()) {
           const row = entry.deployment
           if (row.request === undefined || row.parked !== undefined) continue
-          if (runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))) rows.push({ ...row })
+          if (runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))) rows.push(copyRow(row))
         }
         rows.sort((a, b) => (a.request?.at ?? 0) - (b.request?.at ?? 0))
         return rows.slice(0, query.limit)

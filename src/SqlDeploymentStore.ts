@@ -2,12 +2,17 @@
  * The `DeploymentStore` contract over `effect/sql`'s `SqlClient`, on PostgreSQL (`@effect/sql-pg`).
  *
  * **Guarantees** (on top of the contract's, checked by `DeploymentStoreSuite`):
- * - every operation is one SQL statement, so one round trip and one implicit transaction (`create` and
- *   `requestStop` take a second one only after losing a race, see `make`); `checkpoint` is a data-modifying
- *   `WITH` statement whose deployment update is fenced in its `WHERE` (`id`, `owner`, `lease_epoch`) and whose job
- *   updates and error inserts only apply when that update matched, so a fenced-out writer changes nothing and gets
- *   `LeaseLost`; `appendErrors` and `setJobData` are fenced the same way (with a `FOR SHARE` lock on the row);
+ * - every operation is one SQL statement, so one round trip and one implicit transaction (`create`, `requestStop`,
+ *   `takeOver` and `requestOperation` take a second one only after losing a race, see `make`); `checkpoint` is a
+ *   data-modifying `WITH` statement whose deployment update is fenced in its `WHERE` (`id`, `owner`, `lease_epoch`)
+ *   and whose job updates and error inserts only apply when that update matched, so a fenced-out writer changes
+ *   nothing and gets `LeaseLost`; `appendErrors` and `setJobData` are fenced the same way (with a `FOR SHARE` lock
+ *   on the row);
  * - `claim` uses `FOR UPDATE SKIP LOCKED`, so concurrent claimers never take the same deployment;
+ * - `takeOver` is a compare-and-set in the `WHERE` of its update (status, lease epoch, not parked, pending request),
+ *   with its job updates, error and history inserts in the same statement: of concurrent takeovers of one
+ *   deployment, exactly one applies; `requestStop`, `requestOperation` and `recordOperation` append their history
+ *   entry in the statement that makes their change, and only when it applies;
  * - leases are set and judged on the database server's clock (`statement_timestamp()` in the statements): the
  *   `now` and `at` values the runtime gives for leases are ignored, so processes whose clocks differ never take a
  *   live lease from each other; the other timestamps (created, updated, job and error times) are the runtime's;
@@ -26,9 +31,9 @@
  *   `pg_notify` (in the same statement that records them) and delivered by `stopRequests` through `LISTEN` on a
  *   connection of its own, opened with the client's configuration: it never takes a connection from the pool.
  *
- * Tables (prefix `effect_actions_` unless configured): `deployments`, `job_runs`, `job_data`, `errors`, and the
- * migrations history `migrations`. Run `layerMigrations` (forward-only, numbered migrations) before using the
- * store; `layer` itself runs no DDL, so it works with a connection that may only read and write rows.
+ * Tables (prefix `effect_actions_` unless configured): `deployments`, `job_runs`, `job_data`, `errors`, `history`,
+ * and the migrations history `migrations`. Run `layerMigrations` (forward-only, numbered migrations) before using
+ * the store; `layer` itself runs no DDL, so it works with a connection that may only read and write rows.
  * See `docs/postgresql.md`.
  *
  * @since 0.1.0
@@ -44,12 +49,11 @@ import {
   type Fence,
   type ListPage,
   type ListQuery,
-  type Runnable,
-  type Snapshot,
-  type StopResult
+  type Snapshot
 } from "./DeploymentStore.ts"
 import { makeColumns, millis } from "./internal/sqlColumns.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
+import { makeOperations } from "./internal/sqlOperations.ts"
 import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/sqlOptions.ts"
 import {
   allStorable,
@@ -62,15 +66,17 @@ import {
   decodeListPage,
   decodeSnapshot,
   decodeStatus,
-  decodeStopResult,
   fromMigrationError,
   fromSqlError,
+  invalidTtl,
   isUuid,
   jsonParam,
   makeRun,
+  ttlIssue,
   unstorableText
 } from "./internal/sqlRows.ts"
-import { activeStatuses, loaderFor } from "./internal/sqlTables.ts"
+import { activeStatuses, loaderFor, terminalStatuses } from "./internal/sqlTables.ts"
+import { makeWrites } from "./internal/sqlWrites.ts"
 
 /**
  * Options of the SQL store. Each is checked when the layer is built: a bad value fails it with `InvalidOption`.
@@ -143,13 +149,6 @@ class InnerFailure<E> {
   }
 }
 
-/** Why a lease duration given to the store is not one, or `undefined`. */
-const ttlIssue = (ttl: number): string | undefined =>
-  Number.isFinite(ttl) && ttl >= 0 ? undefined : `leaseTtlMillis must be a finite number >= 0, got ${ttl}`
-
-const invalidTtl = (operation: string, issue: string) =>
-  new PersistenceError({ reason: "invalid", operation, detail: issue })
-
 const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const { tables } = resolved
   const client = yield* SqlClient.SqlClient
@@ -165,6 +164,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const jobData = sql(tables.jobData)
   const errors = sql(tables.errors)
   const active = sql.literal(activeStatuses)
+  const terminal = sql.literal(terminalStatuses)
   /**
    * A condition that is always true and sets `lock_timeout` for the statement's transaction. Evaluated on the
    * first row a statement reads, so before the statement waits for that row's lock (a plain statement parameter
@@ -178,14 +178,20 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const leaseUntil = (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
 
   const columns = makeColumns(sql, tables)
-  const { at, atJson, deploymentColumns, snapshotColumns } = columns
+  const { at, atJson, deploymentColumns, runnableRows, snapshotColumns } = columns
   const planList = makeListPlanner(sql, tables, columns)
+  const writes = makeWrites(sql, tables, columns)
 
-  /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
-  const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
-    sql`jsonb_to_recordset(${
-      JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
-    }::jsonb) AS r(application text, action text, fingerprint text)`
+  const operations = makeOperations({
+    sql,
+    tables,
+    run,
+    columns,
+    writes,
+    lockBound,
+    leaseUntil,
+    stopChannel
+  })
 
   const leaseLost = (fence: Fence) =>
     new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
@@ -213,13 +219,14 @@ FOR SHARE`
     const d = snapshot.deployment
     return sql`WITH inserted AS (
   INSERT INTO ${deployments} (id, application, action, key, fingerprint, status, current_job, state, output, failure,
-    owner, lease_expires_at, lease_epoch, stop_requested, resumes, parked, created_at, updated_at)
+    owner, lease_expires_at, lease_epoch, stop_requested, resumes, parked, restart_of, request, created_at,
+    updated_at)
   SELECT ${d.id}::uuid, ${d.application}::text, ${d.action}::text, ${d.key ?? null}::text, ${d.fingerprint}::text,
     ${d.status}::text, ${d.currentJob}::integer, ${jsonParam(d.state)}::jsonb, ${jsonParam(d.output)}::jsonb,
     ${jsonParam(d.failure)}::jsonb, ${d.owner ?? null}::text,
     CASE WHEN ${d.leaseExpiresAt !== undefined}::boolean THEN ${leaseUntil(ttl)} END, ${d.leaseEpoch}::bigint,
-    ${d.stopRequested}::boolean, ${d.resumes}::integer, ${jsonParam(d.parked)}::jsonb, ${at(d.createdAt)},
-    ${at(d.updatedAt)}
+    ${d.stopRequested}::boolean, ${d.resumes}::integer, ${jsonParam(d.parked)}::jsonb, ${d.restartOf ?? null}::text,
+    ${jsonParam(d.request)}::jsonb, ${at(d.createdAt)}, ${at(d.updatedAt)}
   FROM (SELECT 1) AS one WHERE ${lockBound}
   ON CONFLICT DO NOTHING
   RETURNING id
@@ -251,7 +258,8 @@ LEFT JOIN LATERAL (${existingOf(snapshot)}) AS existing ON NOT EXISTS (SELECT 1 
       action: d.action,
       key: d.key,
       fingerprint: d.fingerprint,
-      owner: d.owner
+      owner: d.owner,
+      restartOf: d.restartOf
     })
     if (refused !== undefined) return yield* refused
     // At most three tries: the existing deployment of an id or a key can be committed while the insert waits for
@@ -266,36 +274,6 @@ LEFT JOIN LATERAL (${existingOf(snapshot)}) AS existing ON NOT EXISTS (SELECT 1 
       reason: "conflict",
       operation: "create",
       detail: "the deployment with this id or key was created and deleted concurrently; try again"
-    })
-  })
-
-  const requestStop = Effect.fnUntraced(function*(deploymentId: string, stopAt: number) {
-    if (!isUuid(deploymentId)) return { _tag: "NotFound" } satisfies StopResult
-    // Another try only when the deployment left `running` while the update waited for its row lock (the
-    // statement's own read then still sees it running).
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const result = yield* run(
-        "requestStop",
-        () =>
-          sql`WITH stopped AS (
-  UPDATE ${deployments} SET stop_requested = true, updated_at = ${at(stopAt)}
-  WHERE id = ${deploymentId}::uuid AND status = 'running' AND parked IS NULL AND ${lockBound}
-  RETURNING id, owner
-)
-SELECT true AS stopped, s.owner, NULL::text AS status, NULL::text AS parked,
-  (SELECT true FROM (SELECT pg_notify(${stopChannel}::text, s.id::text)) AS notified) AS notified
-FROM stopped s
-UNION ALL
-SELECT false, NULL, d.status, d.parked::text, false FROM ${deployments} d
-WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
-        decodeStopResult
-      )
-      if (result !== undefined) return result
-    }
-    return yield* new PersistenceError({
-      reason: "conflict",
-      operation: "requestStop",
-      detail: "the deployment changed status concurrently; try again"
     })
   })
 
@@ -321,14 +299,8 @@ WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
       return Effect.flatMap(
         run("checkpoint", () =>
           sql`WITH fenced AS (
-  UPDATE ${deployments} SET
-    status = COALESCE(${patch.status ?? null}::text, status),
-    current_job = COALESCE(${patch.currentJob ?? null}::integer, current_job),
-    state = COALESCE(${jsonParam(patch.state)}::jsonb, state),
-    output = COALESCE(${jsonParam(patch.output)}::jsonb, output),
-    failure = COALESCE(${jsonParam(patch.failure)}::jsonb, failure),
+  UPDATE ${deployments} SET ${writes.patchAssignments(patch)},
     resumes = COALESCE(${patch.resumes ?? null}::integer, resumes),
-    parked = COALESCE(${jsonParam(patch.parked)}::jsonb, parked),
     owner = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE owner END,
     lease_expires_at = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE lease_expires_at END,
     updated_at = ${at(checkpoint.at)}
@@ -336,21 +308,9 @@ WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
     AND ${lockBound}
   RETURNING id, stop_requested
 ), jobs AS (
-  UPDATE ${jobRuns} AS r SET
-    status = p.value->>'status',
-    input = COALESCE(p.value->'input', r.input),
-    output = COALESCE(p.value->'output', r.output),
-    attempts = COALESCE((p.value->>'attempts')::integer, r.attempts),
-    started_at = COALESCE(${atJson("p.value->>'startedAt'")}, r.started_at),
-    finished_at = COALESCE(${atJson("p.value->>'finishedAt'")}, r.finished_at)
-  FROM fenced, jsonb_array_elements(${JSON.stringify(checkpoint.jobs)}::jsonb) AS p(value)
-  WHERE r.deployment_id = fenced.id AND r."index" = (p.value->>'index')::integer
+  ${writes.jobUpdates("fenced", checkpoint.jobs)}
 ), appended AS (
-  INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
-  SELECT fenced.id, e.value->>'job', e.value->>'phase', e.value->>'tag', e.value->>'message', e.value->'detail',
-    ${atJson("e.value->>'at'")}
-  FROM fenced, jsonb_array_elements(${JSON.stringify(checkpoint.errors)}::jsonb) WITH ORDINALITY AS e(value, position)
-  ORDER BY e.position
+  ${writes.errorInserts("fenced", checkpoint.errors)}
 )
 SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
         (stopRequested) =>
@@ -363,11 +323,7 @@ SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
       return Effect.flatMap(
         run("appendErrors", () =>
           sql`WITH fenced AS (${fencedRow(fence)}), appended AS (
-  INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
-  SELECT fenced.id, e.value->>'job', e.value->>'phase', e.value->>'tag', e.value->>'message', e.value->'detail',
-    ${atJson("e.value->>'at'")}
-  FROM fenced, jsonb_array_elements(${JSON.stringify(entries)}::jsonb) WITH ORDINALITY AS e(value, position)
-  ORDER BY e.position
+  ${writes.errorInserts("fenced", entries)}
 )
 SELECT 1 AS held FROM fenced`, (rows) => rows.length > 0),
         (held) => held ? Effect.void : Effect.fail(leaseLost(fence))
@@ -438,7 +394,12 @@ FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
         )
         : Effect.succeed([]),
 
-    requestStop,
+    requestStop: operations.requestStop,
+    takeOver: operations.takeOver,
+    requestOperation: operations.requestOperation,
+    findRequests: operations.findRequests,
+    recordOperation: operations.recordOperation,
+    history: operations.history,
 
     claim: (request) => {
       if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
@@ -517,7 +478,7 @@ WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND leas
           // At most `limit` rows, oldest first; rows locked elsewhere are left for the next call.
           sql`WITH batch AS (
   SELECT d.id FROM ${deployments} d
-  WHERE d.status NOT IN ${active} AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
+  WHERE d.status IN ${terminal} AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
   ORDER BY d.created_at, d.id
   LIMIT ${batch}::bigint
   FOR UPDATE SKIP LOCKED
@@ -628,8 +589,9 @@ SELECT count(*) AS count FROM appended`,
  * **Details**
  *
  * Costs, in round trips: one for every operation; `create` takes a second one only when its id or key exists but
- * the existing deployment was committed while the insert ran, and `requestStop` a second one only when the
- * deployment changed status concurrently. `claim` returns the claimed deployments with their jobs from the same
+ * the existing deployment was committed while the insert ran, and `requestStop`, `takeOver` and `requestOperation`
+ * a second one only when the deployment changed concurrently (their update waited for the row, and the statement's
+ * own read still saw it as before). `claim` and `takeOver` return the deployments with their jobs from the same
  * statement. The statement and lock bounds cost no round trip (see `Options`).
  *
  * **Gotchas**

@@ -8,7 +8,10 @@
  * releases, status reads, pruning (bounded by its limit), discarding an abandoned create, version mismatches,
  * copies on read, values read back verbatim (quotes, SQL metacharacters, unicode, JSON `null`, 1 MB), values no
  * store can hold refused as `invalid` (never altered), and the optional transaction and stop notifications the
- * store declares.
+ * store declares; and the operators' operations of the 0.3 contract: the `paused` status (never claimed or pruned),
+ * `null` clears, `restartOf` and requests on create, `list` by creation time, `takeOver` (a compare-and-set, one
+ * winner under concurrency), requested operations (`requestOperation`, `findRequests`, `recordOperation`) and the
+ * history (`requestStop` with an entry included).
  *
  * **When to use**
  *
@@ -45,6 +48,8 @@ import {
   TTL
 } from "./internal/suite/fixtures.ts"
 import { idempotencyTests } from "./internal/suite/idempotency.ts"
+import { operationTests } from "./internal/suite/operations.ts"
+import { pausedTests } from "./internal/suite/paused.ts"
 import { pruneTests } from "./internal/suite/prune.ts"
 import { resumeTests } from "./internal/suite/resumes.ts"
 import { statusTests } from "./internal/suite/status.ts"
@@ -210,7 +215,11 @@ export const DeploymentStoreSuite = <E>(
               errors: []
             })
             const read = yield* get(snapshot.deployment.id)
-            const deployment = yield* Schema.decodeUnknownEffect(Deployment)({ ...read.deployment, jobs: read.jobs, history: [] })
+            const deployment = yield* Schema.decodeUnknownEffect(Deployment)({
+              ...read.deployment,
+              jobs: read.jobs,
+              history: []
+            })
             const failure = Option.getOrThrow(deployment.failure)
             assert.strictEqual(failure.message, "boom")
             assert.isTrue(Option.isNone(failure.detail))
@@ -710,6 +719,9 @@ export const DeploymentStoreSuite = <E>(
       pruneTests(it, helpers)
       discardTests(it, helpers)
       storableTests(it, helpers)
+      // the parts added with the 0.3 contract: the paused status and the new row fields, operators' operations
+      pausedTests(it, helpers)
+      operationTests(it, helpers)
     })
   })
 }

@@ -1,14 +1,16 @@
 /**
- * The SQL store's `list` reads an index for every filter (issue 7, class 10): the plans PostgreSQL makes, and runs,
- * for the store's own statements, on a table populated enough for the planner's choice to mean something.
+ * The SQL store's `list` reads an index for every filter (issue 7, class 10), created ranges included, and
+ * `findRequests` reads the partial index of pending requests: the plans PostgreSQL makes, and runs, for the store's
+ * own statements, on a table populated enough for the planner's choice to mean something.
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type Statement } from "effect/sql"
 import type { DeploymentStatus } from "../src/Deployment.ts"
 import type { ListQuery } from "../src/DeploymentStore.ts"
 import { makeColumns } from "../src/internal/sqlColumns.ts"
 import { makeListPlanner } from "../src/internal/sqlList.ts"
+import { makeRequestsStatement } from "../src/internal/sqlOperations.ts"
 import { tablesFor } from "../src/internal/sqlTables.ts"
 import { freshStore, PgLive } from "./support/postgres.ts"
 
@@ -86,87 +88,121 @@ const statusFilters: ReadonlyArray<ReadonlyArray<DeploymentStatus> | undefined> 
   ["succeeded"]
 ]
 
+/**
+ * Runs a statement with `EXPLAIN ANALYZE` as planned for its parameters, and as the generic plan a prepared
+ * statement may switch to; returns both plans' nodes.
+ */
+const explained = (
+  raw: SqlClient.SqlClient,
+  statement: Statement.Statement<Record<string, unknown>>,
+  name: string
+) =>
+  Effect.gen(function*() {
+    const [text, params] = statement.compile()
+    const custom = yield* raw.unsafe<{ "QUERY PLAN": unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params)
+    const generic = yield* raw.withTransaction(Effect.gen(function*() {
+      yield* raw`SET LOCAL plan_cache_mode = force_generic_plan`
+      yield* raw.unsafe(`PREPARE ${name}(${parameterTypes(text, params.length)}) AS ${text}`)
+      // EXPLAIN EXECUTE takes no parameters of its own: the values as literals
+      const rows = yield* raw.unsafe<{ "QUERY PLAN": unknown }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}(${params.map(sqlLiteral).join(", ")})`
+      )
+      yield* raw.unsafe(`DEALLOCATE ${name}`)
+      return rows
+    }))
+    return [["custom", custom], ["generic", generic]] as const
+  })
+
+/**
+ * 90 % succeeded, 7 % rolled back, 2 % running, 1 % rolling back, no rollback_failed; 40 applications, 6 actions;
+ * created one second apart from 2024-01-01. Returns the creation time of the first, in epoch milliseconds.
+ */
+const populate = (prefix: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const deployments = sql(`${prefix}deployments`)
+    yield* sql`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job,
+        lease_epoch, stop_requested, created_at, updated_at)
+      SELECT gen_random_uuid(), 'app-' || (i % 40), 'act-' || (i % 6), '[]',
+        CASE WHEN i % 100 < 90 THEN 'succeeded' WHEN i % 100 < 97 THEN 'rolled_back'
+          WHEN i % 100 < 99 THEN 'running' ELSE 'rolling_back' END,
+        0, 1, false, timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01' + i * interval '1 second'
+      FROM generate_series(1, ${ROWS}::integer) AS i`
+    yield* sql`ANALYZE ${deployments}`
+    const [first] = yield* sql<{ at: number }>`SELECT floor(extract(epoch FROM min(created_at)) * 1000)::float8 AS at
+      FROM ${deployments}`
+    return first!.at
+  })
+
 describe("SqlDeploymentStore plans (class 10)", () => {
   layer(PgLive, { excludeTestServices: true, timeout: "120 seconds" })((it) => {
-    it.effect("reads every filter combination of list from indexes, never scanning the table", () =>
+    it.effect("reads every filter combination of list from indexes, created ranges too, never scanning the table", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const { prefix, store } = yield* freshStore()
-        const deployments = sql(`${prefix}deployments`)
-        // 90 % succeeded, 7 % rolled back, 2 % running, 1 % rolling back, no rollback_failed; 40 applications, 6
-        // actions
-        yield* sql`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job,
-            lease_epoch, stop_requested, created_at, updated_at)
-          SELECT gen_random_uuid(), 'app-' || (i % 40), 'act-' || (i % 6), '[]',
-            CASE WHEN i % 100 < 90 THEN 'succeeded' WHEN i % 100 < 97 THEN 'rolled_back'
-              WHEN i % 100 < 99 THEN 'running' ELSE 'rolling_back' END,
-            0, 1, false, timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01' + i * interval '1 second'
-          FROM generate_series(1, ${ROWS}::integer) AS i`
-        yield* sql`ANALYZE ${deployments}`
+        const first = yield* populate(prefix)
         const tables = tablesFor(prefix)
         const raw = sql.withoutTransforms()
         const plan = makeListPlanner(raw, tables, makeColumns(raw, tables))
         const middle = yield* store.list({ limit: ROWS / 2 })
         const cursor = Option.getOrThrow(Option.fromNullishOr(middle.next))
+        // none; the newest five sixths, the oldest two thirds, the half between (the cursor is inside each)
+        const ranges: ReadonlyArray<Pick<ListQuery, "createdAfter" | "createdBefore">> = [
+          {},
+          { createdAfter: first + (ROWS / 6) * 1000 },
+          { createdBefore: first + (ROWS * 2 / 3) * 1000 },
+          { createdAfter: first + (ROWS / 6) * 1000, createdBefore: first + (ROWS * 2 / 3) * 1000 }
+        ]
         let prepared = 0
         for (const filter of filters) {
           for (const statuses of statusFilters) {
-            for (const after of [undefined, cursor]) {
-              const query: ListQuery = {
-                ...filter.query,
-                limit: 50,
-                ...(statuses === undefined ? {} : { statuses }),
-                ...(after === undefined ? {} : { cursor: after })
-              }
-              const listed = plan(query)
-              assert.strictEqual(listed._tag, "Statement")
-              if (listed._tag !== "Statement") continue
-              const [text, params] = listed.statement.compile()
-              const name = `list_plan_${prepared++}`
-              // run, as planned for these parameters, and as the generic plan a prepared statement may switch to
-              const custom = yield* raw.unsafe<{ "QUERY PLAN": unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params)
-              const generic = yield* raw.withTransaction(Effect.gen(function*() {
-                yield* raw`SET LOCAL plan_cache_mode = force_generic_plan`
-                yield* raw.unsafe(`PREPARE ${name}(${parameterTypes(text, params.length)}) AS ${text}`)
-                // EXPLAIN EXECUTE takes no parameters of its own: the values as literals
-                const rows = yield* raw.unsafe<{ "QUERY PLAN": unknown }>(
-                  `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}(${params.map(sqlLiteral).join(", ")})`
-                )
-                yield* raw.unsafe(`DEALLOCATE ${name}`)
-                return rows
-              }))
-              for (const [kind, rows] of [["custom", custom], ["generic", generic]] as const) {
-                const what = `${filter.name}, statuses ${JSON.stringify(statuses)}, ${
-                  after === undefined ? "first page" : "after a cursor"
-                }, ${kind} plan`
-                const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
-                const scans = nodes.filter((node) =>
-                  node["Relation Name"] === tables.deployments || node["Index Name"]?.startsWith(prefix) === true
-                )
-                const indexes = scans.flatMap((node) =>
-                  node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]
-                )
-                if (process.env.SHOW_PLANS === "1") {
-                  console.log(`${what}: ${scans.map((node) => `${node["Node Type"]} ${node["Index Name"]?.slice(prefix.length) ?? ""}`.trim()).join(" + ")}; ${scans.reduce((sum, node) => sum + rowsRead(node), 0)} rows read, ${scans.reduce((sum, node) => sum + bitmapEntries(node), 0)} bitmap entries`)
+            for (const range of ranges) {
+              for (const after of [undefined, cursor]) {
+                const query: ListQuery = {
+                  ...filter.query,
+                  ...range,
+                  limit: 50,
+                  ...(statuses === undefined ? {} : { statuses }),
+                  ...(after === undefined ? {} : { cursor: after })
                 }
-                assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
-                assert.isAbove(indexes.length, 0, `${what}: reads an index`)
-                assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), MAX_ROWS_READ, `${what}: rows read`)
-                assert.isAtMost(
-                  scans.reduce((sum, node) => sum + bitmapEntries(node), 0),
-                  MAX_BITMAP_ENTRIES,
-                  `${what}: bitmap entries`
-                )
-                if (statuses === undefined) {
-                  // one index in list order, no sort: the filter's own, or the list index where the planner finds the
-                  // filter common enough (its heap order matches the list index's, so fewer random reads)
-                  assert.deepStrictEqual(scans.map((node) => node["Node Type"]), ["Index Scan"], what)
-                  assert.include([filter.index, "deployments_list_idx"], indexes[0], what)
-                  if (after === undefined) assert.deepStrictEqual(indexes, [filter.index], what)
-                  assert.deepStrictEqual(nodes.filter((node) => node["Node Type"].includes("Sort")), [], `${what}: no sort`)
-                } else if (filter.name === "no filter" && statuses[0] !== "succeeded") {
-                  // a rare status: its own range of the status index, one per status
-                  assert.deepStrictEqual(indexes, statuses.map(() => "deployments_status_idx"), what)
+                const listed = plan(query)
+                assert.strictEqual(listed._tag, "Statement")
+                if (listed._tag !== "Statement") continue
+                for (const [kind, rows] of yield* explained(raw, listed.statement, `list_plan_${prepared++}`)) {
+                  const ranged = range.createdAfter !== undefined || range.createdBefore !== undefined
+                  const what = `${filter.name}, statuses ${JSON.stringify(statuses)}, ${
+                    ranged ? `created in ${JSON.stringify(range)}` : "any time"
+                  }, ${after === undefined ? "first page" : "after a cursor"}, ${kind} plan`
+                  const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
+                  const scans = nodes.filter((node) =>
+                    node["Relation Name"] === tables.deployments || node["Index Name"]?.startsWith(prefix) === true
+                  )
+                  const indexes = scans.flatMap((node) =>
+                    node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]
+                  )
+                  if (process.env.SHOW_PLANS === "1") {
+                    console.log(`${what}: ${scans.map((node) => `${node["Node Type"]} ${node["Index Name"]?.slice(prefix.length) ?? ""}`.trim()).join(" + ")}; ${scans.reduce((sum, node) => sum + rowsRead(node), 0)} rows read, ${scans.reduce((sum, node) => sum + bitmapEntries(node), 0)} bitmap entries`)
+                  }
+                  assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
+                  assert.isAbove(indexes.length, 0, `${what}: reads an index`)
+                  assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), MAX_ROWS_READ, `${what}: rows read`)
+                  assert.isAtMost(
+                    scans.reduce((sum, node) => sum + bitmapEntries(node), 0),
+                    MAX_BITMAP_ENTRIES,
+                    `${what}: bitmap entries`
+                  )
+                  if (statuses === undefined) {
+                    // one index in list order, no sort: the filter's own, or the list index where the planner finds the
+                    // filter common enough (its heap order matches the list index's, so fewer random reads)
+                    assert.deepStrictEqual(scans.map((node) => node["Node Type"]), ["Index Scan"], what)
+                    assert.include([filter.index, "deployments_list_idx"], indexes[0], what)
+                    // (a range's bound is a parameter: a generic plan may find the list index as good)
+                    if (after === undefined && !ranged) assert.deepStrictEqual(indexes, [filter.index], what)
+                    assert.deepStrictEqual(nodes.filter((node) => node["Node Type"].includes("Sort")), [], `${what}: no sort`)
+                  } else if (filter.name === "no filter" && statuses[0] !== "succeeded") {
+                    // a rare status: its own range of the status index, one per status
+                    assert.deepStrictEqual(indexes, statuses.map(() => "deployments_status_idx"), what)
+                  }
                 }
               }
             }
@@ -175,6 +211,56 @@ describe("SqlDeploymentStore plans (class 10)", () => {
         // the query operators run for rollback_failed, with no such rows
         const page = yield* store.list({ statuses: ["rollback_failed"], limit: 50 })
         assert.deepStrictEqual(page.items, [])
+      }), { timeout: 120_000 })
+
+    it.effect("findRequests reads the partial index of pending requests, never scanning the table", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        yield* populate(prefix)
+        const tables = tablesFor(prefix)
+        const deployments = sql(tables.deployments)
+        // a few pending requests at any time, as operators leave them: 30 paused deployments asked to retry
+        yield* sql`UPDATE ${deployments} AS d SET status = 'paused', request = jsonb_build_object(
+            'id', d.id::text, 'operation', 'retry', 'by', 'cli', 'at', floor(extract(epoch FROM d.created_at) * 1000))
+          WHERE d.id IN (SELECT id FROM ${deployments} WHERE status = 'succeeded' ORDER BY id LIMIT 30)`
+        yield* sql`ANALYZE ${deployments}`
+        const raw = sql.withoutTransforms()
+        const statementOf = makeRequestsStatement(raw, tables, makeColumns(raw, tables))
+        const every = Array.from({ length: 40 * 6 }, (_, i) => ({
+          application: `app-${i % 40}`,
+          action: `act-${Math.floor(i / 40)}`,
+          fingerprint: "[]"
+        }))
+        const runnables = [["every definition", every], ["one definition", [every[7]!]]] as const
+        let prepared = 0
+        for (const [name, runnable] of runnables) {
+          const statement = statementOf({ runnable, limit: 50 })
+          assert.isDefined(statement)
+          if (statement === undefined) continue
+          for (const [kind, rows] of yield* explained(raw, statement, `requests_plan_${prepared++}`)) {
+            const what = `findRequests, ${name}, ${kind} plan`
+            const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
+            const scans = nodes.filter((node) =>
+              node["Relation Name"] === tables.deployments || node["Index Name"]?.startsWith(prefix) === true
+            )
+            if (process.env.SHOW_PLANS === "1") {
+              console.log(`${what}: ${scans.map((node) => `${node["Node Type"]} ${node["Index Name"]?.slice(prefix.length) ?? ""}`.trim()).join(" + ")}; ${scans.reduce((sum, node) => sum + rowsRead(node), 0)} rows read`)
+            }
+            assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
+            assert.include(
+              scans.flatMap((node) => node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]),
+              "deployments_requests_idx",
+              what
+            )
+            assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), MAX_ROWS_READ, `${what}: rows read`)
+            assert.isAtMost(scans.reduce((sum, node) => sum + bitmapEntries(node), 0), 100, `${what}: bitmap entries`)
+          }
+        }
+        const found = yield* store.findRequests({ runnable: every, limit: 50 })
+        assert.strictEqual(found.length, 30)
+        const times = found.map((row) => row.request!.at)
+        assert.deepStrictEqual(times, [...times].sort((a, b) => a - b))
       }), { timeout: 120_000 })
   })
 })

@@ -28,7 +28,7 @@ const createOptions = { leaseTtlMillis: 30_000 }
 
 
 const tableNames = (prefix: string) =>
-  ["deployments", "job_runs", "job_data", "errors", "migrations"].map((table) => `${prefix}${table}`)
+  ["deployments", "job_runs", "job_data", "errors", "history", "migrations"].map((table) => `${prefix}${table}`)
 
 describe("SqlDeploymentStore (postgresql)", () => {
   layer(PgLive, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
@@ -51,13 +51,17 @@ describe("SqlDeploymentStore (postgresql)", () => {
           loader: yield* SqlDeploymentStore.migrations({ prefix }),
           table: `${prefix}migrations`
         })
-        assert.deepStrictEqual(yield* migrate, [[1, "create_tables"], [2, "resumes_parked_and_list_indexes"]])
+        assert.deepStrictEqual(yield* migrate, [
+          [1, "create_tables"],
+          [2, "resumes_parked_and_list_indexes"],
+          [3, "operator_operations"]
+        ])
         assert.deepStrictEqual(yield* migrate, [])
         // the layer records into the same table, so it applies nothing either (a rerun would fail: tables exist)
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         const rows = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(`${prefix}migrations`)}`
-        assert.deepStrictEqual(rows.map((row) => row.migration_id), [1, 2])
+        assert.deepStrictEqual(rows.map((row) => row.migration_id).sort(), [1, 2, 3])
       }))
 
 

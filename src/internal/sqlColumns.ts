@@ -1,10 +1,12 @@
 /**
- * The SQL fragments the deployment store's statements share: timestamps from and to epoch milliseconds, and the
- * columns a deployment row and a snapshot are selected with (decoded by `sqlRows.ts`).
+ * The SQL fragments the deployment store's statements share: timestamps from and to epoch milliseconds, the
+ * columns a deployment row and a snapshot are selected with (decoded by `sqlRows.ts`), and the runnable
+ * definitions as a row source.
  *
  * @internal
  */
-import type { SqlClient } from "effect/sql"
+import type { SqlClient, Statement } from "effect/sql"
+import type { Runnable } from "../DeploymentStore.ts"
 import type { Tables } from "./sqlTables.ts"
 
 /** A `timestamptz` column as whole epoch milliseconds (floored: a time written by hand may have microseconds). */
@@ -34,21 +36,33 @@ export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
     "d.id::text AS id, d.application, d.action, d.key, d.fingerprint, d.status, d.current_job, " +
       "d.state::text AS state, d.output::text AS output, d.failure::text AS failure, d.owner, " +
       `${millis("d.lease_expires_at")} AS lease_expires_at, d.lease_epoch, d.stop_requested, ` +
-      `d.resumes, d.parked::text AS parked, ` +
+      `d.resumes, d.parked::text AS parked, d.restart_of, d.request::text AS request, ` +
       `${millis("d.created_at")} AS created_at, ${millis("d.updated_at")} AS updated_at`
   )
-  // one JSON text per deployment: [index, name, status, [input] | null, [output] | null, attempts, started, finished]
-  const snapshotColumns = sql`${deploymentColumns}, (
+  /**
+   * The job records of deployment `d` read from `source` (a row source of job runs aliased `r`), as one JSON text:
+   * `[index, name, status, [input] | null, [output] | null, attempts, started, finished]` per job, by index.
+   */
+  const jobsFrom = (source: Statement.Fragment) =>
+    sql`(
   SELECT COALESCE(json_agg(json_build_array(
     r."index", r.name, r.status,
     CASE WHEN r.input IS NULL THEN NULL ELSE json_build_array(r.input) END,
     CASE WHEN r.output IS NULL THEN NULL ELSE json_build_array(r.output) END,
     r.attempts, ${sql.literal(millis("r.started_at"))}, ${sql.literal(millis("r.finished_at"))}
   ) ORDER BY r."index"), '[]'::json)::text
-  FROM ${jobRuns} r WHERE r.deployment_id = d.id
+  FROM ${source}
 ) AS jobs`
+  // one JSON text per deployment, from its stored job records
+  const snapshotColumns = sql`${deploymentColumns}, ${jobsFrom(sql`${jobRuns} r WHERE r.deployment_id = d.id`)}`
 
-  return { at, atJson, deploymentColumns, snapshotColumns }
+  /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
+  const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
+    sql`jsonb_to_recordset(${
+      JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
+    }::jsonb) AS r(application text, action text, fingerprint text)`
+
+  return { at, atJson, deploymentColumns, jobsFrom, runnableRows, snapshotColumns }
 }
 
 /** The fragments of `makeColumns`. */

@@ -13,7 +13,7 @@
 import { Duration, Effect, Option, Predicate, Schema } from "effect"
 import type { Migrator, SqlConnection, SqlError as SqlErrors } from "effect/sql"
 import { PersistenceError, type PersistenceErrorReason } from "../ActionError.ts"
-import { DeploymentStatus, JobPhase, JobStatus } from "../Deployment.ts"
+import { DeploymentStatus, JobPhase, JobStatus, Operation, OperationOutcome } from "../Deployment.ts"
 import {
   type CreateResult,
   decodeCursor,
@@ -22,16 +22,20 @@ import {
   type ErrorRow,
   type FailureRow,
   type HeldLease,
+  type HistoryRow,
   type JobRunRow,
   type Json,
   type ListPage,
+  type OperationRequestResult,
   type ParkedRow,
+  type RequestRow,
   type Snapshot,
   type StatusRow,
   type StopResult,
+  type TakeOverResult,
   type UnreadableRow
 } from "../DeploymentStore.ts"
-import { textIssue } from "./storable.ts"
+import { jsonIssue, textIssue } from "./storable.ts"
 
 type Row = SqlConnection.Row
 
@@ -189,6 +193,25 @@ export const unstorableText = (
   return undefined
 }
 
+/**
+ * A value to write (a history entry, a request, a takeover) that holds a string or a key no store can hold, as the
+ * store's `invalid` refusal; `undefined` when every string can be stored. Checked before the statement is sent.
+ */
+export const unstorableValue = (operation: string, value: unknown): PersistenceError | undefined => {
+  const issue = jsonIssue(value)
+  return issue === undefined
+    ? undefined
+    : new PersistenceError({ reason: "invalid", operation, detail: `a value cannot be stored: ${issue}` })
+}
+
+/** Why a lease duration given to the store is not one, or `undefined`. */
+export const ttlIssue = (ttl: number): string | undefined =>
+  Number.isFinite(ttl) && ttl >= 0 ? undefined : `leaseTtlMillis must be a finite number >= 0, got ${ttl}`
+
+/** The refusal of a lease duration that is not one. */
+export const invalidTtl = (operation: string, issue: string): PersistenceError =>
+  new PersistenceError({ reason: "invalid", operation, detail: issue })
+
 /** Whether every value is text the store can hold (else no stored row can match it). */
 export const allStorable = (...values: ReadonlyArray<string | undefined>): boolean =>
   values.every((value) => value === undefined || textIssue(value) === undefined)
@@ -217,6 +240,8 @@ export const jsonParam = (value: Json | FailureRow | undefined): string | null =
 const isDeploymentStatus = Schema.is(DeploymentStatus)
 const isJobStatus = Schema.is(JobStatus)
 const isJobPhase = Schema.is(JobPhase)
+const isOperation = Schema.is(Operation)
+const isOperationOutcome = Schema.is(OperationOutcome)
 
 const unexpected = (column: string, value: unknown): never => {
   throw new Error(`column ${column}: unexpected ${value === null ? "null" : typeof value}`)
@@ -267,7 +292,9 @@ const literal = <A extends string>(is: (u: unknown) => u is A, column: string, v
 export const decodeDeployment = (row: Row): DeploymentRow => ({
   ...decodeDeploymentFields(row),
   resumes: integer(row, "resumes"),
-  parked: optionalJson(row, "parked") as ParkedRow | undefined
+  parked: optionalJson(row, "parked") as ParkedRow | undefined,
+  restartOf: optionalText(row, "restart_of"),
+  request: optionalJson(row, "request") as RequestRow | undefined
 })
 
 const decodeDeploymentFields = (row: Row) => ({
@@ -331,6 +358,54 @@ export const decodeError = (row: Row): ErrorRow => ({
   detail: optionalJson(row, "detail"),
   at: integer(row, "at")
 })
+
+/** Reads a history row. */
+export const decodeHistory = (row: Row): HistoryRow => ({
+  sequence: integer(row, "sequence"),
+  operation: literal(isOperation, "operation", row.operation),
+  outcome: literal(isOperationOutcome, "outcome", row.outcome),
+  by: text(row, "by"),
+  at: integer(row, "at"),
+  reason: optionalText(row, "reason"),
+  job: optionalText(row, "job"),
+  message: optionalText(row, "message"),
+  detail: optionalJson(row, "detail")
+})
+
+/**
+ * Reads the outcome of a takeover (`taken`, then the snapshot's columns); `undefined` when the deployment still
+ * looked as expected although the update did not apply (it changed while the update waited for its row lock, and
+ * the statement's own read still saw it as before: ask again).
+ */
+export const decodeTakeOverResult = (
+  rows: ReadonlyArray<Row>,
+  expected: (deployment: DeploymentRow) => boolean
+): TakeOverResult | undefined => {
+  const row = rows[0]
+  if (row === undefined) return { _tag: "NotFound" }
+  if (boolean(row, "taken")) return { _tag: "TakenOver", snapshot: decodeSnapshot(row) }
+  const deployment = decodeDeployment(row)
+  return expected(deployment) ? undefined : { _tag: "Changed", deployment }
+}
+
+/**
+ * Reads the outcome of a recorded request (`requested`, `status`, `parked`, `pending`); `undefined` when the
+ * deployment looked open to the request although the update did not apply (it changed concurrently: ask again).
+ */
+export const decodeOperationRequestResult = (
+  rows: ReadonlyArray<Row>,
+  statuses: ReadonlyArray<DeploymentStatus>
+): OperationRequestResult | undefined => {
+  const row = rows[0]
+  if (row === undefined) return { _tag: "NotFound" }
+  if (boolean(row, "requested")) return { _tag: "Requested" }
+  const parked = optionalJson(row, "parked")
+  if (parked !== undefined) return { _tag: "Parked", parked: parked as ParkedRow }
+  const status = literal(isDeploymentStatus, "status", row.status)
+  const pending = optionalJson(row, "pending")
+  if (pending !== undefined) return { _tag: "Refused", status, pending: pending as RequestRow }
+  return statuses.includes(status) ? undefined : { _tag: "Refused", status }
+}
 
 /** Reads a JSON value selected as text (the `value` column). */
 export const decodeJsonValue = (row: Row): Json => JSON.parse(text(row, "value")) as Json

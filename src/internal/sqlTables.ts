@@ -38,6 +38,8 @@ export interface Tables {
   readonly jobRuns: string
   readonly jobData: string
   readonly errors: string
+  /** The operators' operations on each deployment (0003). */
+  readonly history: string
   readonly migrations: string
 }
 
@@ -53,6 +55,7 @@ export const tablesFor = (prefix: string = defaultPrefix): Tables => {
     jobRuns: `${prefix}job_runs`,
     jobData: `${prefix}job_data`,
     errors: `${prefix}errors`,
+    history: `${prefix}history`,
     migrations: `${prefix}migrations`
   }
 }
@@ -60,7 +63,14 @@ export const tablesFor = (prefix: string = defaultPrefix): Tables => {
 /** The statuses a lease is held for; must match `DeploymentStore.isActive`. */
 export const activeStatuses = "('running', 'rolling_back')"
 
+/** The statuses a deployment may be deleted in by `prune`; must match `Deployment.isTerminal`. */
+export const terminalStatuses = "('succeeded', 'rolled_back', 'rollback_failed')"
+
+// The statuses each layout allows: 0001's list is kept as it was (a released migration never changes).
 const deploymentStatuses = "('running', 'succeeded', 'rolling_back', 'rolled_back', 'rollback_failed')"
+const deploymentStatusesV3 = "('running', 'succeeded', 'rolling_back', 'rolled_back', 'rollback_failed', 'paused')"
+const operations = "('stop', 'retry', 'rollback', 'retry_rollback', 'restart')"
+const operationOutcomes = "('requested', 'done', 'refused')"
 const jobStatuses = "('pending', 'running', 'succeeded', 'failed', 'rolled_back', 'rollback_failed')"
 const jobPhases = "('input', 'pre_hook', 'execute', 'post_hook', 'output', 'rollback', 'resume')"
 
@@ -197,15 +207,78 @@ const addResumesParkedAndListIndexes = (tables: Tables) =>
     } ON ${deployments} (action, created_at DESC, id DESC)`
   })
 
-/** The migration loader for a set of tables. */
-export const loaderFor = (tables: Tables): Migrator.Loader =>
-  Migrator.fromRecord({
-    "0001_create_tables": createTables(tables),
-    "0002_resumes_parked_and_list_indexes": addResumesParkedAndListIndexes(tables)
+/**
+ * 0003: operator operations: the `paused` status, restarts, requested operations and the history of operations.
+ *
+ * - The status check of 0001 is replaced by one that allows `paused` too. It is added `NOT VALID`: the rows already
+ *   there passed 0001's narrower check, so the table is not read to check them again (a read under the migration's
+ *   exclusive lock); new and updated rows are checked as always. `ALTER TABLE ... VALIDATE CONSTRAINT` may be run
+ *   later, without blocking writes, to mark it validated.
+ * - `restart_of` (`text`: the id of the deployment a restart started from, as given) and `request` (`jsonb`: an
+ *   operation requested by a process without the action's code, `NULL` when none is pending). Adding nullable
+ *   columns without a default rewrites nothing.
+ * - `history`, append-only like `errors` and deleted with its deployment, ordered by `sequence`.
+ * - `deployments_requests_idx`, a partial index of the deployments with a pending request (few at any time), for
+ *   `findRequests`. It holds `(application, action)`, not the unbounded fingerprint (see 0002), and no column a
+ *   checkpoint or a heartbeat rewrites, so both stay HOT updates.
+ *
+ * `list`'s new created-range filters need no index of their own: every list index is ordered by `created_at` right
+ * after the columns it filters on by equality, so a range is one range of the same index.
+ */
+const addOperatorOperations = (tables: Tables) =>
+  Effect.gen(function*() {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const name = (suffix: string) => sql(`${tables.prefix}${suffix}`)
+    const deployments = sql(tables.deployments)
+    const history = sql(tables.history)
+
+    yield* sql`ALTER TABLE ${deployments}
+  DROP CONSTRAINT ${name("deployments_status")},
+  ADD CONSTRAINT ${name("deployments_status")} CHECK (status IN ${sql.literal(deploymentStatusesV3)}) NOT VALID,
+  ADD COLUMN restart_of text,
+  ADD COLUMN request jsonb`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${
+      name("deployments_requests_idx")
+    } ON ${deployments} (application, action) WHERE request IS NOT NULL`
+
+    yield* sql`CREATE TABLE ${history} (
+  sequence bigint GENERATED ALWAYS AS IDENTITY,
+  deployment_id uuid NOT NULL,
+  operation text NOT NULL,
+  outcome text NOT NULL,
+  "by" text NOT NULL,
+  at timestamptz NOT NULL,
+  reason text,
+  job text,
+  message text,
+  detail jsonb,
+  CONSTRAINT ${name("history_pkey")} PRIMARY KEY (sequence),
+  CONSTRAINT ${name("history_deployment_fkey")} FOREIGN KEY (deployment_id)
+    REFERENCES ${deployments} (id) ON DELETE CASCADE,
+  CONSTRAINT ${name("history_operation")} CHECK (operation IN ${sql.literal(operations)}),
+  CONSTRAINT ${name("history_outcome")} CHECK (outcome IN ${sql.literal(operationOutcomes)})
+)`
+    yield* sql`CREATE INDEX ${name("history_deployment_idx")} ON ${history} (deployment_id, sequence)`
   })
 
+/** The migrations, in order, for a set of tables. */
+const migrationsOf = (tables: Tables) => ({
+  "0001_create_tables": createTables(tables),
+  "0002_resumes_parked_and_list_indexes": addResumesParkedAndListIndexes(tables),
+  "0003_operator_operations": addOperatorOperations(tables)
+})
+
+/** The migration loader for a set of tables. */
+export const loaderFor = (tables: Tables): Migrator.Loader => Migrator.fromRecord(migrationsOf(tables))
+
+/**
+ * The loader of the migrations up to `last` (its number) only, for tests that upgrade a database made by an older
+ * release (0002: effect-actions 0.2).
+ */
+export const loaderThroughFor = (tables: Tables, last: number): Migrator.Loader =>
+  Migrator.fromRecord(
+    Object.fromEntries(Object.entries(migrationsOf(tables)).filter(([key]) => Number(key.slice(0, 4)) <= last))
+  )
+
 /** The loader of the first migration only (for tests that upgrade a database made by 0.1). */
-export const firstMigrationLoaderFor = (tables: Tables): Migrator.Loader =>
-  Migrator.fromRecord({
-    "0001_create_tables": createTables(tables)
-  })
+export const firstMigrationLoaderFor = (tables: Tables): Migrator.Loader => loaderThroughFor(tables, 1)

@@ -48,8 +48,8 @@ export const PgLive: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient> = Laye
 /** Drops the tables of a prefix (the store's and its migrations table). */
 export const dropTables = (prefix: string): Effect.Effect<void, never, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`DROP TABLE IF EXISTS ${sql(`${prefix}errors`)}, ${sql(`${prefix}job_data`)}, ${sql(`${prefix}job_runs`)},
-      ${sql(`${prefix}deployments`)}, ${sql(`${prefix}migrations`)}`).pipe(Effect.orDie, Effect.asVoid)
+    sql`DROP TABLE IF EXISTS ${sql(`${prefix}history`)}, ${sql(`${prefix}errors`)}, ${sql(`${prefix}job_data`)},
+      ${sql(`${prefix}job_runs`)}, ${sql(`${prefix}deployments`)}, ${sql(`${prefix}migrations`)}`).pipe(Effect.orDie, Effect.asVoid)
 
 /** The SQL store on its own tables: migrated when built, dropped when released. */
 export const storeLayer = (

@@ -6,12 +6,16 @@
  */
 import { assert, type Vitest } from "@effect/vitest"
 import { type Duration, Effect, Option } from "effect"
+import type { Operation, OperationOutcome } from "../../Deployment.ts"
 import {
   DeploymentStore,
+  type FailureRow,
   type Fence,
   type JobRunRow,
   type Json,
   type NewErrorRow,
+  type NewHistoryRow,
+  type RequestRow,
   type Snapshot
 } from "../../DeploymentStore.ts"
 
@@ -100,6 +104,36 @@ export const errorOf = (job: string, message: string, at = T0): NewErrorRow => (
   at
 })
 
+/** The failure a deployment of the suite is paused (or rolled back) on: its first job's. */
+export const failureRow: FailureRow = { job: "job-0", jobIndex: 0, phase: "execute", tag: "Boom", message: "failed" }
+
+/** A history entry of an operation, by `operator-1` unless `fields` say otherwise. */
+export const entryOf = (
+  operation: Operation,
+  outcome: OperationOutcome,
+  fields: Partial<Omit<NewHistoryRow, "operation" | "outcome">> = {}
+): NewHistoryRow => ({
+  operation,
+  outcome,
+  by: "operator-1",
+  at: T0 + 50,
+  reason: undefined,
+  job: undefined,
+  message: undefined,
+  detail: undefined,
+  ...fields
+})
+
+/** A requested operation with a fresh id, asked by `cli-1` at `at`. */
+export const requestOf = (operation: Operation, at = T0 + 40): RequestRow => ({
+  id: crypto.randomUUID(),
+  operation,
+  by: "cli-1",
+  at,
+  reason: "fixed upstream",
+  input: { n: null, list: [1, "2"] }
+})
+
 export const runnableOf = (snapshot: Snapshot) => ({
   application: snapshot.deployment.application,
   action: snapshot.deployment.action,
@@ -181,7 +215,24 @@ export const helpersFor = (options: SuiteOptions) => {
       { ...expected, deployment: { ...expected.deployment, leaseExpiresAt: undefined } }
     )
   }
-  return { ownClock, get, created, createdExpired, createdLive, assertSameStored }
+  /**
+   * Creates a deployment and pauses it on the failure of its first job (error log: `failed`), the lease given up,
+   * as the runtime pauses one.
+   */
+  const paused = (snapshot: Snapshot = makeSnapshot(), at = T0 + 5) =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore
+      yield* created(snapshot)
+      yield* store.checkpoint({
+        fence: fenceOf(snapshot),
+        at,
+        deployment: { status: "paused", failure: failureRow, releaseLease: true },
+        jobs: [{ index: 0, status: "failed", finishedAt: at }],
+        errors: [errorOf("job-0", "failed")]
+      })
+      return snapshot
+    })
+  return { ownClock, get, created, createdExpired, createdLive, assertSameStored, paused }
 }
 
 /** The helpers of `helpersFor`. */

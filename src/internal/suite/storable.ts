@@ -12,7 +12,7 @@ import { DeploymentStore, type Json, type Snapshot } from "../../DeploymentStore
 import { assertSameRow, createOptions, errorOf, fenceOf, type Helpers, makeSnapshot, type SuiteIt, T0 } from "./fixtures.ts"
 
 /** Strings PostgreSQL cannot hold (`\u0000`) or UTF-8 cannot encode (unpaired surrogates). */
-const hardStrings: ReadonlyArray<readonly [string, string]> = [
+export const hardStrings: ReadonlyArray<readonly [string, string]> = [
   ["\\u0000", "a\u0000b"],
   ["an unpaired high surrogate", "\u{1F680}".slice(0, 1)],
   ["an unpaired low surrogate", `x${"\u{1F680}".slice(1)}y`]
@@ -28,7 +28,7 @@ const hardValues: ReadonlyArray<readonly [string, Json]> = hardStrings.flatMap((
  * Runs `write`: if it succeeds, what `read` returns must be `expected`, exactly; if it fails, the error must be a
  * `PersistenceError` of reason `invalid`, and `unchanged` then checks that nothing was written.
  */
-const storedExactlyOrRefused = <R, R2, R3>(
+export const storedExactlyOrRefused = <R, R2, R3>(
   what: string,
   write: Effect.Effect<unknown, PersistenceError | LeaseLost, R>,
   read: Effect.Effect<unknown, PersistenceError, R2>,

@@ -1,0 +1,280 @@
+/**
+ * The statements of the SQL deployment store for operators' operations: stop requests, takeovers, requested
+ * operations and the history.
+ *
+ * Each operation is one statement, so one implicit transaction: its condition (the compare-and-set of `takeOver`,
+ * the open request of `recordOperation`) is in the `WHERE` of its `UPDATE`, and the history entry it appends (an
+ * `INSERT` of the same `WITH` statement) is written only when that update matched. Under concurrent writers, an
+ * update that waited for the row lock re-checks its condition on the row as committed; the statement's own read of
+ * the row (what it reports when the update did not apply) may still show the row as before, and the statement is
+ * then run again (see `retried`).
+ *
+ * @internal
+ */
+import { Effect, Schema } from "effect"
+import type { SqlClient, Statement } from "effect/sql"
+import { PersistenceError } from "../ActionError.ts"
+import { DeploymentStatus } from "../Deployment.ts"
+import type {
+  DeploymentRow,
+  HistoryRow,
+  NewHistoryRow,
+  OperationRequestResult,
+  OperationRequestWrite,
+  RequestQuery,
+  StopResult,
+  TakeOver,
+  TakeOverResult
+} from "../DeploymentStore.ts"
+import { type Columns, millis } from "./sqlColumns.ts"
+import {
+  decodeCount,
+  decodeDeployment,
+  decodeHistory,
+  decodeOperationRequestResult,
+  decodeStopResult,
+  decodeTakeOverResult,
+  invalidTtl,
+  isUuid,
+  jsonParam,
+  type Run,
+  ttlIssue,
+  unstorableValue
+} from "./sqlRows.ts"
+import type { Tables } from "./sqlTables.ts"
+import type { Writes } from "./sqlWrites.ts"
+
+/** What the operations' statements need of the store. */
+export interface OperationContext {
+  readonly sql: SqlClient.SqlClient
+  readonly tables: Tables
+  readonly run: Run
+  readonly columns: Columns
+  readonly writes: Writes
+  /** The condition that sets the statement's `lock_timeout` (see `SqlDeploymentStore`). */
+  readonly lockBound: Statement.Fragment
+  /** The lease expiry `ttl` milliseconds after the server's now. */
+  readonly leaseUntil: (ttl: number) => Statement.Fragment
+  /** The `NOTIFY` channel of stop requests. */
+  readonly stopChannel: string
+}
+
+const isDeploymentStatus = Schema.is(DeploymentStatus)
+
+/** How many times a statement is run when its own read saw the row as it was before a concurrent commit. */
+const attempts = 3
+
+/**
+ * Runs `statement` until it gives an answer (`undefined` means: the row changed concurrently, ask again), at most
+ * `attempts` times; then fails with reason `conflict` (transient: the runtime tries again).
+ */
+const retried = <A>(
+  operation: string,
+  statement: Effect.Effect<A | undefined, PersistenceError>
+): Effect.Effect<A, PersistenceError> =>
+  Effect.gen(function*() {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const result = yield* statement
+      if (result !== undefined) return result
+    }
+    return yield* new PersistenceError({
+      reason: "conflict",
+      operation,
+      detail: "the deployment changed concurrently; try again"
+    })
+  })
+
+/**
+ * The `findRequests` statement (`undefined`: nothing to find): the deployments with a pending request, from the
+ * partial index of those (`deployments_requests_idx`, a few rows at any time), oldest request first. A function of
+ * its own, so that its plan can be checked (`test/SqlDeploymentStore.plans.test.ts`).
+ */
+export const makeRequestsStatement = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
+  const deployments = sql(tables.deployments)
+  return (query: RequestQuery): Statement.Statement<Record<string, unknown>> | undefined => {
+    if (query.runnable.length === 0 || !(query.limit >= 1)) return undefined
+    return sql`SELECT ${columns.deploymentColumns} FROM ${deployments} d
+WHERE d.request IS NOT NULL AND d.parked IS NULL
+  AND (d.application, d.action, d.fingerprint) IN (
+    SELECT r.application, r.action, r.fingerprint FROM ${columns.runnableRows(query.runnable)}
+  )
+ORDER BY d.request->'at', d.created_at, d.id
+LIMIT ${Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER)}::bigint`
+  }
+}
+
+/** Builds the operations for one store. */
+export const makeOperations = (context: OperationContext) => {
+  const { columns, leaseUntil, lockBound, run, sql, stopChannel, tables, writes } = context
+  const deployments = sql(tables.deployments)
+  const jobRuns = sql(tables.jobRuns)
+  const history = sql(tables.history)
+  const { at, deploymentColumns, jobsFrom } = columns
+
+  const requestStop = (
+    deploymentId: string,
+    stopAt: number,
+    entry?: NewHistoryRow
+  ): Effect.Effect<StopResult, PersistenceError> => {
+    const refused = entry === undefined ? undefined : unstorableValue("requestStop", entry)
+    if (refused !== undefined) return Effect.fail(refused)
+    if (!isUuid(deploymentId)) return Effect.succeed({ _tag: "NotFound" })
+    const recorded = entry === undefined ? sql`` : sql`, recorded AS (
+  ${writes.historyInsert("stopped", entry)}
+)`
+    // Another try only when the deployment left `running` while the update waited for its row lock (the
+    // statement's own read then still sees it running).
+    return retried(
+      "requestStop",
+      run(
+        "requestStop",
+        () =>
+          sql`WITH stopped AS (
+  UPDATE ${deployments} SET stop_requested = true, updated_at = ${at(stopAt)}
+  WHERE id = ${deploymentId}::uuid AND status = 'running' AND parked IS NULL AND ${lockBound}
+  RETURNING id, owner
+)${recorded}
+SELECT true AS stopped, s.owner, NULL::text AS status, NULL::text AS parked,
+  (SELECT true FROM (SELECT pg_notify(${stopChannel}::text, s.id::text)) AS notified) AS notified
+FROM stopped s
+UNION ALL
+SELECT false, NULL, d.status, d.parked::text, false FROM ${deployments} d
+WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
+        decodeStopResult
+      )
+    )
+  }
+
+  const takeOver = (request: TakeOver): Effect.Effect<TakeOverResult, PersistenceError> => {
+    const issue = ttlIssue(request.leaseTtlMillis)
+    if (issue !== undefined) return Effect.fail(invalidTtl("takeOver", issue))
+    const refused = unstorableValue("takeOver", request)
+    if (refused !== undefined) return Effect.fail(refused)
+    if (!isUuid(request.deploymentId)) return Effect.succeed({ _tag: "NotFound" })
+    const { deploymentId, expect } = request
+    // an epoch that is not an integer matches no stored one
+    const epoch = Number.isSafeInteger(expect.leaseEpoch) ? expect.leaseEpoch : null
+    const expected = (row: DeploymentRow) =>
+      row.status === expect.status && row.leaseEpoch === expect.leaseEpoch && row.parked === undefined &&
+      row.request?.id === expect.requestId
+    // The job records as the takeover left them: those it updated (the statement's own reads of the table do not
+    // see its updates), then the others.
+    const jobs = jobsFrom(sql`(
+    SELECT u.* FROM patched_jobs u
+    UNION ALL
+    SELECT o.* FROM ${jobRuns} o
+    WHERE o.deployment_id = d.id AND NOT EXISTS (SELECT 1 FROM patched_jobs u WHERE u."index" = o."index")
+  ) r`)
+    return retried(
+      "takeOver",
+      run(
+        "takeOver",
+        () =>
+          sql`WITH taken AS (
+  UPDATE ${deployments} AS d SET ${writes.patchAssignments(request.deployment)},
+    owner = ${request.owner}::text, lease_epoch = d.lease_epoch + 1,
+    lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}, resumes = 0, stop_requested = false, request = NULL,
+    updated_at = ${at(request.at)}
+  WHERE d.id = ${deploymentId}::uuid AND d.status = ${expect.status}::text AND d.lease_epoch = ${epoch}::bigint
+    AND d.parked IS NULL AND (d.request->>'id') IS NOT DISTINCT FROM ${expect.requestId ?? null}::text
+    AND ${lockBound}
+  RETURNING d.*
+), patched_jobs AS (
+  ${writes.jobUpdates("taken", request.jobs)}
+  RETURNING r.*
+), appended AS (
+  ${writes.errorInserts("taken", request.errors)}
+), recorded AS (
+  ${writes.historyInsert("taken", request.history)}
+)
+SELECT true AS taken, ${deploymentColumns}, ${jobs}
+FROM taken d
+UNION ALL
+SELECT false, ${deploymentColumns}, NULL FROM ${deployments} d
+WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM taken)`,
+        (rows) => decodeTakeOverResult(rows, expected)
+      )
+    )
+  }
+
+  const requestOperation = (write: OperationRequestWrite): Effect.Effect<OperationRequestResult, PersistenceError> => {
+    const refused = unstorableValue("requestOperation", write)
+    if (refused !== undefined) return Effect.fail(refused)
+    if (!isUuid(write.deploymentId)) return Effect.succeed({ _tag: "NotFound" })
+    // Statuses are a closed set, written as literals; one that is not a status allows nothing.
+    const statuses = [...new Set(write.statuses)].filter(isDeploymentStatus)
+    const allowed = statuses.length === 0
+      ? sql.literal("false")
+      : sql.literal(`status IN (${statuses.map((status) => `'${status}'`).join(", ")})`)
+    return retried(
+      "requestOperation",
+      run(
+        "requestOperation",
+        () =>
+          sql`WITH requested AS (
+  UPDATE ${deployments} SET request = ${jsonParam(write.request)}::jsonb, updated_at = ${at(write.request.at)}
+  WHERE id = ${write.deploymentId}::uuid AND ${allowed} AND parked IS NULL AND request IS NULL AND ${lockBound}
+  RETURNING id
+), recorded AS (
+  ${writes.historyInsert("requested", write.history)}
+)
+SELECT true AS requested, NULL::text AS status, NULL::text AS parked, NULL::text AS pending FROM requested
+UNION ALL
+SELECT false, d.status, d.parked::text, d.request::text FROM ${deployments} d
+WHERE d.id = ${write.deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM requested)`,
+        (rows) => decodeOperationRequestResult(rows, statuses)
+      )
+    )
+  }
+
+  const requestsStatement = makeRequestsStatement(sql, tables, columns)
+  const findRequests = (query: RequestQuery): Effect.Effect<ReadonlyArray<DeploymentRow>, PersistenceError> => {
+    const statement = requestsStatement(query)
+    return statement === undefined
+      ? Effect.succeed([])
+      : run("findRequests", () => statement, (rows) => rows.map(decodeDeployment))
+  }
+
+  const recordOperation = (
+    deploymentId: string,
+    entry: NewHistoryRow,
+    requestId?: string
+  ): Effect.Effect<boolean, PersistenceError> => {
+    const refused = unstorableValue("recordOperation", { entry, requestId })
+    if (refused !== undefined) return Effect.fail(refused)
+    if (!isUuid(deploymentId)) return Effect.succeed(false)
+    // With a request: only while it is pending, and clearing it. Without: the deployment, kept from being deleted
+    // until the entry is written.
+    const target = requestId === undefined
+      ? sql`SELECT d.id FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid AND ${lockBound} FOR KEY SHARE`
+      : sql`UPDATE ${deployments} SET request = NULL
+  WHERE id = ${deploymentId}::uuid AND request->>'id' = ${requestId}::text AND ${lockBound}
+  RETURNING id`
+    return run(
+      "recordOperation",
+      () =>
+        sql`WITH target AS (
+  ${target}
+), recorded AS (
+  ${writes.historyInsert("target", entry)}
+  RETURNING 1
+)
+SELECT count(*) AS count FROM recorded`,
+      (rows) => decodeCount(rows) > 0
+    )
+  }
+
+  const readHistory = (deploymentId: string): Effect.Effect<ReadonlyArray<HistoryRow>, PersistenceError> =>
+    isUuid(deploymentId)
+      ? run(
+        "history",
+        () =>
+          sql`SELECT h.sequence, h.operation, h.outcome, h."by", ${sql.literal(millis("h.at"))} AS at, h.reason,
+  h.job, h.message, h.detail::text AS detail
+FROM ${history} h WHERE h.deployment_id = ${deploymentId}::uuid ORDER BY h.sequence`,
+          (rows) => rows.map(decodeHistory)
+      )
+      : Effect.succeed([])
+
+  return { findRequests, history: readHistory, recordOperation, requestOperation, requestStop, takeOver }
+}
