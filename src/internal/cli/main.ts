@@ -11,13 +11,14 @@
  *   time;
  * - 130: interrupted (Ctrl-C, SIGTERM).
  * Usage errors are printed by `effect/cli` with the command's help; the others as one line on stderr, or with
- * `--json` as one JSON object on stderr.
+ * `--json` as one JSON object on stderr. The runtime's own logs go to stderr too, warnings and errors only unless
+ * `--log-level` asks for more, so that stdout holds only the command's output.
  *
  * @internal
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Console, Effect, Exit, Predicate } from "effect"
+import { Cause, Console, Effect, Exit, Logger, Predicate, References } from "effect"
 import { CliError, Command } from "effect/cli"
 import { createRequire } from "node:module"
 import { cli } from "./commands.ts"
@@ -77,6 +78,10 @@ const wantsJson = (argv: ReadonlyArray<string>): boolean => argv.includes("--jso
 /** Runs the CLI on `argv` (without node and the script); succeeds with the exit code. */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, NodeServices.NodeServices> =>
   Command.runWith(cli, { version })(argv).pipe(
+    // stdout holds the command's output (one JSON document with --json); the runtime's logs go to stderr, from
+    // warnings up unless --log-level says otherwise.
+    Effect.provideService(References.MinimumLogLevel, "Warn"),
+    Effect.provideService(Logger.LogToStderr, true),
     Effect.as(0),
     Effect.catchCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.succeed(130)
