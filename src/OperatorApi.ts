@@ -32,17 +32,17 @@
  * Every error body is the error's own Schema encoding, with its `_tag`: `InvalidArgument` and
  * `InputValidationError` (400), `DeploymentNotFound` and `ActionNotFound` (404), `DeploymentNotRunning`,
  * `OperationRefused` and `StoredDataCorrupt` (409), and `PersistenceError`, whose status follows its `reason`:
- * `invalid` 400, `conflict` 409, `connection`, `timeout` and `unknown` 503. A request whose parameters do not decode (a `limit` of 0, an
- * unknown status) is an `InvalidArgument` naming the parameter.
+ * `invalid` 400, `conflict` 409, `connection`, `timeout` and `unknown` 503. A request whose parameters do not
+ * decode (a `limit` of 0, an unknown status) is an `InvalidArgument` naming the parameter.
  *
- * The JSON form of a deployment (`DeploymentView`) is the `Deployment` model's, with two changes for readers of
- * JSON: an absent value (`Option.none()`) is an absent key, and timestamps are ISO 8601 strings in UTC. The CLI's
- * `--json` output uses the same Schemas.
+ * The JSON form of a deployment (`DeploymentView`) is the `Deployment` model's (its history and pending request
+ * included), with two changes for readers of JSON: an absent value (`Option.none()`) is an absent key, and
+ * timestamps are ISO 8601 strings in UTC. The CLI's `--json` output uses the same Schemas.
  *
  * **Gotchas**
  *
- * This is an operator surface: it can stop, retry, roll back and restart any deployment, and delete history. Never expose it unauthenticated;
- * see `docs/http.md` for putting your own authentication in front of it.
+ * This is an operator surface: it can stop, retry, roll back and restart any deployment, and delete history.
+ * Never expose it unauthenticated; see `docs/http.md` for putting your own authentication in front of it.
  *
  * @since 0.2.0
  */

@@ -42,6 +42,12 @@ const WaitedView = Schema.Struct({
   deployment: OperatorApi.DeploymentView
 })
 
+/** An example of the help, for a deployment id like the ones the CLI prints. */
+const example = (args: string, description: string) => ({
+  command: `effect-actions ${args.replace("<id>", "5d791f20-a12c-431e-a27b-983dbba15f7d")}`,
+  description
+})
+
 const optionalId = Argument.String("id").pipe(
   Argument.withDescription("The deployment's id; leave it out and give filters to apply the operation in bulk"),
   Argument.optional
@@ -68,7 +74,9 @@ const waitFlags = {
 
 const filterFlags = {
   status: Flag.Literals("status", DeploymentStatus.literals).pipe(
-    Flag.withDescription("Bulk: deployments in this status (repeat for several; the statuses the operation applies to by default)"),
+    Flag.withDescription(
+      "Bulk: deployments in this status (repeat for several; the statuses the operation applies to by default)"
+    ),
     Flag.atLeast(0)
   ),
   application: Flag.String("application").pipe(Flag.withDescription("Bulk: this application's deployments"), Flag.optional),
@@ -108,7 +116,9 @@ const time = (command: string, flag: string, text: Option.Option<string>) =>
     const parsed = /^\d{4}-\d\d-\d\d/.test(text.value) ? DateTime.make(text.value) : Option.none()
     return Option.isSome(parsed)
       ? Effect.succeed(DateTime.toUtc(parsed.value))
-      : Effect.fail(invalid(command, flag, `expected an ISO 8601 time such as 2026-12-01T10:00:00Z, got ${JSON.stringify(text.value)}`))
+      : Effect.fail(
+        invalid(command, flag, `expected an ISO 8601 time such as 2026-12-01T10:00:00Z, got ${JSON.stringify(text.value)}`)
+      )
   })
 
 const timeoutOf = (command: string, text: string) =>
@@ -134,7 +144,6 @@ const filtersGiven = (options: FilterOptions): ReadonlyArray<string> => [
  */
 const applyOne = <E>(
   operation: Operation,
-  id: string,
   wait: WaitOptions,
   apply: (actions: ActionsShape) => Effect.Effect<OperationReceipt, E>
 ) =>
@@ -158,7 +167,7 @@ const applyOne = <E>(
         yield* print(waitedLines(style, receipt, waited))
       })
     )
-  }).pipe(Effect.withSpan(`cli.${operation}`, { attributes: { deploymentId: id } }))
+  })
 
 /** Applies an operation to every deployment that matches the filters, and prints what it did. */
 const applyBulk = (
@@ -206,16 +215,20 @@ const formOf = (
     const filters = filtersGiven(filter)
     if (Option.isSome(id)) {
       if (filters.length > 0) {
-        return Effect.fail(invalid(command, filters[0]!, `give a deployment id or filters, not both (got <id> and ${filters.join(", ")})`))
+        const issue = `give a deployment id or filters, not both (got <id> and ${filters.join(", ")})`
+        return Effect.fail(invalid(command, filters[0]!, issue))
       }
-      if (filter.dryRun) return Effect.fail(invalid(command, "--dry-run", "applies to the bulk form (filters instead of an id)"))
+      if (filter.dryRun) {
+        return Effect.fail(invalid(command, "--dry-run", "applies to the bulk form (filters instead of an id)"))
+      }
       return Effect.succeed({ _tag: "One", id: id.value })
     }
     if (filters.length === 0) {
       return Effect.fail(invalid(
         command,
         "<id>",
-        "give a deployment id, or filters (--status, --application, --action, --created-before, --created-after) to apply it in bulk"
+        "give a deployment id, or filters (--status, --application, --action, --created-before, --created-after) " +
+          "to apply it in bulk"
       ))
     }
     const misplaced = oneOnly.find(([, given]) => given)
@@ -237,7 +250,7 @@ const withBulkForm = <E>(
     Effect.gen(function*() {
       const form = yield* formOf(commandOf[operation], options.id, options, [["--wait", options.wait]])
       if (form._tag === "Bulk") return yield* applyBulk(operation, options, options.reason)
-      return yield* applyOne(operation, form.id, options, (actions) => apply(actions, form.id, reasonOption(options.reason)))
+      return yield* applyOne(operation, options, (actions) => apply(actions, form.id, reasonOption(options.reason)))
     }))
 
 const stop = withBulkForm("stop", (actions, id, options) => actions.stop(id, options)).pipe(
@@ -246,18 +259,22 @@ const stop = withBulkForm("stop", (actions, id, options) => actions.stop(id, opt
       "with filters instead of an id, every matching running or paused deployment"
   ),
   Command.withExamples([
-    { command: "effect-actions stop 5d791f20-a12c-431e-a27b-983dbba15f7d --reason 'wrong region' --wait", description: "Stop one and wait until it rolled back" },
-    { command: "effect-actions stop --status running --action deploy-app --dry-run", description: "Count and list what a bulk stop would stop" }
+    example("stop <id> --reason 'wrong region' --wait", "Stop one and wait until it rolled back"),
+    example("stop --status running --action deploy-app --dry-run", "Count and list what a bulk stop would stop")
   ])
 )
 
 const rollback = withBulkForm("rollback", (actions, id, options) => actions.rollback(id, options)).pipe(
   Command.withDescription(
-    "Roll a paused deployment back, as if its failed job had failed now; with filters instead of an id, every matching paused deployment"
+    "Roll a paused deployment back, as if its failed job had failed now; with filters instead of an id, every " +
+      "matching paused deployment"
   ),
   Command.withExamples([
-    { command: "effect-actions rollback 5d791f20-a12c-431e-a27b-983dbba15f7d --wait", description: "Roll one back and wait for the outcome" },
-    { command: "effect-actions rollback --status paused --application shop --reason 'incident 42'", description: "Roll back every paused deployment of an application" }
+    example("rollback <id> --wait", "Roll one back and wait for the outcome"),
+    example(
+      "rollback --status paused --application shop --reason 'incident 42'",
+      "Roll back every paused deployment of an application"
+    )
   ])
 )
 
@@ -267,7 +284,7 @@ const retryRollback = withBulkForm("retry_rollback", (actions, id, options) => a
       "every matching rollback_failed deployment"
   ),
   Command.withExamples([
-    { command: "effect-actions retry-rollback 5d791f20-a12c-431e-a27b-983dbba15f7d --wait", description: "Retry its failed rollbacks and wait" }
+    example("retry-rollback <id> --wait", "Retry its failed rollbacks and wait")
   ])
 )
 
@@ -307,7 +324,7 @@ const retry = Command.make("retry", {
             invalid("retry", flag, `expected JSON text: ${error instanceof Error ? error.message : String(error)}`)
         })
     })
-    return yield* applyOne("retry", form.id, options, (actions) =>
+    return yield* applyOne("retry", options, (actions) =>
       actions.retry(form.id, { ...reasonOption(options.reason), ...input }))
   })).pipe(
     Command.withDescription(
@@ -315,11 +332,8 @@ const retry = Command.make("retry", {
         "with filters instead of an id, every matching paused deployment"
     ),
     Command.withExamples([
-      {
-        command: "effect-actions retry 5d791f20-a12c-431e-a27b-983dbba15f7d --input '{\"n\":12}' --wait",
-        description: "Retry with a new input and wait for the outcome"
-      },
-      { command: "effect-actions retry --status paused --action deploy-app --dry-run", description: "Count and list what a bulk retry would retry" }
+      example("retry <id> --input '{\"n\":12}' --wait", "Retry with a new input and wait for the outcome"),
+      example("retry --status paused --action deploy-app --dry-run", "Count and list what a bulk retry would retry")
     ])
   )
 
@@ -329,7 +343,7 @@ const restart = Command.make("restart", {
   reason: reasonFlag,
   ...waitFlags
 }, (options) =>
-  applyOne("restart", options.id, options, (actions) =>
+  applyOne("restart", options, (actions) =>
     actions.restart(options.id, {
       ...reasonOption(options.reason),
       ...Option.match(options.key, { onNone: () => ({}), onSome: (key) => ({ key }) })
@@ -338,7 +352,7 @@ const restart = Command.make("restart", {
       "Start a new deployment of a finished deployment's action with the same first input, linked to it (restartOf)"
     ),
     Command.withExamples([
-      { command: "effect-actions restart 5d791f20-a12c-431e-a27b-983dbba15f7d --key web-2 --wait", description: "Restart and wait until the new deployment rests" }
+      example("restart <id> --key web-2 --wait", "Restart and wait until the new deployment rests")
     ])
   )
 

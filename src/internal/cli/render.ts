@@ -179,19 +179,36 @@ export const deploymentDetail = (style: Style, deployment: Deployment, errors: R
   ])
   const log = errors.length === 0 ? style.dim("(no errors)") : errorTable(style, errors)
   const history = d.history.length === 0 ? style.dim("(no operations)") : historyTable(style, d.history)
-  return [header, "", style.bold("JOBS"), jobs, "", ...values, "", style.bold("ERRORS"), log, "", style.bold("HISTORY"), history]
-    .join("\n")
+  return [
+    header,
+    "",
+    style.bold("JOBS"),
+    jobs,
+    "",
+    ...values,
+    "",
+    style.bold("ERRORS"),
+    log,
+    "",
+    style.bold("HISTORY"),
+    history
+  ].join("\n")
 }
 
 /** What an operation's receipt says, on one line. */
-export const receiptLine = (command: string, receipt: OperationReceipt, options: { readonly waiting: boolean }): string => {
+export const receiptLine = (
+  command: string,
+  receipt: OperationReceipt,
+  options: { readonly waiting: boolean }
+): string => {
   const follow = options.waiting ? "" : " (follow it with show, or pass --wait)"
   const restarted = Option.match(receipt.restartedAs, {
     onNone: () => "",
     onSome: (id) => `; the new deployment's id is ${id}`
   })
   if (receipt.outcome === "requested") {
-    return `${command} of deployment ${receipt.deploymentId}: requested: a process that has the action carries it out${restarted}${follow}`
+    const requested = "requested: a process that has the action carries it out"
+    return `${command} of deployment ${receipt.deploymentId}: ${requested}${restarted}${follow}`
   }
   const done = receipt.operation === "stop" ? "done: the process that runs it rolls it back" : "done"
   return `${command} of deployment ${receipt.deploymentId}: ${done}${restarted}${follow}`
