@@ -14,24 +14,35 @@
  * | `start` | `POST /deployments` `{ application, action, input, key? }` | 202 `Started` | 400, 404, 409, 503 |
  * | `get` | `GET /deployments/:id` | 200 `DeploymentView` | 400, 404, 409, 503 |
  * | `errors` | `GET /deployments/:id/errors?job=` | 200 `ErrorLogView` | 400, 404, 409, 503 |
- * | `stop` | `POST /deployments/:id/stop` | 202 `OperationAccepted` | 400, 404, 409, 503 |
+ * | `stop` | `POST /deployments/:id/stop` `{ reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
+ * | `retry` | `POST /deployments/:id/retry` `{ input?, reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
+ * | `rollback` | `POST /deployments/:id/rollback` `{ reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
+ * | `retryRollback` | `POST /deployments/:id/retry-rollback` `{ reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
+ * | `restart` | `POST /deployments/:id/restart` `{ key?, reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
+ * | `bulk` | `POST /bulk` `{ operation, filter?, dryRun?, reason? }` | 200 `BulkResultView` | 400, 409, 503 |
  * | `prune` | `POST /prune` `{ olderThan }` | 200 `Pruned` | 400, 409, 503 |
  * | `events` | `GET /events?status=&application=&action=` | 200 `text/event-stream` of `DeploymentEvent` | 400 |
  *
- * Every error body is the error's own Schema encoding, with its `_tag`: `InvalidArgument` and
- * `InputValidationError` (400), `DeploymentNotFound` and `ActionNotFound` (404), `DeploymentNotRunning` and
- * `StoredDataCorrupt` (409), and `PersistenceError`, whose status follows its `reason`: `invalid` 400, `conflict`
- * 409, `connection`, `timeout` and `unknown` 503. A request whose parameters do not decode (a `limit` of 0, an
- * unknown status) is an `InvalidArgument` naming the parameter.
+ * An operation's receipt says what the serving process did: `done` (200) when it carried the operation out (it has
+ * the action registered, or the operation needs no action code: the stop of a running deployment), `requested`
+ * (202) when it only recorded a request on the deployment, which a process that has the action carries out at its
+ * next recovery pass; the deployment's `request` and `history` tell when it has. The bodies of the operations are
+ * optional: an empty body (or `null`) is `{}`.
  *
- * The JSON form of a deployment (`DeploymentView`) is the `Deployment` model's, with two changes for readers of
- * JSON: an absent value (`Option.none()`) is an absent key, and timestamps are ISO 8601 strings in UTC. The CLI's
- * `--json` output uses the same Schemas.
+ * Every error body is the error's own Schema encoding, with its `_tag`: `InvalidArgument` and
+ * `InputValidationError` (400), `DeploymentNotFound` and `ActionNotFound` (404), `DeploymentNotRunning`,
+ * `OperationRefused` and `StoredDataCorrupt` (409), and `PersistenceError`, whose status follows its `reason`:
+ * `invalid` 400, `conflict` 409, `connection`, `timeout` and `unknown` 503. A request whose parameters do not
+ * decode (a `limit` of 0, an unknown status) is an `InvalidArgument` naming the parameter.
+ *
+ * The JSON form of a deployment (`DeploymentView`) is the `Deployment` model's (its history and pending request
+ * included), with two changes for readers of JSON: an absent value (`Option.none()`) is an absent key, and
+ * timestamps are ISO 8601 strings in UTC. The CLI's `--json` output uses the same Schemas.
  *
  * **Gotchas**
  *
- * This is an operator surface: it can stop any deployment and delete history. Never expose it unauthenticated;
- * see `docs/http.md` for putting your own authentication in front of it.
+ * This is an operator surface: it can stop, retry, roll back and restart any deployment, and delete history.
+ * Never expose it unauthenticated; see `docs/http.md` for putting your own authentication in front of it.
  *
  * @since 0.2.0
  */
@@ -48,7 +59,7 @@ import {
   type PersistenceErrorReason,
   StoredDataCorrupt
 } from "./ActionError.ts"
-import { DeploymentStatus, JobPhase, JobStatus } from "./Deployment.ts"
+import { DeploymentStatus, JobPhase, JobStatus, Operation as OperationModel, OperationOutcome } from "./Deployment.ts"
 
 // -----------------------------------------------------------------------------
 // views: the JSON forms of the models
@@ -108,6 +119,48 @@ export const JobRunView = Schema.Struct({
  */
 export type JobRunView = typeof JobRunView.Type
 
+/**
+ * An operation requested by a process without the action's code (`Deployment.OperationRequest`), as JSON, pending
+ * until a process that has the action carries it out or refuses it.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const OperationRequestView = Schema.Struct({
+  id: Schema.String,
+  operation: OperationModel,
+  by: Schema.String,
+  at: Timestamp,
+  reason: Schema.OptionFromOptionalKey(Schema.String),
+  input: Schema.OptionFromOptionalKey(Schema.Json),
+  restartId: Schema.OptionFromOptionalKey(Schema.String),
+  key: Schema.OptionFromOptionalKey(Schema.String)
+}).annotate({ identifier: "OperationRequest" })
+
+/**
+ * One entry of a deployment's history of operators' operations (`Deployment.HistoryEntry`), as JSON.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const HistoryEntryView = Schema.Struct({
+  sequence: Schema.Int,
+  operation: OperationModel,
+  outcome: OperationOutcome,
+  by: Schema.String,
+  at: Timestamp,
+  reason: Schema.OptionFromOptionalKey(Schema.String),
+  job: Schema.OptionFromOptionalKey(Schema.String),
+  message: Schema.OptionFromOptionalKey(Schema.String),
+  detail: Schema.OptionFromOptionalKey(Schema.Json)
+}).annotate({ identifier: "HistoryEntry" })
+
+/**
+ * @since 0.3.0
+ * @category views
+ */
+export type HistoryEntryView = typeof HistoryEntryView.Type
+
 const summaryFields = {
   id: Schema.String,
   application: Schema.String,
@@ -125,6 +178,8 @@ const summaryFields = {
   stopRequested: Schema.Boolean,
   resumes: Schema.Int,
   parked: Schema.OptionFromOptionalKey(ParkedView),
+  restartOf: Schema.OptionFromOptionalKey(Schema.String),
+  request: Schema.OptionFromOptionalKey(OperationRequestView),
   createdAt: Timestamp,
   updatedAt: Timestamp
 }
@@ -144,12 +199,17 @@ export const DeploymentSummaryView = Schema.Struct(summaryFields).annotate({ ide
 export type DeploymentSummaryView = typeof DeploymentSummaryView.Type
 
 /**
- * A deployment with every job's record, as `get` gives it. A `Deployment` is one.
+ * A deployment with every job's record and its history of operators' operations, as `get` gives it. A
+ * `Deployment` is one.
  *
  * @since 0.2.0
  * @category views
  */
-export const DeploymentView = Schema.Struct({ ...summaryFields, jobs: Schema.Array(JobRunView) }).annotate({
+export const DeploymentView = Schema.Struct({
+  ...summaryFields,
+  jobs: Schema.Array(JobRunView),
+  history: Schema.Array(HistoryEntryView)
+}).annotate({
   identifier: "Deployment"
 })
 
@@ -206,13 +266,13 @@ export const ErrorLogView = Schema.Struct({
 }).annotate({ identifier: "ErrorLog" })
 
 /**
- * The operations an operator asks for, as they are named in `OperationAccepted` (more come with the runtime's
- * operator operations).
+ * The operations an operator applies to a deployment, as the JSON bodies name them: `stop`, `retry`, `rollback`,
+ * `retry_rollback`, `restart` (the model's `Deployment.Operation`).
  *
  * @since 0.2.0
  * @category views
  */
-export const Operation = Schema.Literals(["stop"])
+export const Operation = OperationModel
 
 /**
  * @since 0.2.0
@@ -221,9 +281,79 @@ export const Operation = Schema.Literals(["stop"])
 export type Operation = typeof Operation.Type
 
 /**
- * An operation accepted for a deployment: it is recorded in the store, and the process that runs the deployment
- * carries it out (a stop rolls the deployment back there). Follow the outcome with `get` or the event stream.
+ * The operations `bulk` applies: every operation but `restart`.
  *
+ * @since 0.3.0
+ * @category views
+ */
+export const BulkOperation = Schema.Literals(["stop", "retry", "rollback", "retry_rollback"])
+
+/**
+ * @since 0.3.0
+ * @category views
+ */
+export type BulkOperation = typeof BulkOperation.Type
+
+const receiptFields = {
+  deploymentId: Schema.String,
+  operation: Operation,
+  /** `restart`: the id of the new deployment. */
+  restartedAs: Schema.OptionFromOptionalKey(Schema.String)
+}
+
+/**
+ * What an operation did (`Actions.OperationReceipt`), as JSON: `outcome` is `done` when the serving process carried
+ * it out, `requested` when it recorded a request that a process that has the action carries out.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const OperationReceipt = Schema.Struct({
+  deploymentId: receiptFields.deploymentId,
+  operation: receiptFields.operation,
+  outcome: Schema.Literals(["done", "requested"]),
+  restartedAs: receiptFields.restartedAs
+}).annotate({ identifier: "OperationReceipt" })
+
+/**
+ * @since 0.3.0
+ * @category views
+ */
+export type OperationReceipt = typeof OperationReceipt.Type
+
+/**
+ * A receipt of outcome `done`, answered with 200.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const OperationDone = Schema.Struct({
+  deploymentId: receiptFields.deploymentId,
+  operation: receiptFields.operation,
+  outcome: Schema.Literal("done"),
+  restartedAs: receiptFields.restartedAs
+}).annotate({ identifier: "OperationDone", description: "The serving process carried the operation out" })
+
+/**
+ * A receipt of outcome `requested`, answered with 202.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const OperationRequested = Schema.Struct({
+  deploymentId: receiptFields.deploymentId,
+  operation: receiptFields.operation,
+  outcome: Schema.Literal("requested"),
+  restartedAs: receiptFields.restartedAs
+}).annotate({
+  identifier: "OperationRequested",
+  description: "The serving process lacks the action: the request is stored, and a process that has it carries it out"
+})
+
+/**
+ * An operation accepted for a deployment, as `stop` answered it before 0.3.0.
+ *
+ * @deprecated `stop` answers an `OperationReceipt` (which has these fields) since 0.3.0.
  * @since 0.2.0
  * @category views
  */
@@ -231,6 +361,39 @@ export const OperationAccepted = Schema.Struct({
   operation: Operation,
   deploymentId: Schema.String
 }).annotate({ identifier: "OperationAccepted" })
+
+/**
+ * What a bulk operation did to one deployment (`Actions.BulkItem`): `refused` with the reason in `message`.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const BulkItemView = Schema.Struct({
+  deploymentId: Schema.String,
+  outcome: Schema.Literals(["done", "requested", "refused"]),
+  message: Schema.OptionFromOptionalKey(Schema.String)
+}).annotate({ identifier: "BulkItem" })
+
+/**
+ * What a bulk operation did (`Actions.BulkResult`): how many deployments matched, their ids, and one item per
+ * deployment (none on a dry run).
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const BulkResultView = Schema.Struct({
+  operation: BulkOperation,
+  dryRun: Schema.Boolean,
+  matched: Schema.Int,
+  ids: Schema.Array(Schema.String),
+  items: Schema.Array(BulkItemView)
+}).annotate({ identifier: "BulkResult" })
+
+/**
+ * @since 0.3.0
+ * @category views
+ */
+export type BulkResultView = typeof BulkResultView.Type
 
 /**
  * A deployment started by name: it runs in the background of the serving process.
@@ -308,13 +471,74 @@ export const StartRequest = Schema.Struct({
  */
 export const PruneRequest = Schema.Struct({ olderThan: Schema.String }).annotate({ identifier: "PruneRequest" })
 
+/** Why the operator acts: kept in the deployment's history (at most 4,096 characters). */
+const reason = Schema.optionalKey(Schema.String)
+
+/**
+ * The body of `stop`, `rollback` and `retryRollback`: an optional reason.
+ *
+ * @since 0.3.0
+ * @category requests
+ */
+export const ReasonRequest = Schema.Struct({ reason }).annotate({ identifier: "ReasonRequest" })
+
+/**
+ * The body of `retry`: an optional replacement input for the failed job, in its encoded (JSON) form, decoded by
+ * the job's input schema (`null` is an input like any other; an absent key keeps the job's own), and a reason.
+ *
+ * @since 0.3.0
+ * @category requests
+ */
+export const RetryRequest = Schema.Struct({ input: Schema.optionalKey(Schema.Json), reason }).annotate({
+  identifier: "RetryRequest"
+})
+
+/**
+ * The body of `restart`: the new deployment's key (none by default), and a reason.
+ *
+ * @since 0.3.0
+ * @category requests
+ */
+export const RestartRequest = Schema.Struct({ key: Schema.optionalKey(Schema.String), reason }).annotate({
+  identifier: "RestartRequest"
+})
+
+/**
+ * The deployments a bulk operation applies to; an absent field does not filter. `statuses` defaults to the
+ * statuses the operation applies to; the times are ISO 8601 (`createdBefore` exclusive, `createdAfter` inclusive).
+ *
+ * @since 0.3.0
+ * @category requests
+ */
+export const BulkFilterRequest = Schema.Struct({
+  statuses: Schema.optionalKey(Schema.Array(DeploymentStatus)),
+  application: Schema.optionalKey(Schema.String),
+  action: Schema.optionalKey(Schema.String),
+  createdBefore: Schema.optionalKey(Timestamp),
+  createdAfter: Schema.optionalKey(Timestamp)
+}).annotate({ identifier: "BulkFilter" })
+
+/**
+ * The body of `bulk`: the operation, the filter, whether only to count and list (`dryRun`, false by default), and
+ * a reason.
+ *
+ * @since 0.3.0
+ * @category requests
+ */
+export const BulkRequest = Schema.Struct({
+  operation: BulkOperation,
+  filter: Schema.optionalKey(BulkFilterRequest),
+  dryRun: Schema.optionalKey(Schema.Boolean),
+  reason
+}).annotate({ identifier: "BulkRequest" })
+
 // -----------------------------------------------------------------------------
 // events
 // -----------------------------------------------------------------------------
 
 /**
- * A deployment appeared in the stream's view or changed (status, job, owner, lease, stop request, parking):
- * `deployment` is its current state; `previousStatus` is absent the first time the stream shows it.
+ * A deployment appeared in the stream's view or changed (status, job, owner, lease, stop request, pending request,
+ * parking): `deployment` is its current state; `previousStatus` is absent the first time the stream shows it.
  *
  * @since 0.2.0
  * @category events
@@ -473,6 +697,39 @@ export class RequestValidation extends HttpApiMiddleware.Service<RequestValidati
 const id = { id: Schema.String }
 const notFound = DeploymentNotFound.pipe(HttpApiSchema.status(404))
 const corrupt = StoredDataCorrupt.pipe(HttpApiSchema.status(409))
+const refused = OperationRefused.pipe(HttpApiSchema.status(409))
+const invalidInput = InputValidationError.pipe(HttpApiSchema.status(400))
+/** A receipt's status follows its outcome: 200 `done`, 202 `requested`. */
+const receipts = [
+  OperationDone.pipe(HttpApiSchema.status(200)),
+  OperationRequested.pipe(HttpApiSchema.status(202))
+] as const
+/** An operation's body may be left out: an empty body decodes as `null` (and so does a JSON `null`). */
+const optionalBody = <S extends Schema.Top>(body: S) => [body, Schema.Null] as const
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * The OpenAPI operation of an endpoint whose body may be left out: the body is not required, and its schema is the
+ * object alone (the generator documents the decoder's `null` for an empty body as a second alternative).
+ */
+const documentOptionalBody = (operation: Record<string, unknown>): Record<string, unknown> => {
+  const body = operation.requestBody
+  if (!isRecord(body) || !isRecord(body.content)) return operation
+  const json = body.content["application/json"]
+  if (!isRecord(json) || !isRecord(json.schema) || !Array.isArray(json.schema.anyOf)) return operation
+  const objects = json.schema.anyOf.filter((schema: unknown) => !(isRecord(schema) && schema.type === "null"))
+  if (objects.length !== 1) return operation
+  return {
+    ...operation,
+    requestBody: {
+      ...body,
+      required: false,
+      content: { ...body.content, "application/json": { ...json, schema: objects[0] } }
+    }
+  }
+}
 
 /**
  * The operator endpoints, as one `HttpApiGroup` named `operator`.
@@ -490,17 +747,13 @@ export class OperatorGroup extends HttpApiGroup.make("operator")
     HttpApiEndpoint.post("start", "/deployments", {
       payload: StartRequest,
       success: Started.pipe(HttpApiSchema.status(202)),
-      error: [
-        InputValidationError.pipe(HttpApiSchema.status(400)),
-        ActionNotFound.pipe(HttpApiSchema.status(404)),
-        ...storeErrors
-      ]
+      error: [invalidInput, ActionNotFound.pipe(HttpApiSchema.status(404)), ...storeErrors]
     }).annotate(OpenApi.Description, "Starts a deployment of a registered action by name, in the background"),
     HttpApiEndpoint.get("get", "/deployments/:id", {
       params: id,
       success: DeploymentView,
       error: [notFound, corrupt, ...storeErrors]
-    }).annotate(OpenApi.Description, "A deployment with every job's record"),
+    }).annotate(OpenApi.Description, "A deployment with every job's record and its history of operations"),
     HttpApiEndpoint.get("errors", "/deployments/:id/errors", {
       params: id,
       query: { job: Schema.optional(Schema.String) },
@@ -509,15 +762,57 @@ export class OperatorGroup extends HttpApiGroup.make("operator")
     }).annotate(OpenApi.Description, "A deployment's error log, or one job's part of it"),
     HttpApiEndpoint.post("stop", "/deployments/:id/stop", {
       params: id,
-      success: OperationAccepted.pipe(HttpApiSchema.status(202)),
-      error: [
-        notFound,
-        DeploymentNotRunning.pipe(HttpApiSchema.status(409)),
-        OperationRefused.pipe(HttpApiSchema.status(409)),
-        corrupt,
-        ...storeErrors
-      ]
-    }).annotate(OpenApi.Description, "Stops a running deployment wherever it runs: its jobs roll back"),
+      payload: optionalBody(ReasonRequest),
+      success: receipts,
+      error: [notFound, DeploymentNotRunning.pipe(HttpApiSchema.status(409)), refused, corrupt, ...storeErrors]
+    }).annotate(OpenApi.Transform, documentOptionalBody).annotate(
+      OpenApi.Description,
+      "Stops a running deployment wherever it runs (its jobs roll back), or rolls a paused one back with ExecutionStopped"
+    ),
+    HttpApiEndpoint.post("retry", "/deployments/:id/retry", {
+      params: id,
+      payload: optionalBody(RetryRequest),
+      success: receipts,
+      error: [notFound, refused, invalidInput, corrupt, ...storeErrors]
+    }).annotate(OpenApi.Transform, documentOptionalBody).annotate(
+      OpenApi.Description,
+      "Runs the failed job of a paused deployment again, with its own input or a replacement, then goes on forward"
+    ),
+    HttpApiEndpoint.post("rollback", "/deployments/:id/rollback", {
+      params: id,
+      payload: optionalBody(ReasonRequest),
+      success: receipts,
+      error: [notFound, refused, corrupt, ...storeErrors]
+    }).annotate(OpenApi.Transform, documentOptionalBody).annotate(
+      OpenApi.Description,
+      "Rolls a paused deployment back, as if its failed job had failed now"
+    ),
+    HttpApiEndpoint.post("retryRollback", "/deployments/:id/retry-rollback", {
+      params: id,
+      payload: optionalBody(ReasonRequest),
+      success: receipts,
+      error: [notFound, refused, corrupt, ...storeErrors]
+    }).annotate(OpenApi.Transform, documentOptionalBody).annotate(
+      OpenApi.Description,
+      "Runs the failed rollbacks of a rollback_failed deployment again, in reverse order"
+    ),
+    HttpApiEndpoint.post("restart", "/deployments/:id/restart", {
+      params: id,
+      payload: optionalBody(RestartRequest),
+      success: receipts,
+      error: [notFound, refused, invalidInput, corrupt, ...storeErrors]
+    }).annotate(OpenApi.Transform, documentOptionalBody).annotate(
+      OpenApi.Description,
+      "Starts a new deployment of a finished deployment's action with the same first input, linked to it (restartOf)"
+    ),
+    HttpApiEndpoint.post("bulk", "/bulk", {
+      payload: BulkRequest,
+      success: BulkResultView,
+      error: [...storeErrors]
+    }).annotate(
+      OpenApi.Description,
+      "Applies stop, retry, rollback or retry_rollback to every deployment matching a filter; dryRun only counts and lists them"
+    ),
     HttpApiEndpoint.post("prune", "/prune", {
       payload: PruneRequest,
       success: Pruned,
@@ -532,7 +827,10 @@ export class OperatorGroup extends HttpApiGroup.make("operator")
     )
   )
   .middleware(RequestValidation)
-  .annotate(OpenApi.Description, "Operating deployments: find, inspect, stop, prune, follow")
+  .annotate(
+    OpenApi.Description,
+    "Operating deployments: find, inspect, stop, retry, roll back, restart (one or in bulk), prune, follow"
+  )
 {}
 
 /**

@@ -5,7 +5,7 @@
  * **When to use**
  *
  * In a process that already runs `Actions` (and serves HTTP), to give operators and a dashboard a way to find,
- * inspect, stop and prune deployments, and to follow them live:
+ * inspect, stop, retry, roll back, restart (one at a time or in bulk) and prune deployments, and to follow them live:
  *
  * ```ts
  * const Routes = OperatorHttp.layer({ prefix: "/ops" }).pipe(Layer.provide(YourAuth)) // HttpRouter.middleware
@@ -15,8 +15,11 @@
  * **Details**
  *
  * The handlers call `Actions` and nothing else, so the API behaves exactly as `Actions` does, on whichever store
- * it runs. `start` starts a deployment in the serving process, which must have the action registered. `stop` is
- * carried out by the process that runs the deployment, wherever it is.
+ * it runs. `start` starts a deployment in the serving process, which must have the action registered. The stop of
+ * a running deployment is carried out by the process that runs it, wherever it is. The other operations are carried
+ * out by the serving process when it has the action registered (200, outcome `done`); otherwise they are stored as a
+ * request on the deployment (202, outcome `requested`), which a process that has the action carries out at its next
+ * recovery pass.
  *
  * The event stream (`GET /events`) is made by polling `list` and `get` (every `events.pollInterval`, 1 s by
  * default) until the runtime has a change feed to replace it; it sends a heartbeat every `events.heartbeat` (15 s)
@@ -25,21 +28,29 @@
  *
  * **Gotchas**
  *
- * Authentication is not built in, and this API can stop any deployment and delete history: never expose it
- * unauthenticated. Provide an `HttpRouter.middleware` layer to `layer` to put your own authentication in front of
- * every route it adds (see `docs/http.md`).
+ * Authentication is not built in, and this API can stop, retry, roll back and restart any deployment and delete
+ * history: never expose it unauthenticated. Provide an `HttpRouter.middleware` layer to `layer` to put your own
+ * authentication in front of every route it adds (see `docs/http.md`).
  *
  * @since 0.2.0
  */
 import { Duration, Effect, type FileSystem, Layer, Option, type Path, Stream } from "effect"
 import { type Etag, type HttpPlatform, HttpRouter, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, type HttpApiGroup, HttpApiMiddleware, OpenApi } from "effect/http-api"
-import { Actions } from "./Actions.ts"
+import { Actions, type OperationReceipt } from "./Actions.ts"
 import { InvalidArgument, InvalidOption, PersistenceError } from "./ActionError.ts"
 import { changes, type FeedOptions } from "./internal/changeFeed.ts"
 import { describeSchemaError } from "./internal/codec.ts"
 import { durationSyntax, parseDurationMillis } from "./internal/durationText.ts"
-import { Api, type DeploymentEvent, eventName, RequestValidation, type SseEvent } from "./OperatorApi.ts"
+import {
+  Api,
+  type DeploymentEvent,
+  eventName,
+  type OperationDone,
+  type OperationRequested,
+  RequestValidation,
+  type SseEvent
+} from "./OperatorApi.ts"
 
 /**
  * Options of the operator API.
@@ -99,6 +110,14 @@ const feedOptions = (options: Options["events"]): Effect.Effect<FeedOptions, Inv
 
 const pathPattern = /^(\/[A-Za-z0-9._~-]+)+$/
 
+/** The `reason` of an operation's body, when one was given. */
+const reasonOf = (payload: { readonly reason?: string } | null): { readonly reason?: string } =>
+  payload?.reason === undefined ? {} : { reason: payload.reason }
+
+/** A receipt as one of the two success responses: `done` (200) or `requested` (202). */
+const receiptView = (receipt: OperationReceipt): typeof OperationDone.Type | typeof OperationRequested.Type =>
+  receipt.outcome === "done" ? { ...receipt, outcome: "done" } : { ...receipt, outcome: "requested" }
+
 const toSse = (event: DeploymentEvent): SseEvent => {
   switch (event._tag) {
     case "DeploymentChanged":
@@ -149,11 +168,32 @@ export const layerHandlers = (
             Effect.map((items) => ({ deploymentId: params.id, items })),
             Effect.mapError(withoutCause)
           ),
-        stop: ({ params }) =>
-          actions.stop(params.id).pipe(
-            Effect.as({ operation: "stop" as const, deploymentId: params.id }),
+        stop: ({ params, payload }) =>
+          actions.stop(params.id, reasonOf(payload)).pipe(Effect.map(receiptView), Effect.mapError(withoutCause)),
+        retry: ({ params, payload }) =>
+          actions.retry(params.id, {
+            ...reasonOf(payload),
+            ...(payload !== null && "input" in payload ? { input: payload.input } : {})
+          }).pipe(Effect.map(receiptView), Effect.mapError(withoutCause)),
+        rollback: ({ params, payload }) =>
+          actions.rollback(params.id, reasonOf(payload)).pipe(Effect.map(receiptView), Effect.mapError(withoutCause)),
+        retryRollback: ({ params, payload }) =>
+          actions.retryRollback(params.id, reasonOf(payload)).pipe(
+            Effect.map(receiptView),
             Effect.mapError(withoutCause)
           ),
+        restart: ({ params, payload }) =>
+          actions.restart(params.id, {
+            ...reasonOf(payload),
+            ...(payload?.key === undefined ? {} : { key: payload.key })
+          }).pipe(Effect.map(receiptView), Effect.mapError(withoutCause)),
+        bulk: ({ payload }) =>
+          actions.bulk({
+            operation: payload.operation,
+            ...(payload.filter === undefined ? {} : { filter: payload.filter }),
+            ...(payload.dryRun === undefined ? {} : { dryRun: payload.dryRun }),
+            ...reasonOf(payload)
+          }).pipe(Effect.mapError(withoutCause)),
         prune: ({ payload }) =>
           Option.match(parseDurationMillis(payload.olderThan), {
             onNone: () =>

@@ -6,69 +6,11 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { DateTime, Deferred, Effect, Fiber, Layer, Option, Schema, Stream } from "effect"
 import { Actions, DeploymentStore } from "effect-actions"
 import { OperatorApi, OperatorHttp } from "effect-actions/http"
-import { HttpBody, HttpClient, HttpClientRequest, type HttpClientResponse, HttpRouter, HttpServer } from "effect/http"
-import { HttpApiClient } from "effect/http-api"
+import { HttpClient, HttpRouter, HttpServer } from "effect/http"
 import { makeSnapshot } from "effect-actions/testing"
 import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
+import { call, isIsoTimestamp, readUntil, record, typedClient } from "./support/http.ts"
 import { Explode, faultyStore, Faults, Hold, operatorToken, Provision, registerAll, serveOperator } from "./support/operator.ts"
-
-interface Reply {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly text: string
-  readonly body: unknown
-}
-
-const reply = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.map(response.text, (text): Reply => {
-    let body: unknown = undefined
-    try {
-      body = text === "" ? undefined : JSON.parse(text)
-    } catch {
-      body = undefined
-    }
-    return { status: response.status, headers: response.headers, text, body }
-  })
-
-/** One request to the test server; `body` is sent as JSON, or as is when it is a string. */
-const call = (method: "GET" | "POST", path: string, options: { readonly body?: unknown; readonly token?: string } = {}) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    let request = method === "GET" ? HttpClientRequest.get(path) : HttpClientRequest.post(path)
-    if (options.body !== undefined) {
-      request = typeof options.body === "string"
-        ? HttpClientRequest.setBody(request, HttpBody.text(options.body, "application/json"))
-        : HttpClientRequest.bodyJsonUnsafe(request, options.body)
-    }
-    if (options.token !== undefined) request = HttpClientRequest.bearerToken(request, options.token)
-    return yield* reply(yield* client.execute(request))
-  }).pipe(Effect.scoped, Effect.orDie)
-
-const record = (value: unknown): Record<string, unknown> => {
-  assert.isTrue(typeof value === "object" && value !== null && !Array.isArray(value), `an object: ${JSON.stringify(value)}`)
-  return value as Record<string, unknown>
-}
-
-const isIsoTimestamp = (value: unknown): boolean =>
-  typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)
-
-/** Reads a deployment until `predicate` holds (at most `attempts` reads, 20 ms apart). */
-const readUntil = (id: string, predicate: (deployment: Actions.DeploymentPage["items"][number]) => boolean, attempts = 250) =>
-  Effect.gen(function*() {
-    const actions = yield* Actions.Actions
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const deployment = yield* Effect.orDie(actions.get(id))
-      if (predicate(deployment)) return deployment
-      yield* Effect.sleep("20 millis")
-    }
-    return yield* Effect.die(new Error(`deployment ${id} never reached the expected state`))
-  })
-
-/** The typed client of the API mounted at `/ops`. */
-const typedClient = HttpApiClient.make(OperatorApi.Api, {
-  // Before the test client puts the server's origin in front.
-  transformClient: HttpClient.mapRequestInput(HttpClientRequest.prependUrl("/ops"))
-})
 
 const operatorSuite = <E>(
   name: string,
@@ -193,14 +135,14 @@ const operatorSuite = <E>(
         assert.deepStrictEqual(record(ofOther.body).items, [])
       }))
 
-    it.effect("stops a running deployment with 202; it rolls back wherever it runs", () =>
+    it.effect("stops a running deployment with 200 and the receipt; it rolls back wherever it runs", () =>
       Effect.gen(function*() {
         const actions = yield* Actions.Actions
         const id = yield* actions.start(Hold, { name: "stop-me" }, { application })
         yield* readUntil(id, (d) => d.jobs[1]?.status === "running")
         const stopped = yield* call("POST", `/ops/deployments/${id}/stop`)
-        assert.strictEqual(stopped.status, 202, stopped.text)
-        assert.deepStrictEqual(stopped.body, { operation: "stop", deploymentId: id })
+        assert.strictEqual(stopped.status, 200, stopped.text)
+        assert.deepStrictEqual(stopped.body, { deploymentId: id, operation: "stop", outcome: "done" })
         const failure = yield* Effect.flip(actions.awaitById(id))
         assert.strictEqual(failure._tag, "DeploymentFailed")
         const after = record((yield* call("GET", `/ops/deployments/${id}`)).body)
@@ -316,11 +258,39 @@ const operatorSuite = <E>(
           "/deployments/{id}",
           "/deployments/{id}/errors",
           "/deployments/{id}/stop",
+          "/deployments/{id}/retry",
+          "/deployments/{id}/rollback",
+          "/deployments/{id}/retry-rollback",
+          "/deployments/{id}/restart",
+          "/bulk",
           "/prune",
           "/events"
         ])
         const getResponses = Object.keys(record(record(record(paths["/deployments/{id}"]).get).responses))
         assert.includeMembers(getResponses, ["200", "400", "404", "409", "503"])
+        for (const operation of ["stop", "retry", "rollback", "retry-rollback", "restart"]) {
+          const post = record(record(paths[`/deployments/{id}/${operation}`]).post)
+          const responses = record(post.responses)
+          assert.includeMembers(Object.keys(responses), ["200", "202", "400", "404", "409", "503"], operation)
+          assert.deepStrictEqual(
+            [record(responses["200"]).content, record(responses["202"]).content].map((content) =>
+              record(record(record(content)["application/json"]).schema).$ref
+            ),
+            ["#/components/schemas/OperationDone", "#/components/schemas/OperationRequested"],
+            operation
+          )
+          const requestBody = record(post.requestBody)
+          assert.strictEqual(requestBody.required, false, `${operation}: the body may be left out`)
+          assert.isString(record(record(record(requestBody.content)["application/json"]).schema).$ref, operation)
+        }
+        const schemas = record(record(spec.components).schemas)
+        const deployment = record(record(schemas.Deployment).properties)
+        assert.includeMembers(Object.keys(deployment), ["history", "request", "restartOf", "jobs"])
+        assert.includeMembers(Object.keys(record(record(schemas.DeploymentSummary).properties)), ["request", "restartOf"])
+        assert.notInclude(Object.keys(record(record(schemas.DeploymentSummary).properties)), "history")
+        const bulk = record(record(paths["/bulk"]).post)
+        assert.includeMembers(Object.keys(record(bulk.responses)), ["200", "400", "409", "503"])
+        assert.include(answer.text, `"paused"`, "the paused status is in the document")
       }))
 
     it.effect("puts the user's middleware in front of every route of a mount", () =>

@@ -8,7 +8,7 @@ import { Actions, DeploymentStore } from "effect-actions"
 import { OperatorApi } from "effect-actions/http"
 import { makeSnapshot } from "effect-actions/testing"
 import { SqlClient } from "effect/sql"
-import { binPath, type CliResult, runCli, spawnCli } from "./support/cli.ts"
+import { assertExit, binPath, parseJson, runCli, spawnCli } from "./support/cli.ts"
 import { Explode, Hold, Provision, registerAll } from "./support/operator.ts"
 import { databaseUrl, dropTables, PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
 
@@ -18,13 +18,7 @@ const application = `cli-${crypto.randomUUID().slice(0, 8)}`
 /** Runs the binary on this file's tables. */
 const cli = (...args: Array<string>) => runCli(["--prefix", prefix, ...args], { env: { DATABASE_URL: databaseUrl } })
 
-const assertExit = (result: CliResult, code: number) =>
-  assert.strictEqual(result.code, code, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`)
-
-const parse = (result: CliResult): Record<string, unknown> => {
-  assertExit(result, 0)
-  return JSON.parse(result.stdout) as Record<string, unknown>
-}
+const parse = parseJson
 
 /** Reads a deployment until `predicate` holds (at most 250 reads, 20 ms apart). */
 const readUntil = (id: string, predicate: (deployment: Actions.DeploymentPage["items"][number]) => boolean) =>
@@ -50,7 +44,7 @@ describe("effect-actions CLI", () => {
       Effect.gen(function*() {
         const help = yield* runCli(["--help"])
         assertExit(help, 0)
-        for (const command of ["list", "show", "errors", "stop", "prune", "migrate", "serve"]) {
+        for (const command of ["list", "show", "errors", "stop", "retry", "rollback", "retry-rollback", "restart", "prune", "migrate", "serve"]) {
           assert.match(help.stdout, new RegExp(`^\\s+${command}\\s`, "m"), `${command} in the help`)
         }
         assert.include(help.stdout, "--database-url")
@@ -100,7 +94,7 @@ describe("effect-actions CLI", () => {
         const table = yield* cli("list", "--application", application, "--action", "provision", "--status", "succeeded")
         assertExit(table, 0)
         const lines = table.stdout.trimEnd().split("\n")
-        assert.match(lines[0]!, /^ID\s+APPLICATION\s+ACTION\s+KEY\s+STATUS\s+JOB\s+UPDATED$/)
+        assert.match(lines[0]!, /^ID\s+APPLICATION\s+ACTION\s+KEY\s+STATUS\s+JOB\s+REQUEST\s+UPDATED$/)
         assert.include(lines[1]!, second, "newest first")
         assert.include(lines[2]!, first)
         assert.include(lines[2]!, "list-a")
@@ -211,9 +205,14 @@ describe("effect-actions CLI", () => {
         const actions = yield* Actions.Actions
         const id = yield* actions.start(Hold, { name: "stop-me" }, { application })
         yield* readUntil(id, (d) => d.jobs[1]?.status === "running")
-        const stopped = yield* cli("stop", id)
+        const stopped = yield* cli("stop", id, "--log-level", "info")
         assertExit(stopped, 0)
-        assert.include(stopped.stdout, `stop requested for deployment ${id}`)
+        assert.strictEqual(
+          stopped.stdout,
+          `stop of deployment ${id}: done: the process that runs it rolls it back (follow it with show, or pass --wait)\n`,
+          "stdout holds the output alone"
+        )
+        assert.include(stopped.stderr, `stop requested for deployment ${id}`, "the runtime's log, on stderr")
         const failure = yield* Effect.flip(actions.awaitById(id))
         assert.strictEqual(failure._tag, "DeploymentFailed")
         if (failure._tag === "DeploymentFailed") {

@@ -3,8 +3,8 @@
  *
  * The runtime has no change feed of its own yet. Until it has, each stream reads the first page of `list` (the
  * newest `window` deployments matching its filter) every `pollInterval`, and compares it with what it read before:
- * - a deployment seen for the first time, or whose status, current job, owner, lease epoch, stop request, parking
- *   or update time changed, is a `DeploymentChanged`;
+ * - a deployment seen for the first time, or whose status (`paused` included), current job, owner, lease epoch,
+ *   stop request, pending operator request, parking or update time changed, is a `DeploymentChanged`;
  * - for such a change (except in the first read, which is the initial state), `get` reads its jobs, and each job
  *   whose status or attempts changed is a `JobChanged`;
  * - a deployment seen before and no longer on the page (it left the filter, or newer ones pushed it out) is read
@@ -55,6 +55,7 @@ const signature = (deployment: Deployment): string =>
     Option.getOrElse(deployment.owner, () => ""),
     deployment.leaseEpoch,
     deployment.stopRequested,
+    Option.match(deployment.request, { onNone: () => "", onSome: (request) => request.id }),
     Option.isSome(deployment.parked),
     DateTime.toEpochMillis(deployment.updatedAt)
   ].join("|")

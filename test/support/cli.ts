@@ -2,6 +2,7 @@
  * Runs the real `effect-actions` binary in a child process (Node 24 runs its TypeScript), and collects its exit
  * code and output. A run that does not end within its timeout is killed and fails the test.
  */
+import { assert } from "@effect/vitest"
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -62,3 +63,13 @@ export const runCli = (
       orElse: () => Effect.die(new Error(`effect-actions ${args.join(" ")} did not end in time`))
     })
   )
+
+/** Asserts a run's exit code, showing what it printed when it is not the expected one. */
+export const assertExit = (result: CliResult, code: number) =>
+  assert.strictEqual(result.code, code, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`)
+
+/** The JSON document a successful run printed. */
+export const parseJson = (result: CliResult): Record<string, unknown> => {
+  assertExit(result, 0)
+  return JSON.parse(result.stdout) as Record<string, unknown>
+}

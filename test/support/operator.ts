@@ -5,11 +5,11 @@
  */
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer, Schema } from "effect"
-import { Action, ActionError, Actions, DeploymentStore, Job } from "effect-actions"
+import { Action, ActionError, Actions, DeploymentStore, Job, JobContext } from "effect-actions"
 import { OperatorHttp } from "effect-actions/http"
 import { FetchHttpClient, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { createServer } from "node:http"
-import { Boom } from "./jobs.ts"
+import { Boom, Counter } from "./jobs.ts"
 
 const Name = Schema.Struct({ name: Schema.String })
 const Machine = Schema.Struct({ name: Schema.String, machine: Schema.String })
@@ -51,6 +51,49 @@ export const Explode = Action.make("explode", [
   })
 ])
 
+/** The quota `quota` grants: an `n` below it fails the job. */
+export const quotaLimit = 10
+
+/**
+ * `quota` (failure policy `pause`): `reserve` passes `n` on, then `check-quota` fails with `Boom` while `n` is below
+ * `quotaLimit`, so the deployment pauses there until an operator retries it with a big enough `n` (or rolls it back).
+ */
+export const Quota = Action.make("quota", [
+  Job.make("reserve", { input: Counter, output: Counter, execute: Effect.succeed, rollback: () => Effect.void }),
+  Job.make("check-quota", {
+    input: Counter,
+    output: Counter,
+    error: Boom,
+    execute: ({ n }) => n < quotaLimit ? Effect.fail(new Boom({ job: "check-quota" })) : Effect.succeed({ n }),
+    rollback: () => Effect.void
+  })
+], { onFailure: "pause" })
+
+/**
+ * `teardown`: `release` succeeds, then `explode` fails, and the rollback of `release` fails the first time it runs
+ * (it reads its own rollback errors in the error log), so the deployment ends `rollback_failed`; a `retryRollback`
+ * then succeeds.
+ */
+export const Teardown = Action.make("teardown", [
+  Job.make("release", {
+    input: Counter,
+    output: Counter,
+    execute: Effect.succeed,
+    rollback: () =>
+      Effect.gen(function*() {
+        const context = yield* JobContext.JobContext
+        const earlier = yield* context.errors({ currentJobOnly: true })
+        if (!earlier.some((entry) => entry.phase === "rollback")) return yield* new Boom({ job: "release" })
+      })
+  }),
+  Job.make("explode", {
+    input: Counter,
+    output: Counter,
+    error: Boom,
+    execute: () => Effect.fail(new Boom({ job: "explode" }))
+  })
+])
+
 /** Registers the test actions for an application. */
 export const registerAll = (application: string) =>
   Effect.gen(function*() {
@@ -58,6 +101,8 @@ export const registerAll = (application: string) =>
     yield* actions.register(Provision, { application })
     yield* actions.register(Hold, { application })
     yield* actions.register(Explode, { application })
+    yield* actions.register(Quota, { application })
+    yield* actions.register(Teardown, { application })
   })
 
 /** How the faulty store fails, while a test wants it to. */

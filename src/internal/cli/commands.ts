@@ -1,68 +1,25 @@
 /**
- * The commands of the `effect-actions` CLI, built with `effect/cli`: `list`, `show`, `errors`, `stop`, `prune`,
- * `migrate`, `serve`. Every command reads its connection from the root's shared flags (`--database-url`, or
- * `DATABASE_URL`, and `--prefix`) and prints a human table, or with `--json` one JSON document encoded with the
- * `OperatorApi` view Schemas. See `docs/cli.md`.
+ * The commands of the `effect-actions` CLI, built with `effect/cli`: `list`, `show`, `errors`, the operations
+ * (`stop`, `retry`, `rollback`, `retry-rollback`, `restart`: `operations.ts`), `prune`, `migrate`, `serve`. Every
+ * command reads its connection from the root's shared flags (`--database-url`, or `DATABASE_URL`, and `--prefix`)
+ * and prints a human table, or with `--json` one JSON document encoded with the `OperatorApi` view Schemas. See
+ * `docs/cli.md`.
  *
  * @internal
  */
-import { Config, Console, Effect, Layer, Option, Schema } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import { Console, Effect, Layer, Option, Schema } from "effect"
+import { Command, Flag } from "effect/cli"
 import { SqlClient } from "effect/sql"
-import { Actions } from "../../Actions.ts"
-import { InvalidArgument } from "../../ActionError.ts"
 import { DeploymentStatus } from "../../Deployment.ts"
 import * as SqlDeploymentStore from "../../SqlDeploymentStore.ts"
 import * as OperatorApi from "../../OperatorApi.ts"
 import { durationSyntax, parseDurationMillis } from "../durationText.ts"
 import { actions as actionsFor, checkPrefix, client } from "./connection.ts"
-import { deploymentDetail, deploymentTable, errorTable, type Style, styleFor } from "./render.ts"
+import { context, idArgument, invalid, printJson, root, withActions } from "./context.ts"
+import { operationCommands } from "./operations.ts"
+import { deploymentDetail, deploymentTable, errorTable } from "./render.ts"
 
 const statuses = DeploymentStatus.literals
-
-/** The flags every command shares. */
-export const root = Command.make("effect-actions").pipe(
-  Command.withSharedFlags({
-    databaseUrl: Flag.Redacted("database-url").pipe(
-      Flag.withDescription("PostgreSQL URL (postgres://user@host:port/database); DATABASE_URL when left out"),
-      Flag.withFallbackConfig(Config.Redacted("DATABASE_URL")),
-      Flag.optional
-    ),
-    prefix: Flag.String("prefix").pipe(
-      Flag.withDescription("Table prefix of the store"),
-      Flag.withDefault("effect_actions_")
-    ),
-    json: Flag.Boolean("json").pipe(
-      Flag.withDescription("Print one JSON document (see docs/cli.md) instead of tables"),
-      Flag.withDefault(false)
-    )
-  }),
-  Command.withDescription(
-    "Operate effect-actions deployments: find, inspect, stop and prune them, migrate the store, serve the operator HTTP API"
-  )
-)
-
-const out = (style: Style) => ({ style, print: (text: string) => Console.log(text) })
-
-/** The root's flags, the output style, and `Actions` over the target. */
-const context = Effect.gen(function*() {
-  const flags = yield* root
-  const style = styleFor(process.stdout.isTTY === true, process.env)
-  return { flags, ...out(style), target: { databaseUrl: flags.databaseUrl, prefix: flags.prefix } }
-})
-
-/** Prints a value as JSON, encoded with its Schema. */
-export const printJson = (schema: Schema.Encoder<unknown>, value: unknown) =>
-  Effect.flatMap(Schema.encodeUnknownEffect(schema)(value), (encoded) => Console.log(JSON.stringify(encoded, null, 2)))
-
-const withActions = <A, E, R>(effect: (actions: Actions["Service"]) => Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const { target } = yield* context
-    return yield* Effect.flatMap(Actions, effect).pipe(Effect.provide(actionsFor(target)))
-  })
-
-const invalid = (operation: string, argument: string, issue: string) =>
-  new InvalidArgument({ operation, argument, issue })
 
 const list = Command.make("list", {
   status: Flag.Literals("status", statuses).pipe(
@@ -100,8 +57,6 @@ const list = Command.make("list", {
     ])
   )
 
-const idArgument = Argument.String("id").pipe(Argument.withDescription("The deployment's id"))
-
 const ShowView = Schema.Struct({
   deployment: OperatorApi.DeploymentView,
   errors: Schema.Array(OperatorApi.ErrorEntryView)
@@ -115,7 +70,11 @@ const show = Command.make("show", { id: idArgument }, ({ id }) =>
     )
     if (flags.json) return yield* printJson(ShowView, { deployment, errors })
     yield* print(deploymentDetail(style, deployment, errors))
-  })).pipe(Command.withDescription("Show a deployment: its record, every job with its input and output, its error log"))
+  })).pipe(
+    Command.withDescription(
+      "Show a deployment: its record and pending request, every job with its input and output, its error log, its history of operations"
+    )
+  )
 
 const errors = Command.make("errors", {
   id: idArgument,
@@ -129,14 +88,6 @@ const errors = Command.make("errors", {
     if (flags.json) return yield* printJson(OperatorApi.ErrorLogView, { deploymentId: id, items })
     yield* print(items.length === 0 ? style.dim("(no errors)") : errorTable(style, items))
   })).pipe(Command.withDescription("Show a deployment's error log"))
-
-const stop = Command.make("stop", { id: idArgument }, ({ id }) =>
-  Effect.gen(function*() {
-    const { flags, print } = yield* context
-    yield* withActions((actions) => actions.stop(id))
-    if (flags.json) return yield* printJson(OperatorApi.OperationAccepted, { operation: "stop", deploymentId: id })
-    yield* print(`stop requested for deployment ${id}: the process that runs it rolls it back (follow it with show)`)
-  })).pipe(Command.withDescription("Stop a running deployment, wherever it runs: its jobs roll back"))
 
 const prune = Command.make("prune", {
   olderThan: Flag.String("older-than").pipe(
@@ -200,4 +151,6 @@ const serve = Command.make("serve", {
   })).pipe(Command.withDescription("Serve the operator HTTP API on 127.0.0.1 (no authentication: loopback only)"))
 
 /** The CLI: the root command with its subcommands. */
-export const cli = root.pipe(Command.withSubcommands([list, show, errors, stop, prune, migrate, serve]))
+export const cli = root.pipe(
+  Command.withSubcommands([list, show, errors, ...operationCommands, prune, migrate, serve])
+)

@@ -3,18 +3,22 @@
  * - 0: success (also `--help` and `--version`);
  * - 1: usage: an unknown command or flag, a bad flag value, a missing argument, an invalid argument or option, no
  *   database URL (and any unexpected error);
- * - 2: not found or refused: no such deployment or action, a deployment that is not running, stored data that does
- *   not decode, data the store refused;
+ * - 2: not found or refused: no such deployment or action, a deployment that is not running, an operation that does
+ *   not apply (`OperationRefused`) or that the process carrying out its request refused (`RequestRefused`, with
+ *   `--wait`), stored data that does not decode, data the store refused;
  * - 3: store unavailable: the database cannot be reached, timed out, or lost a race;
+ * - 4: `--wait` timed out (`WaitTimedOut`): the operation was not carried out, or the deployment did not rest, in
+ *   time;
  * - 130: interrupted (Ctrl-C, SIGTERM).
  * Usage errors are printed by `effect/cli` with the command's help; the others as one line on stderr, or with
- * `--json` as one JSON object on stderr.
+ * `--json` as one JSON object on stderr. The runtime's own logs go to stderr too, warnings and errors only unless
+ * `--log-level` asks for more, so that stdout holds only the command's output.
  *
  * @internal
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Console, Effect, Exit, Predicate } from "effect"
+import { Cause, Console, Effect, Exit, Logger, Predicate, References } from "effect"
 import { CliError, Command } from "effect/cli"
 import { createRequire } from "node:module"
 import { cli } from "./commands.ts"
@@ -26,7 +30,9 @@ const notFoundOrRefused = new Set([
   "DeploymentNotRunning",
   "ActionNotFound",
   "StoredDataCorrupt",
-  "InputValidationError"
+  "InputValidationError",
+  "OperationRefused",
+  "RequestRefused"
 ])
 const usage = new Set(["InvalidArgument", "InvalidOption", "MissingDatabase"])
 
@@ -39,6 +45,7 @@ export const exitCodeOf = (error: unknown): number => {
   if (tag === undefined) return 1
   if (usage.has(tag)) return 1
   if (notFoundOrRefused.has(tag)) return 2
+  if (tag === "WaitTimedOut") return 4
   if (tag === "PersistenceError") {
     return Predicate.hasProperty(error, "reason") && error.reason === "invalid" ? 2 : 3
   }
@@ -71,6 +78,10 @@ const wantsJson = (argv: ReadonlyArray<string>): boolean => argv.includes("--jso
 /** Runs the CLI on `argv` (without node and the script); succeeds with the exit code. */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, NodeServices.NodeServices> =>
   Command.runWith(cli, { version })(argv).pipe(
+    // stdout holds the command's output (one JSON document with --json); the runtime's logs go to stderr, from
+    // warnings up unless --log-level says otherwise.
+    Effect.provideService(References.MinimumLogLevel, "Warn"),
+    Effect.provideService(Logger.LogToStderr, true),
     Effect.as(0),
     Effect.catchCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.succeed(130)

@@ -5,7 +5,9 @@
  * @internal
  */
 import { DateTime, Option } from "effect"
-import type { Deployment, DeploymentStatus, ErrorEntry, JobStatus } from "../../Deployment.ts"
+import type { BulkResult, OperationReceipt } from "../../Actions.ts"
+import type { Deployment, DeploymentStatus, ErrorEntry, HistoryEntry, JobStatus, OperationRequest } from "../../Deployment.ts"
+import type { Waited } from "./wait.ts"
 
 /** Colours, or none. */
 export interface Style {
@@ -75,7 +77,7 @@ const currentJob = (deployment: Deployment): string => {
 export const deploymentTable = (style: Style, deployments: ReadonlyArray<Deployment>): string =>
   table(
     style,
-    ["ID", "APPLICATION", "ACTION", "KEY", "STATUS", "JOB", "UPDATED"],
+    ["ID", "APPLICATION", "ACTION", "KEY", "STATUS", "JOB", "REQUEST", "UPDATED"],
     deployments.map((d) => [
       d.id,
       d.application,
@@ -83,6 +85,7 @@ export const deploymentTable = (style: Style, deployments: ReadonlyArray<Deploym
       Option.getOrElse(d.key, () => "-"),
       style.status(d.status),
       String(d.currentJob),
+      Option.match(d.request, { onNone: () => "-", onSome: (request) => request.operation }),
       time(d.updatedAt)
     ])
   )
@@ -102,7 +105,34 @@ export const errorTable = (style: Style, entries: ReadonlyArray<ErrorEntry>): st
     ])
   )
 
-/** Everything `show` prints about a deployment: its record, each job with its values, its error log. */
+/** The history of operators' operations, as a table. */
+export const historyTable = (style: Style, entries: ReadonlyArray<HistoryEntry>): string =>
+  table(
+    style,
+    ["SEQ", "AT", "OPERATION", "OUTCOME", "BY", "JOB", "REASON", "MESSAGE"],
+    entries.map((e) => [
+      String(e.sequence),
+      time(e.at),
+      e.operation,
+      e.outcome,
+      e.by,
+      Option.getOrElse(e.job, () => "-"),
+      Option.getOrElse(e.reason, () => "-"),
+      Option.getOrElse(e.message, () => "-")
+    ])
+  )
+
+/** A pending request, on one line. */
+const requestText = (request: OperationRequest): string =>
+  [
+    `${request.operation} requested by ${request.by} at ${time(request.at)}`,
+    ...Option.match(request.reason, { onNone: () => [], onSome: (reason) => [`reason: ${reason}`] }),
+    ...Option.match(request.input, { onNone: () => [], onSome: (input) => [`input: ${json(input)}`] }),
+    ...Option.match(request.key, { onNone: () => [], onSome: (key) => [`key: ${key}`] }),
+    "(not carried out yet: a process that has the action carries it out)"
+  ].join("; ")
+
+/** Everything `show` prints about a deployment: its record, each job with its values, its error log, its history. */
 export const deploymentDetail = (style: Style, deployment: Deployment, errors: ReadonlyArray<ErrorEntry>): string => {
   const d = deployment
   const failure = Option.map(d.failure, (f) => `${f.tag} at job ${f.jobIndex} ${f.job} (${f.phase}): ${f.message}`)
@@ -126,6 +156,8 @@ export const deploymentDetail = (style: Style, deployment: Deployment, errors: R
     ["fingerprint", d.fingerprint],
     ...Option.match(failure, { onNone: () => [], onSome: (text) => [["failure", text] as const] }),
     ...Option.match(parked, { onNone: () => [], onSome: (text) => [["parked", text] as const] }),
+    ...Option.match(d.restartOf, { onNone: () => [], onSome: (id) => [["restart of", id] as const] }),
+    ...Option.match(d.request, { onNone: () => [], onSome: (request) => [["request", requestText(request)] as const] }),
     ...Option.match(d.output, { onNone: () => [], onSome: (value) => [["output", json(value)] as const] })
   ])
   const jobs = table(
@@ -146,5 +178,69 @@ export const deploymentDetail = (style: Style, deployment: Deployment, errors: R
     `  output  ${Option.match(job.output, { onNone: () => "-", onSome: (v) => json(v, 1000) })}`
   ])
   const log = errors.length === 0 ? style.dim("(no errors)") : errorTable(style, errors)
-  return [header, "", style.bold("JOBS"), jobs, "", ...values, "", style.bold("ERRORS"), log].join("\n")
+  const history = d.history.length === 0 ? style.dim("(no operations)") : historyTable(style, d.history)
+  return [
+    header,
+    "",
+    style.bold("JOBS"),
+    jobs,
+    "",
+    ...values,
+    "",
+    style.bold("ERRORS"),
+    log,
+    "",
+    style.bold("HISTORY"),
+    history
+  ].join("\n")
+}
+
+/** What an operation's receipt says, on one line. */
+export const receiptLine = (
+  command: string,
+  receipt: OperationReceipt,
+  options: { readonly waiting: boolean }
+): string => {
+  const follow = options.waiting ? "" : " (follow it with show, or pass --wait)"
+  const restarted = Option.match(receipt.restartedAs, {
+    onNone: () => "",
+    onSome: (id) => `; the new deployment's id is ${id}`
+  })
+  if (receipt.outcome === "requested") {
+    const requested = "requested: a process that has the action carries it out"
+    return `${command} of deployment ${receipt.deploymentId}: ${requested}${restarted}${follow}`
+  }
+  const done = receipt.operation === "stop" ? "done: the process that runs it rolls it back" : "done"
+  return `${command} of deployment ${receipt.deploymentId}: ${done}${restarted}${follow}`
+}
+
+/** How a waited-for operation ended: who carried it out, and the status the deployment rests in. */
+export const waitedLines = (style: Style, receipt: OperationReceipt, waited: Waited): string => {
+  const what = Option.isSome(receipt.restartedAs) ? "new deployment" : "deployment"
+  return [
+    `done: ${Option.getOrElse(waited.entry.message, () => "carried out")}`,
+    `${what} ${waited.deployment.id}: ${style.status(waited.deployment.status)}`
+  ].join("\n")
+}
+
+/** What a bulk operation did, or on a dry run would do. */
+export const bulkSummary = (style: Style, command: string, result: BulkResult): string => {
+  const count = `${result.matched} deployment${result.matched === 1 ? "" : "s"}`
+  if (result.dryRun) {
+    return [`dry run: ${command} would apply to ${count}`, ...result.ids].join("\n")
+  }
+  const counts = (["done", "requested", "refused"] as const).map((outcome) =>
+    `${result.items.filter((item) => item.outcome === outcome).length} ${outcome}`
+  )
+  const summary = `${command}: ${count} matched: ${counts.join(", ")}`
+  if (result.items.length === 0) return summary
+  const rows = table(
+    style,
+    ["ID", "OUTCOME", "MESSAGE"],
+    result.items.map((item) => [item.deploymentId, item.outcome, Option.getOrElse(item.message, () => "-")])
+  )
+  const requested = result.items.some((item) => item.outcome === "requested")
+    ? ["", style.dim("requested: a process that has the action carries it out")]
+    : []
+  return [summary, rows, ...requested].join("\n")
 }

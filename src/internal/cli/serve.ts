@@ -10,7 +10,7 @@ import { Effect, Layer, Schema } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import type { Actions } from "../../Actions.ts"
 import * as OperatorHttp from "../../OperatorHttp.ts"
-import { printJson } from "./commands.ts"
+import { printJson } from "./context.ts"
 
 const ServeView = Schema.Struct({ url: Schema.String, openapi: Schema.String, events: Schema.String })
 
