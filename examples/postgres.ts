@@ -106,7 +106,7 @@ const ActionsLive = Actions.layer().pipe(Layer.provideMerge(StoreLive), Layer.pr
 
 const dropTables = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  for (const table of ["errors", "job_data", "job_runs", "deployments", "migrations"]) {
+  for (const table of ["history", "errors", "job_data", "job_runs", "deployments", "migrations"]) {
     yield* sql`DROP TABLE IF EXISTS ${sql(`${prefix}${table}`)} CASCADE`
   }
 })
