@@ -287,6 +287,14 @@ export const isTerminal = (status: DeploymentStatus): boolean =>
   status === "succeeded" || status === "rolled_back" || status === "rollback_failed"
 
 /**
+ * Whether a status is one a lease is held for: `running` or `rolling_back` (a process runs the deployment).
+ *
+ * @since 0.3.0
+ * @category predicates
+ */
+export const isActive = (status: DeploymentStatus): boolean => status === "running" || status === "rolling_back"
+
+/**
  * Whether a status waits for something outside the deployment: terminal, or `paused` (waiting for an operator).
  *
  * @since 0.3.0
