@@ -59,6 +59,8 @@ interface JobSeries {
 
 /** Series by registration key: bounded by the pairs registered (claims only return registered pairs). */
 const actionSeriesByKey = new Map<string, ActionSeries>()
+/** The same, by registration: the hot path's lookup, without building the key. */
+const actionSeriesByRegistration = new WeakMap<Registration, ActionSeries>()
 const jobSeriesByJob = new WeakMap<CompiledJob, JobSeries>()
 
 const actionSeries = (application: string, action: string): ActionSeries => {
@@ -85,7 +87,14 @@ const actionSeries = (application: string, action: string): ActionSeries => {
   return series
 }
 
-const seriesOf = (reg: Registration): ActionSeries => actionSeries(reg.application, reg.action.name)
+const seriesOf = (reg: Registration): ActionSeries => {
+  let series = actionSeriesByRegistration.get(reg)
+  if (series === undefined) {
+    series = actionSeries(reg.application, reg.action.name)
+    actionSeriesByRegistration.set(reg, series)
+  }
+  return series
+}
 
 const durationOf = (series: ActionSeries, outcome: OutcomeName): Metric.Histogram<number> => {
   let histogram = series.duration.get(outcome)
@@ -120,17 +129,17 @@ const secondsSince = (fiber: Fiber.Fiber<unknown, unknown>, started: bigint): nu
   Number(fiber.getRef(Clock.Clock).monotonicTimeNanosUnsafe() - started) / 1e9
 
 /**
- * Times an effect into a histogram, whatever its end (interruption included): three Effect operations, the
- * cheapest way that also sees failures.
+ * Times an effect into a histogram, whatever its end (interruption included), and counts it in `counter`: three
+ * Effect operations, the cheapest way that also sees failures.
  */
 const timed = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   histogram: Metric.Histogram<number>,
-  onStart?: (fiber: Fiber.Fiber<unknown, unknown>) => void
+  counter?: Metric.Counter<number>
 ): Effect.Effect<A, E, R> =>
   Effect.withFiber((fiber) => {
     const started = fiber.getRef(Clock.Clock).monotonicTimeNanosUnsafe()
-    if (onStart !== undefined) onStart(fiber)
+    if (counter !== undefined) counter.updateUnsafe(1, fiber.context)
     return Effect.onExitPrimitive(self, () => {
       histogram.updateUnsafe(secondsSince(fiber, started), fiber.context)
       return undefined
@@ -192,7 +201,7 @@ export const trackRun = (reg: Registration, fresh: boolean) => <A, E, R>(self: E
 /** Counts an attempt of a job and records its duration. */
 export const timeAttempt = (reg: Registration, compiled: CompiledJob) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
   const series = jobSeries(reg, compiled)
-  return timed(self, series.duration, (fiber) => series.attempts.updateUnsafe(1, fiber.context))
+  return timed(self, series.duration, series.attempts)
 }
 
 /** Records how long a checkpoint write took. */
