@@ -108,7 +108,10 @@ const ExportersLive = Layer.unwrap(Effect.gen(function*() {
   ).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer))
 }))
 
-const MainLive = Layer.mergeAll(ExportersLive, Actions.layerMemory(), FetchHttpClient.layer).pipe(
+/** The runtime, built with the exporters in its context, so that its background work is traced too. */
+const MainLive = Actions.layerMemory().pipe(
+  Layer.provideMerge(ExportersLive),
+  Layer.merge(FetchHttpClient.layer),
   Layer.provideMerge(ServerLive)
 )
 
@@ -159,7 +162,7 @@ const printTraces = () => {
 Effect.runPromise(program.pipe(Effect.provide(MainLive))).then(
   () => {
     if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined) printTraces()
-    else console.log(`\ntraces and metrics sent to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`)
+    else console.log(`\ntraces and metrics exported to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (what it did not accept is dropped)`)
   },
   (error: unknown) => {
     console.error(error)
