@@ -6,7 +6,6 @@
  * @internal
  */
 import { Clock, Effect, Exit, Metric } from "effect"
-import type { Fiber } from "effect"
 import type { Failure } from "../Deployment.ts"
 import type { Snapshot } from "../DeploymentStore.ts"
 import * as Metrics from "../Metrics.ts"
@@ -125,8 +124,8 @@ const jobSeries = (reg: Registration, compiled: CompiledJob): JobSeries => {
 }
 
 /** Seconds from a monotonic start, read on the fiber's clock (so `TestClock` drives it). */
-const secondsSince = (fiber: Fiber.Fiber<unknown, unknown>, started: bigint): number =>
-  Number(fiber.getRef(Clock.Clock).monotonicTimeNanosUnsafe() - started) / 1e9
+const secondsSince = (clock: Clock.Clock, started: bigint): number =>
+  Number(clock.monotonicTimeNanosUnsafe() - started) / 1e9
 
 /**
  * Times an effect into a histogram, whatever its end (interruption included), and counts it in `counter`: three
@@ -138,10 +137,11 @@ const timed = <A, E, R>(
   counter?: Metric.Counter<number>
 ): Effect.Effect<A, E, R> =>
   Effect.withFiber((fiber) => {
-    const started = fiber.getRef(Clock.Clock).monotonicTimeNanosUnsafe()
+    const clock = fiber.getRef(Clock.Clock)
+    const started = clock.monotonicTimeNanosUnsafe()
     if (counter !== undefined) counter.updateUnsafe(1, fiber.context)
     return Effect.onExitPrimitive(self, () => {
-      histogram.updateUnsafe(secondsSince(fiber, started), fiber.context)
+      histogram.updateUnsafe(secondsSince(clock, started), fiber.context)
       return undefined
     })
   })
@@ -180,7 +180,7 @@ export const recordOutcome = (reg: Registration, outcome: Outcome, started: bigi
         break
       }
     }
-    durationOf(series, name).updateUnsafe(secondsSince(fiber, started), context)
+    durationOf(series, name).updateUnsafe(secondsSince(fiber.getRef(Clock.Clock), started), context)
   })
 
 /**
