@@ -50,6 +50,7 @@ import { makeOperations } from "./internal/operations.ts"
 import { bulkArguments, operationArguments } from "./internal/validateOperations.ts"
 import { makeCreate } from "./internal/creation.ts"
 import { compile, type Registration, registrationKey } from "./internal/registration.ts"
+import { recordClaims, recordResume, trackRun } from "./internal/metrics.ts"
 import { closeWithin } from "./internal/shutdown.ts"
 import { type Handle, type Outcome, runDeployment, type RunnerEnv } from "./internal/runner.ts"
 import * as Validate from "./internal/validate.ts"
@@ -639,6 +640,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
           Effect.ensuring(Effect.sync(() => {
             if (running.get(deployment.id) === handle) running.delete(deployment.id)
           })),
+          trackRun(reg, fresh),
           Effect.andThen(stopIfAskedWhilePausing(handle)),
           Effect.forkIn(scope)
         )
@@ -797,6 +799,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         if (registrations.size === 0 || limit <= 0) return { resumed: [], carried: [] }
         const now = yield* Clock.currentTimeMillis
         const claimed = yield* store.claim({ owner, now, leaseTtlMillis, limit, runnable: runnable() })
+        yield* recordClaims(claimed)
         const resumed: Array<string> = []
         for (const snapshot of claimed) {
           const { deployment } = snapshot
@@ -818,6 +821,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
           const reg = registrations.get(registrationKey(deployment.application, deployment.action))
           if (reg === undefined) continue
           yield* launch(reg, snapshot, false)
+          yield* recordResume(reg)
           resumed.push(snapshot.deployment.id)
         }
         if (resumed.length > 0) yield* Effect.logInfo(`resumed ${resumed.length} deployment(s)`)

@@ -61,6 +61,13 @@ export * as Job from "./Job.ts"
 export * as JobContext from "./JobContext.ts"
 
 /**
+ * The metrics the runtime records: deployments, jobs, rollbacks, recovery, durations.
+ *
+ * @since 0.3.0
+ */
+export * as Metrics from "./Metrics.ts"
+
+/**
  * The persistence contract over `effect/sql`, on PostgreSQL.
  *
  * @since 0.1.0

@@ -9,6 +9,7 @@ import { ResumeLimitExceeded, RollbackFailure, StoredDataCorrupt } from "../Acti
 import { Failure } from "../Deployment.ts"
 import type { DeploymentPatch, JobPatch, NewErrorRow, Snapshot } from "../DeploymentStore.ts"
 import { describeCause } from "./codec.ts"
+import { recordRollback } from "./metrics.ts"
 import type { CompiledJob } from "./registration.ts"
 import {
   Abandon,
@@ -79,6 +80,7 @@ export const rollbackStep = (
         run.abandoned = abandon
         return
       }
+      yield* recordRollback(run.reg, compiled, exit, skip !== undefined)
       const at = yield* now
       if (Exit.isFailure(exit)) {
         const described = describeCause(exit.cause)

@@ -31,6 +31,7 @@ import type {
 import { JobContext, type JobContextShape } from "../JobContext.ts"
 import type * as State from "../State.ts"
 import { describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
+import { timeCheckpoint } from "./metrics.ts"
 import { jsonIssue, storableJson, storableText } from "./storable.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 
@@ -162,7 +163,8 @@ export const write = (
       Effect.map((result) => {
         if (reset) run.handle.resumes = 0
         return result
-      })
+      }),
+      timeCheckpoint(run.reg)
     )
   )
 }

@@ -22,6 +22,7 @@ import { Failure } from "../Deployment.ts"
 import type { PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, FailureRow, JobPatch, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
+import { recordJobFailure, recordOutcome, runStart, timeAttempt } from "./metrics.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { armRollback, backward } from "./rollback.ts"
 import {
@@ -84,6 +85,7 @@ const attemptJob = (run: Run, compiled: CompiledJob, input: unknown): Effect.Eff
   }
   const attempt = run.attempts[compiled.index] ?? 1
   return provideJob(run, effect).pipe(
+    timeAttempt(run.reg, compiled),
     Effect.withSpan("effect-actions.job", {
       attributes: { ...run.annotations, "job.name": job.name, "job.index": compiled.index, "job.attempt": attempt }
     }, { captureStackTrace: false }),
@@ -154,6 +156,7 @@ export const runDeployment = (
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const deployment = snapshot.deployment
+      const started = yield* runStart
       const outcome = yield* Effect.catchDefect(
         Effect.gen(function*() {
           const state = reg.state === undefined
@@ -168,6 +171,7 @@ export const runDeployment = (
         }),
         (defect) => defect instanceof Abandon ? parkCorrupt({ env, handle }, defect) : Effect.die(defect)
       )
+      yield* recordOutcome(reg, outcome, started)
       yield* Deferred.succeed(handle.outcome, outcome)
     })
   ).pipe(
@@ -345,6 +349,7 @@ const forward = (
     const error = classified.error
     const alreadyRecorded = typeof error === "object" && error !== null && run.recorded.has(error)
     const compiled = compiledJobs[run.current]!
+    yield* recordJobFailure(run.reg, compiled, classified.failure)
     // The failure policy: a pause leaves the rollbacks armed in the store for an operator; a stop always rolls back.
     const pause = (compiled.job.onFailure ?? run.reg.action.onFailure) === "pause" &&
       !(error instanceof ExecutionStopped) && !run.stopRequested

@@ -163,7 +163,8 @@ export const makeRun = (timeoutMillis: number): Run => {
           Effect.timeoutOrElse({
             duration,
             orElse: () => Effect.fail(statementTimedOut(operation, timeoutMillis))
-          })
+          }),
+          Effect.withSpan(`effect-actions.store.${operation}`, {}, { captureStackTrace: false })
         ),
         (rows) => {
           try {

@@ -1,0 +1,330 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Deferred, Effect, Fiber, Metric, Option, Schedule } from "effect"
+import { TestClock } from "effect/testing"
+import { Action, Actions, Deployment, DeploymentStore, Job, JobContext, Metrics } from "effect-actions"
+import { recordOutcome } from "../src/internal/metrics.ts"
+import { compile } from "../src/internal/registration.ts"
+import { Boom, Counter, failedDeployment, type Log, makeLog, step } from "./support/jobs.ts"
+import { startProcess } from "./support/processes.ts"
+
+/**
+ * Runs a test with a metric registry of its own: metrics are global by default, and the series of a deployment
+ * are found in the registry of the fibers that run it, here the test's (the layers are built inside it).
+ */
+const isolated = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => Effect.provideService(effect, Metric.MetricRegistry, new Map()))
+
+/**
+ * Runs an effect with the runtime on the memory store. Once it returns, the runtime is released, which waits for
+ * its runs to end: a run publishes its outcome (and `execute` returns) just before its fiber ends.
+ */
+const withActions = <A, E>(effect: Effect.Effect<A, E, Actions.Actions>) =>
+  Effect.provide(effect, Actions.layerMemory({ recovery: { enabled: false } }))
+
+/** A series' attribute values, joined: `application/action[/job][/error.type][/outcome]`. */
+const label = (attributes: Metric.Metric.AttributeSet | undefined): string =>
+  ["application", "action", "job", "error.type", "outcome"]
+    .map((key) => attributes?.[key])
+    .filter((value) => value !== undefined)
+    .join("/")
+
+const seriesOf = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>, metric: { readonly id: string }) =>
+  snapshot.filter((series) => series.id === metric.id)
+
+/** Every series of a counter, by label: exactly the series recorded, with their counts. */
+const counts = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>, metric: Metric.Counter<number>) =>
+  Object.fromEntries(seriesOf(snapshot, metric).flatMap((series) =>
+    series.type === "Counter" ? [[label(series.attributes), Number(series.state.count)]] : []
+  ))
+
+/** Every series of a gauge, by label. */
+const gauges = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>, metric: Metric.Gauge<number>) =>
+  Object.fromEntries(seriesOf(snapshot, metric).flatMap((series) =>
+    series.type === "Gauge" ? [[label(series.attributes), Number(series.state.value)]] : []
+  ))
+
+/** Every series of a histogram, by label: its count and sum. */
+const histograms = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>, metric: Metric.Histogram<number>) =>
+  Object.fromEntries(seriesOf(snapshot, metric).flatMap((series) =>
+    series.type === "Histogram" ? [[label(series.attributes), { count: series.state.count, sum: series.state.sum }]] : []
+  ))
+
+/**
+ * The scripted deployments of application "shop": `ok` succeeds 3 times, `failing` rolls back twice (its job `b`
+ * fails), `leaky` ends rollback_failed once (`b` fails, then `a`'s rollback fails), and `retried` succeeds once with
+ * a job that fails twice before succeeding under `Job.retry`. Returns the metric snapshot after them.
+ */
+const scripted = Effect.gen(function*() {
+  const log = makeLog()
+  let calls = 0
+  const flaky = Job.make("flaky", {
+    input: Counter,
+    output: Counter,
+    error: Boom,
+    execute: ({ n }) => Effect.suspend(() => ++calls <= 2 ? Effect.fail(new Boom({ job: "flaky" })) : Effect.succeed({ n })),
+    retry: Schedule.recurs(2)
+  })
+  const ok = Action.make("ok", [step("a", log), step("b", log)])
+  const failing = Action.make("failing", [step("a", log), step("b", log, { fails: true })])
+  const leaky = Action.make("leaky", [step("a", log, { rollbackFails: "error" }), step("b", log, { fails: true })])
+  const retried = Action.make("retried", [flaky])
+  const actions = yield* Actions.Actions
+  yield* actions.register(ok, { application: "shop" })
+  yield* actions.register(failing, { application: "shop" })
+  yield* actions.register(leaky, { application: "shop" })
+  yield* actions.register(retried, { application: "shop" })
+  for (let n = 0; n < 3; n++) yield* actions.execute(ok, { n })
+  for (let n = 0; n < 2; n++) assert.strictEqual((yield* failedDeployment(actions.execute(failing, { n }))).status, "rolled_back")
+  assert.strictEqual((yield* failedDeployment(actions.execute(leaky, { n: 0 }))).status, "rollback_failed")
+  yield* actions.execute(retried, { n: 0 })
+  assert.strictEqual(calls, 3)
+}).pipe(withActions, Effect.andThen(Metric.snapshot))
+
+/** A job that signals `started` and blocks on `gate` on its first attempt only. */
+const blockingOnFirstAttempt = (name: string, log: Log, started: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) =>
+  Job.make(name, {
+    input: Counter,
+    output: Counter,
+    execute: ({ n }) =>
+      Effect.gen(function*() {
+        const context = yield* JobContext.JobContext
+        yield* log.add(`run ${name} attempt ${context.attempt}`)
+        if (context.attempt === 1) {
+          yield* Deferred.succeed(started, undefined)
+          yield* Deferred.await(gate)
+        }
+        return { n: n + 1 }
+      })
+  })
+
+const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
+
+describe("Metrics", () => {
+  it.effect("counts deployments started and how they ended, per application and action", () =>
+    isolated(Effect.gen(function*() {
+      const snapshot = yield* scripted
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsStarted), {
+        "shop/ok": 3,
+        "shop/failing": 2,
+        "shop/leaky": 1,
+        "shop/retried": 1
+      })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/ok": 3, "shop/retried": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRolledBack), { "shop/failing": 2 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRollbackFailed), { "shop/leaky": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsPaused), {})
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsClaimed), {})
+      assert.deepStrictEqual(counts(snapshot, Metrics.leasesLost), {})
+    })))
+
+  it.effect("counts job attempts once per attempt (Job.retry's retries within it), and failures by job and error type", () =>
+    isolated(Effect.gen(function*() {
+      const snapshot = yield* scripted
+      assert.deepStrictEqual(counts(snapshot, Metrics.jobAttempts), {
+        "shop/ok/a": 3,
+        "shop/ok/b": 3,
+        "shop/failing/a": 2,
+        "shop/failing/b": 2,
+        "shop/leaky/a": 1,
+        "shop/leaky/b": 1,
+        "shop/retried/flaky": 1
+      })
+      assert.deepStrictEqual(counts(snapshot, Metrics.jobFailures), {
+        "shop/failing/b/Boom": 2,
+        "shop/leaky/b/Boom": 1
+      })
+    })))
+
+  it.effect("counts rollbacks run and failed by job", () =>
+    isolated(Effect.gen(function*() {
+      const snapshot = yield* scripted
+      assert.deepStrictEqual(counts(snapshot, Metrics.rollbacksRun), {
+        "shop/failing/b": 2,
+        "shop/failing/a": 2,
+        "shop/leaky/b": 1,
+        "shop/leaky/a": 1
+      })
+      assert.deepStrictEqual(counts(snapshot, Metrics.rollbacksFailed), { "shop/leaky/a": 1 })
+    })))
+
+  it.effect("records a duration for every attempt, run and checkpoint, and no deployment left in flight", () =>
+    isolated(Effect.gen(function*() {
+      const snapshot = yield* scripted
+      const jobDurations = histograms(snapshot, Metrics.jobDuration)
+      assert.deepStrictEqual(
+        Object.fromEntries(Object.entries(jobDurations).map(([key, { count }]) => [key, count])),
+        counts(snapshot, Metrics.jobAttempts)
+      )
+      assert.deepStrictEqual(histograms(snapshot, Metrics.deploymentDuration), {
+        "shop/ok/succeeded": { count: 3, sum: 0 },
+        "shop/failing/rolled_back": { count: 2, sum: 0 },
+        "shop/leaky/rollback_failed": { count: 1, sum: 0 },
+        "shop/retried/succeeded": { count: 1, sum: 0 }
+      })
+      // Checkpoints per deployment: `ok` two (a's boundary, the last job); `failing` and `leaky` four (a's boundary,
+      // b's failure, b's rollback step, a's rollback step with the terminal status); `retried` one.
+      assert.deepStrictEqual(histograms(snapshot, Metrics.checkpointDuration), {
+        "shop/ok": { count: 6, sum: 0 },
+        "shop/failing": { count: 8, sum: 0 },
+        "shop/leaky": { count: 4, sum: 0 },
+        "shop/retried": { count: 1, sum: 0 }
+      })
+      assert.deepStrictEqual(gauges(snapshot, Metrics.deploymentsInFlight), {
+        "shop/ok": 0,
+        "shop/failing": 0,
+        "shop/leaky": 0,
+        "shop/retried": 0
+      })
+    })))
+
+  it.effect("measures durations in seconds on the fiber's clock, in the histograms' buckets", () =>
+    isolated(Effect.gen(function*() {
+      const log = makeLog()
+      const timed = Action.make("timed", [
+        Job.make("wait", {
+          input: Counter,
+          output: Counter,
+          execute: ({ n }) => Effect.as(Effect.sleep("2 seconds"), { n })
+        }),
+        step("quick", log)
+      ])
+      yield* withActions(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        yield* actions.register(timed, { application: "shop" })
+        const fiber = yield* Effect.forkChild(actions.execute(timed, { n: 0 }))
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(fiber)
+      }))
+      const snapshot = yield* Metric.snapshot
+      assert.deepStrictEqual(histograms(snapshot, Metrics.jobDuration), {
+        "shop/timed/wait": { count: 1, sum: 2 },
+        "shop/timed/quick": { count: 1, sum: 0 }
+      })
+      assert.deepStrictEqual(histograms(snapshot, Metrics.deploymentDuration), {
+        "shop/timed/succeeded": { count: 1, sum: 2 }
+      })
+      const run = yield* Metric.value(
+        Metric.withAttributes(Metrics.deploymentDuration, { application: "shop", action: "timed", outcome: "succeeded" })
+      )
+      const cumulative = Object.fromEntries(run.buckets)
+      assert.deepStrictEqual([cumulative[1], cumulative[2.5], cumulative[21600]], [0, 1, 1])
+      assert.deepStrictEqual(histograms(snapshot, Metrics.checkpointDuration), { "shop/timed": { count: 2, sum: 0 } })
+      const series = seriesOf(snapshot, Metrics.jobDuration)[0]!
+      assert.strictEqual(series.attributes?.unit, "seconds")
+    })))
+
+  it.effect("counts a deployment in flight while it runs, and back at 0 when it ends", () =>
+    isolated(Effect.gen(function*() {
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const blocking = Action.make("blocking", [step("a", log), blockingOnFirstAttempt("b", log, started, gate)])
+      const inFlight = Metric.withAttributes(Metrics.deploymentsInFlight, { application: "shop", action: "blocking" })
+      yield* withActions(Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        yield* actions.register(blocking, { application: "shop" })
+        const id = yield* actions.start(blocking, { n: 0 })
+        yield* Deferred.await(started)
+        assert.strictEqual((yield* Metric.value(inFlight)).value, 1)
+        assert.deepStrictEqual(counts(yield* Metric.snapshot, Metrics.deploymentsSucceeded), {})
+        yield* Deferred.succeed(gate, undefined)
+        yield* actions.awaitById(id)
+      }))
+      assert.strictEqual((yield* Metric.value(inFlight)).value, 0)
+      assert.deepStrictEqual(counts(yield* Metric.snapshot, Metrics.deploymentsSucceeded), { "shop/blocking": 1 })
+    })))
+
+  it.effect("counts claims and resumes in the process that takes a crashed deployment over", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate)])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy, { application: "shop" })
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      yield* first.crash
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy, { application: "shop" })
+      yield* TestClock.adjust("31 seconds")
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+      yield* second.actions.awaitById(id)
+      yield* second.shutdown
+
+      const snapshot = yield* Metric.snapshot
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsStarted), { "shop/deploy": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsClaimed), { "shop/deploy": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsResumed), { "shop/deploy": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/deploy": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.leasesLost), {})
+      assert.deepStrictEqual(counts(snapshot, Metrics.jobAttempts), { "shop/deploy/a": 1, "shop/deploy/b": 2 })
+      assert.deepStrictEqual(
+        Object.keys(histograms(snapshot, Metrics.deploymentDuration)).sort(),
+        ["shop/deploy/abandoned", "shop/deploy/succeeded"]
+      )
+      assert.deepStrictEqual(gauges(snapshot, Metrics.deploymentsInFlight), { "shop/deploy": 0 })
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
+
+  it.effect("counts a lease lost by a process whose deployment another process took over", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const log = makeLog()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const deploy = Action.make("deploy", [step("a", log), blockingOnFirstAttempt("b", log, started, gate)])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy, { application: "shop" })
+      const id = yield* first.actions.start(deploy, { n: 0 })
+      yield* Deferred.await(started)
+      // Partitioned from the store long enough for its lease to expire; another process takes the deployment over.
+      first.connection.cut()
+      yield* TestClock.adjust("31 seconds")
+      const second = yield* startProcess(store, "process-2", leaseTtl)
+      yield* second.actions.register(deploy, { application: "shop" })
+      assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+      yield* second.actions.awaitById(id)
+      // The partition heals: the first process finds its lease lost and stops its run.
+      first.connection.restore()
+      yield* Deferred.succeed(gate, undefined)
+      yield* TestClock.adjust("10 seconds")
+      assert.deepStrictEqual(counts(yield* Metric.snapshot, Metrics.leasesLost), { "shop/deploy": 1 })
+      yield* first.shutdown
+      yield* second.shutdown
+      assert.deepStrictEqual(gauges(yield* Metric.snapshot, Metrics.deploymentsInFlight), { "shop/deploy": 0 })
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
+
+  it.effect("counts a paused outcome", () =>
+    Effect.gen(function*() {
+      // The runner's pause policy publishes this outcome; the same call records every outcome.
+      const reg = yield* compile("shop", Action.make("paused", [step("a", makeLog())]), Context.empty())
+      const failure = new Deployment.Failure({
+        job: "a",
+        jobIndex: 0,
+        phase: "execute",
+        tag: "Boom",
+        message: "a exploded",
+        detail: Option.none()
+      })
+      yield* recordOutcome(reg, { _tag: "Paused", failure }, 0n)
+      const snapshot = yield* Metric.snapshot
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsPaused), { "shop/paused": 1 })
+      assert.deepStrictEqual(Object.keys(histograms(snapshot, Metrics.deploymentDuration)), ["shop/paused/paused"])
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
+
+  it.effect("records into the registry of the fibers that run the deployments, not effect's global one", () =>
+    Effect.gen(function*() {
+      const registry: Metric.MetricRegistry = new Map()
+      yield* Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const once = Action.make("once", [step("a", makeLog())])
+        yield* actions.register(once, { application: "registry-isolation" })
+        yield* actions.execute(once, { n: 0 })
+      }).pipe(withActions, Effect.provideService(Metric.MetricRegistry, registry))
+      const mine = counts(Metric.snapshotUnsafe(Context.make(Metric.MetricRegistry, registry)), Metrics.deploymentsSucceeded)
+      assert.deepStrictEqual(mine, { "registry-isolation/once": 1 })
+      const global = counts(yield* Metric.snapshot, Metrics.deploymentsSucceeded)
+      assert.isUndefined(global["registry-isolation/once"])
+    }))
+})
