@@ -1,9 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Fiber, Metric, Option, Schedule } from "effect"
+import { Context, Deferred, Effect, Fiber, Metric, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { Action, Actions, Deployment, DeploymentStore, Job, JobContext, Metrics } from "effect-actions"
-import { recordOutcome } from "../src/internal/metrics.ts"
-import { compile } from "../src/internal/registration.ts"
+import { Action, Actions, DeploymentStore, Job, JobContext, Metrics } from "effect-actions"
 import { Boom, Counter, failedDeployment, type Log, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
 
@@ -295,22 +293,31 @@ describe("Metrics", () => {
       assert.deepStrictEqual(gauges(yield* Metric.snapshot, Metrics.deploymentsInFlight), { "shop/deploy": 0 })
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 
-  it.effect("counts a paused outcome", () =>
+  it.effect("counts a deployment the failure policy paused, and its retry's outcome", () =>
     Effect.gen(function*() {
-      // The runner's pause policy publishes this outcome; the same call records every outcome.
-      const reg = yield* compile("shop", Action.make("paused", [step("a", makeLog())]), Context.empty())
-      const failure = new Deployment.Failure({
-        job: "a",
-        jobIndex: 0,
-        phase: "execute",
-        tag: "Boom",
-        message: "a exploded",
-        detail: Option.none()
+      const switched = { failing: true }
+      const quota = Job.make("quota", {
+        input: Counter,
+        output: Counter,
+        execute: ({ n }) => switched.failing ? Effect.fail(new Boom({ job: "quota" })) : Effect.succeed({ n: n + 1 })
       })
-      yield* recordOutcome(reg, { _tag: "Paused", failure }, 0n)
-      const snapshot = yield* Metric.snapshot
+      const snapshot = yield* Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const paused = Action.make("paused", [step("a", makeLog()), quota], { onFailure: "pause" })
+        yield* actions.register(paused, { application: "shop" })
+        const id = yield* actions.start(paused, { n: 0 }, { application: "shop" })
+        yield* TestClock.adjust("10 millis")
+        switched.failing = false
+        yield* actions.retry(id)
+        yield* actions.awaitById(id)
+        return yield* Metric.snapshot
+      }).pipe(withActions)
       assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsPaused), { "shop/paused": 1 })
-      assert.deepStrictEqual(Object.keys(histograms(snapshot, Metrics.deploymentDuration)), ["shop/paused/paused"])
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/paused": 1 })
+      assert.deepStrictEqual(
+        Object.keys(histograms(snapshot, Metrics.deploymentDuration)).sort(),
+        ["shop/paused/paused", "shop/paused/succeeded"]
+      )
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 
   it.effect("records into the registry of the fibers that run the deployments, not effect's global one", () =>
