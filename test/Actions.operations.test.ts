@@ -2,28 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Effect, Fiber, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext } from "effect-actions"
-import { Boom, Counter, type Log, makeLog, step } from "./support/jobs.ts"
+import { Boom, Counter, type Log, makeLog, quota, step, type Switch } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
-
-/** A switch a test flips to make a job fail or pass. */
-interface Switch {
-  failing: boolean
-}
-
-/** A job that fails with `Boom` while the switch is on, or while its input is below `atLeast`. */
-const quota = (log: Log, switched: Switch, atLeast = 0) =>
-  Job.make("quota", {
-    input: Counter,
-    output: Counter,
-    error: Boom,
-    execute: ({ n }) =>
-      Effect.andThen(
-        log.add(`run quota ${n}`),
-        switched.failing || n < atLeast ? Effect.fail(new Boom({ job: "quota" })) : Effect.succeed({ n: n + 1 })
-      ),
-    rollback: ({ input, output }) =>
-      log.add(`rollback quota in=${input.n} out=${Option.match(output, { onNone: () => "none", onSome: (o) => `${o.n}` })}`)
-  })
 
 /** A job whose rollback fails while the switch is on. */
 const fragileRollback = (log: Log, switched: Switch) =>
@@ -54,6 +34,15 @@ const settled = (actions: Actions.ActionsShape, id: string) =>
     }
   })
 
+/** Registers `action`, starts a deployment of it and waits until it rests; returns the deployment's id. */
+const startedAndSettled = (actions: Actions.ActionsShape, action: ReturnType<typeof pausing>) =>
+  Effect.gen(function*() {
+    yield* actions.register(action)
+    const id = yield* actions.start(action, { n: 0 })
+    yield* settled(actions, id)
+    return id
+  })
+
 const refusal = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.flip(effect).pipe(Effect.map((error) => error as E))
 
@@ -64,9 +53,8 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = pausing(log, { failing: true })
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        const deployment = yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
+        const deployment = yield* actions.get(id)
 
         assert.strictEqual(deployment.status, "paused")
         assert.deepStrictEqual(deployment.jobs.map((job) => job.status), ["succeeded", "failed", "pending"])
@@ -169,9 +157,7 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = pausing(log, { failing: false }, 10)
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
 
         const receipt = yield* actions.retry(id, { input: { n: 10 }, reason: "quota raised" })
         assert.deepStrictEqual(receipt, { deploymentId: id, operation: "retry", outcome: "done", restartedAs: Option.none() })
@@ -197,9 +183,7 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = pausing(log, { failing: true })
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
         yield* actions.retry(id)
         const deployment = yield* settled(actions, id)
 
@@ -214,9 +198,8 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = pausing(log, { failing: true })
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        const before = yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
+        const before = yield* actions.get(id)
         const error = yield* refusal(actions.retry(id, { input: { n: "ten" } }))
 
         assert.instanceOf(error, ActionError.InputValidationError)
@@ -240,9 +223,8 @@ describe("Actions operations", () => {
         const action = Action.make("strict-input", [step("a", log), step("b", log), strict({ failing: true })], {
           onFailure: "pause"
         })
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        const paused = yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
+        const paused = yield* actions.get(id)
 
         assert.strictEqual(paused.status, "paused")
         assert.strictEqual(Option.getOrThrow(paused.failure).phase, "input")
@@ -261,9 +243,7 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = pausing(log, { failing: true })
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
         yield* actions.rollback(id, { reason: "give up" })
         const deployment = yield* settled(actions, id)
 
@@ -278,9 +258,7 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = pausing(log, { failing: true })
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
         yield* actions.stop(id)
         const deployment = yield* settled(actions, id)
 
@@ -298,9 +276,8 @@ describe("Actions operations", () => {
         const log = makeLog()
         const broken = { failing: true }
         const action = Action.make("teardown", [step("a", log), fragileRollback(log, broken), step("c", log, { fails: true })])
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        const failed = yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
+        const failed = yield* actions.get(id)
         assert.strictEqual(failed.status, "rollback_failed")
         assert.deepStrictEqual(failed.jobs.map((job) => job.status), ["rolled_back", "rollback_failed", "rolled_back"])
 
@@ -325,9 +302,7 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = Action.make("teardown", [fragileRollback(log, { failing: true }), step("c", log, { fails: true })])
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
         yield* actions.retryRollback(id)
         const deployment = yield* settled(actions, id)
 
@@ -365,9 +340,7 @@ describe("Actions operations", () => {
         const actions = yield* Actions.Actions
         const log = makeLog()
         const action = Action.make("plain", [step("a", log)])
-        yield* actions.register(action)
-        const id = yield* actions.start(action, { n: 0 })
-        yield* settled(actions, id)
+        const id = yield* startedAndSettled(actions, action)
         for (const operation of [actions.retry(id), actions.rollback(id), actions.retryRollback(id)]) {
           const error = yield* refusal(operation)
           assert.instanceOf(error, ActionError.OperationRefused)

@@ -1,23 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
 import { Action, ActionError, type Actions, DeploymentStore, Job, SqlDeploymentStore } from "effect-actions"
-import { Boom, Counter, type Log, makeLog, step } from "./support/jobs.ts"
+import { Boom, Counter, makeLog, quota, step } from "./support/jobs.ts"
 import { freshStore, PgLive } from "./support/postgres.ts"
 import { startProcess } from "./support/processes.ts"
-
-/** A job that fails with `Boom` while the switch is on, or while its input is below `atLeast`. */
-const quota = (log: Log, switched: { failing: boolean }, atLeast = 0) =>
-  Job.make("quota", {
-    input: Counter,
-    output: Counter,
-    error: Boom,
-    execute: ({ n }) =>
-      Effect.andThen(
-        log.add(`run quota ${n}`),
-        switched.failing || n < atLeast ? Effect.fail(new Boom({ job: "quota" })) : Effect.succeed({ n: n + 1 })
-      ),
-    rollback: () => log.add("rollback quota")
-  })
 
 /** Waits, on the real clock, until the deployment rests (paused or finished). */
 const settled = (actions: Actions.ActionsShape, id: string) =>

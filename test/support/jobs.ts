@@ -73,3 +73,23 @@ export const failedDeployment = <A, E extends { readonly _tag: string }, R>(
         : Effect.die(new Error(`expected DeploymentFailed, got ${error._tag}: ${String(error)}`)),
     onSuccess: () => Effect.die(new Error("expected DeploymentFailed, got a success"))
   })
+
+/** A switch a test flips to make a job fail or pass. */
+export interface Switch {
+  failing: boolean
+}
+
+/** A job that fails with `Boom` while the switch is on, or while its input is below `atLeast`. */
+export const quota = (log: Log, switched: Switch, atLeast = 0) =>
+  Job.make("quota", {
+    input: Counter,
+    output: Counter,
+    error: Boom,
+    execute: ({ n }) =>
+      Effect.andThen(
+        log.add(`run quota ${n}`),
+        switched.failing || n < atLeast ? Effect.fail(new Boom({ job: "quota" })) : Effect.succeed({ n: n + 1 })
+      ),
+    rollback: ({ input, output }) =>
+      log.add(`rollback quota in=${input.n} out=${Option.match(output, { onNone: () => "none", onSome: (o) => `${o.n}` })}`)
+  })
