@@ -23,7 +23,10 @@ import { CliError, Command } from "effect/cli"
 import { createRequire } from "node:module"
 import { cli } from "./commands.ts"
 
-const version: string = (createRequire(import.meta.url)("../../../package.json") as { readonly version: string }).version
+// The package's own manifest, by its name (the package exports it), so that it is found from the sources and from
+// the built `dist/` alike.
+const version: string = (createRequire(import.meta.url)("effect-actions/package.json") as { readonly version: string })
+  .version
 
 const notFoundOrRefused = new Set([
   "DeploymentNotFound",
