@@ -45,6 +45,15 @@ const hashOf = (filters) => {
 /** A `datetime-local` value (the viewer's zone) as ISO UTC. @param {string} local */
 const isoOf = (local) => local === "" ? undefined : new Date(local).toISOString()
 
+/** Where a deployment is, why it failed, what is pending, joined by dots. @param {any} deployment */
+const progress = (deployment) => {
+  const parts = []
+  if (["running", "paused", "rolling_back"].includes(deployment.status)) parts.push(`at job ${deployment.currentJob + 1}`)
+  if (deployment.failure) parts.push(`${deployment.failure.tag} in ${deployment.failure.job}`)
+  if (deployment.request) parts.push(`${deployment.request.operation} requested`)
+  return parts.join(" · ")
+}
+
 /** @param {any} deployment */
 const row = (deployment) =>
   h("tr", { "data-id": deployment.id, "data-status": deployment.status },
@@ -53,9 +62,7 @@ const row = (deployment) =>
     h("td", {}, deployment.application),
     h("td", {}, deployment.action),
     h("td", { class: "mono" }, deployment.key ?? h("span", { class: "muted" }, "—")),
-    h("td", {}, ["running", "paused", "rolling_back"].includes(deployment.status) ? `at job ${deployment.currentJob + 1}` : null,
-      deployment.failure ? h("span", { class: "muted small" }, ` · ${deployment.failure.tag} in ${deployment.failure.job}`) : null,
-      deployment.request ? h("span", { class: "muted small" }, ` · ${deployment.request.operation} requested`) : null),
+    h("td", {}, progress(deployment)),
     h("td", {}, time(deployment.createdAt)),
     h("td", {}, time(deployment.updatedAt)))
 
