@@ -17,8 +17,7 @@
  *
  * **Details**
  *
- * The page is served at `${prefix}/` (a request for `${prefix}` is redirected there) and its files at
- * `${prefix}/assets/...`. The files ship in the package (`dashboard/`), found from this module's own location, and
+ * The page is served at `${prefix}` (and `${prefix}/`) and its files at `${prefix}/assets/...`. The files ship in the package (`dashboard/`), found from this module's own location, and
  * are read once when the layer is built. `api` is the path (or absolute URL) at which the browser reaches the
  * operator API; the page reads its endpoints `list`, `counts`, `get`, `errors`, `data`, `events` and calls the
  * operations and `bulk`.
@@ -87,7 +86,7 @@ const escapeAttribute = (value: string) =>
 const headers = { "cache-control": "no-cache", "x-content-type-options": "nosniff" }
 
 /**
- * The dashboard mounted in the current `HttpRouter`: the page at `${prefix}/` and its files under
+ * The dashboard mounted in the current `HttpRouter`: the page at `${prefix}` and its files under
  * `${prefix}/assets/`. Provide an `HttpRouter.middleware(...).layer` to it to put your authentication in front of
  * its routes. A prefix or an API location that is not a plain path (or URL) fails the layer with `InvalidOption`.
  *
@@ -113,11 +112,9 @@ export const layer = (
     const decoder = new TextDecoder()
     const index = decoder.decode(files.get("index.html") ?? new Uint8Array())
       .replace("__EFFECT_ACTIONS_API__", escapeAttribute(options.api.replace(/\/$/, "")))
-    const page = HttpServerResponse.text(index, { contentType: contentTypes.html!, headers })
-    yield* router.add("GET", `${prefix}/`, page)
-    if (prefix !== "") {
-      yield* router.add("GET", prefix, HttpServerResponse.redirect(`${prefix}/`, { status: 308 }))
-    }
+      // Absolute paths, so that the page works at `${prefix}` and `${prefix}/` alike (the router treats them as one).
+      .replaceAll("\"./assets/", `"${prefix}/assets/`)
+    yield* router.add("GET", `${prefix}/`, HttpServerResponse.text(index, { contentType: contentTypes.html!, headers }))
     for (const [name, bytes] of files) {
       if (name === "index.html") continue
       const contentType = contentTypes[name.split(".").pop()!]!
