@@ -36,10 +36,10 @@ const sequence = (names) => names.length === 0 ? "none" : names.join(" → ")
  * What an operation will do to this deployment, in a sentence or two.
  *
  * @param {Operation} operation
- * @param {any} deployment
+ * @param {import("./types.js").Deployment} deployment
  */
 export const consequence = (operation, deployment) => {
-  const jobs = /** @type {ReadonlyArray<any>} */ (deployment.jobs ?? [])
+  const jobs = deployment.jobs
   const completed = jobs.filter((job) => job.status === "succeeded").map((job) => job.name).reverse()
   const failedJob = deployment.failure?.job ?? jobs[deployment.currentJob]?.name ?? "the failed job"
   switch (operation) {
@@ -65,7 +65,7 @@ export const consequence = (operation, deployment) => {
 /**
  * What the server said it did.
  *
- * @param {any} receipt
+ * @param {import("./types.js").Receipt} receipt
  */
 export const receiptText = (receipt) => {
   const restarted = receipt.restartedAs === undefined ? "" : ` New deployment: ${receipt.restartedAs}.`
@@ -134,7 +134,7 @@ const field = (id, text, /** @type {HTMLElement} */ control) =>
  * Asks for and applies one operation to a deployment; the receipt, or undefined when cancelled.
  *
  * @param {Operation} operation
- * @param {any} deployment
+ * @param {import("./types.js").Deployment} deployment
  */
 export const runOperation = (operation, deployment) => {
   const reason = /** @type {HTMLInputElement} */ (h("input", { id: "op-reason", type: "text", maxlength: "4096", autocomplete: "off" }))
@@ -145,7 +145,7 @@ export const runOperation = (operation, deployment) => {
   /** @type {Array<Node | string>} */
   const content = [h("p", { class: "consequence" }, consequence(operation, deployment))]
   if (operation === "retry") {
-    const failedJob = deployment.jobs?.find((/** @type {any} */ job) => job.name === deployment.failure?.job)
+    const failedJob = deployment.jobs.find((job) => job.name === deployment.failure?.job)
     input = /** @type {HTMLTextAreaElement} */ (h("textarea", { id: "op-input", rows: "8", spellcheck: "false" }))
     input.value = JSON.stringify(failedJob?.input ?? null, null, 2)
     content.push(field("op-input", `Input of ${failedJob?.name ?? "the failed job"} (JSON; the server checks it against the job's input schema)`, input))
@@ -179,7 +179,7 @@ export const runOperation = (operation, deployment) => {
 /**
  * The bar of operation buttons of a deployment: those that do not apply to its status are disabled, saying why.
  *
- * @param {any} deployment
+ * @param {import("./types.js").Deployment} deployment
  * @param {(message: string) => void} onDone
  */
 export const actionBar = (deployment, onDone) =>

@@ -13,7 +13,7 @@ export const base = meta?.content ?? "/api"
 export class ApiError extends Error {
   /**
    * @param {number} status
-   * @param {any} body
+   * @param {unknown} body
    */
   constructor(status, body) {
     super(describe(status, body))
@@ -26,13 +26,18 @@ export class ApiError extends Error {
  * A readable sentence for an error body.
  *
  * @param {number} status
- * @param {any} body
+ * @param {unknown} body
  */
 const describe = (status, body) => {
   if (body && typeof body === "object") {
-    const tag = typeof body._tag === "string" ? body._tag : `HTTP ${status}`
-    const message = typeof body.message === "string" ? body.message
-      : typeof body.issue === "string" ? `${body.argument ?? ""}: ${body.issue}` : JSON.stringify(body)
+    const error = /** @type {Record<string, unknown>} */ (body)
+    const tag = typeof error._tag === "string" ? error._tag : `HTTP ${status}`
+    const where = typeof error.path === "string" ? `at ${error.path}` : typeof error.argument === "string" ? error.argument : undefined
+    const subject = error._tag === "InputValidationError" ? `invalid input for job ${error.job}` : undefined
+    const message = typeof error.message === "string" ? error.message
+      : typeof error.issue === "string"
+      ? [subject, where].filter((part) => part !== undefined).join(" ") + `: ${error.issue}`
+      : JSON.stringify(body)
     return `${tag}: ${message}`
   }
   return `HTTP ${status}`
@@ -63,6 +68,17 @@ export const request = async (method, path, body) => {
 }
 
 /**
+ * The body of a 2xx answer, as the type the endpoint's view has (the server encodes it with its Schema).
+ *
+ * @template A
+ * @param {"GET" | "POST"} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<A>}
+ */
+const read = async (method, path, body) => /** @type {A} */ ((await request(method, path, body)).body)
+
+/**
  * A query string from a record: arrays repeat their key; empty values are left out.
  *
  * @param {Record<string, string | ReadonlyArray<string> | undefined>} params
@@ -77,16 +93,41 @@ export const query = (params) => {
   return text === "" ? "" : `?${text}`
 }
 
-/** @param {Record<string, string | ReadonlyArray<string> | undefined>} params */
-export const list = async (params) => (await request("GET", `/deployments${query(params)}`)).body
-/** @param {Record<string, string | undefined>} params */
-export const counts = async (params) => (await request("GET", `/counts${query(params)}`)).body
-/** @param {string} id */
-export const get = async (id) => (await request("GET", `/deployments/${encodeURIComponent(id)}`)).body
-/** @param {string} id */
-export const errors = async (id) => (await request("GET", `/deployments/${encodeURIComponent(id)}/errors`)).body
-/** @param {string} id */
-export const data = async (id) => (await request("GET", `/deployments/${encodeURIComponent(id)}/data`)).body
+/**
+ * A page of deployments, newest first.
+ *
+ * @param {Record<string, string | ReadonlyArray<string> | undefined>} params
+ * @returns {Promise<{ items: ReadonlyArray<import("./types.js").Summary>, next?: string }>}
+ */
+export const list = (params) => read("GET", `/deployments${query(params)}`)
+/**
+ * The counts per status.
+ *
+ * @param {Record<string, string | undefined>} params
+ * @returns {Promise<{ counts: Readonly<Record<string, number>>, atMost: number }>}
+ */
+export const counts = (params) => read("GET", `/counts${query(params)}`)
+/**
+ * A deployment with its jobs and history.
+ *
+ * @param {string} id
+ * @returns {Promise<import("./types.js").Deployment>}
+ */
+export const get = (id) => read("GET", `/deployments/${encodeURIComponent(id)}`)
+/**
+ * A deployment's error log.
+ *
+ * @param {string} id
+ * @returns {Promise<{ items: ReadonlyArray<import("./types.js").ErrorEntry> }>}
+ */
+export const errors = (id) => read("GET", `/deployments/${encodeURIComponent(id)}/errors`)
+/**
+ * A deployment's job data.
+ *
+ * @param {string} id
+ * @returns {Promise<{ items: ReadonlyArray<import("./types.js").JobDataEntry> }>}
+ */
+export const data = (id) => read("GET", `/deployments/${encodeURIComponent(id)}/data`)
 
 /** The path segment of each operation. */
 export const operationPaths = /** @type {const} */ ({
@@ -103,12 +144,18 @@ export const operationPaths = /** @type {const} */ ({
  * @param {string} id
  * @param {keyof typeof operationPaths} operation
  * @param {Record<string, unknown>} body
+ * @returns {Promise<import("./types.js").Receipt>}
  */
-export const operate = async (id, operation, body) =>
-  (await request("POST", `/deployments/${encodeURIComponent(id)}/${operationPaths[operation]}`, body)).body
+export const operate = (id, operation, body) =>
+  read("POST", `/deployments/${encodeURIComponent(id)}/${operationPaths[operation]}`, body)
 
-/** @param {Record<string, unknown>} body */
-export const bulk = async (body) => (await request("POST", "/bulk", body)).body
+/**
+ * A bulk operation (or its dry run).
+ *
+ * @param {Record<string, unknown>} body
+ * @returns {Promise<import("./types.js").BulkResult>}
+ */
+export const bulk = (body) => read("POST", "/bulk", body)
 
 /**
  * The event stream of the deployments matching a filter.

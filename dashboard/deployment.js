@@ -16,7 +16,7 @@ import { timeline } from "./timeline.js"
 /** @param {string} term @param {import("./dom.js").Child} value */
 const item = (term, value) => [h("dt", {}, term), h("dd", {}, value)]
 
-/** @param {any} deployment */
+/** @param {import("./types.js").Deployment} deployment */
 const summary = (deployment) =>
   h("dl", { class: "summary" },
     item("Application", deployment.application),
@@ -35,7 +35,7 @@ const summary = (deployment) =>
       : null,
     deployment.parked ? item("Parked", `${deployment.parked.field}: ${deployment.parked.issue}`) : null)
 
-/** @param {any} deployment */
+/** @param {import("./types.js").Deployment} deployment */
 const failureBox = (deployment) => {
   const failure = deployment.failure
   if (!failure) return null
@@ -45,11 +45,11 @@ const failureBox = (deployment) => {
     failure.detail === undefined ? null : jsonView(failure.detail, "failure detail"))
 }
 
-/** @param {any} deployment @param {ReadonlyArray<any>} data */
+/** @param {import("./types.js").Deployment} deployment @param {ReadonlyArray<import("./types.js").JobDataEntry>} data */
 const jobsSection = (deployment, data) =>
   h("section", { "aria-labelledby": "jobs-title" },
     h("h2", { id: "jobs-title" }, "Jobs"),
-    deployment.jobs.map((/** @type {any} */ job) => {
+    deployment.jobs.map((job) => {
       const entries = data.filter((entry) => entry.job === job.name)
       return h("details", { class: "job", "data-key": `job-${job.index}`, "data-job": job.name },
         h("summary", {}, `${job.index + 1}. ${job.name} `, statusBadge(job.status, "job"),
@@ -68,7 +68,7 @@ const jobsSection = (deployment, data) =>
             : entries.map((entry) => h("div", { class: "data-entry" }, h("h4", { class: "mono" }, entry.key), jsonView(entry.value, `job data ${entry.key} of ${job.name}`)))))
     }))
 
-/** @param {ReadonlyArray<any>} entries */
+/** @param {ReadonlyArray<import("./types.js").ErrorEntry>} entries */
 const errorLog = (entries) =>
   h("section", { "aria-labelledby": "errors-title" },
     h("h2", { id: "errors-title" }, `Error log (${entries.length})`),
@@ -86,7 +86,7 @@ const errorLog = (entries) =>
             h("td", {}, entry.message),
             h("td", {}, entry.detail === undefined ? "—" : jsonView(entry.detail, `detail of error ${entry.sequence}`)))))))
 
-/** @param {ReadonlyArray<any>} entries */
+/** @param {ReadonlyArray<import("./types.js").HistoryEntry>} entries */
 const historyLog = (entries) =>
   h("section", { "aria-labelledby": "history-title" },
     h("h2", { id: "history-title" }, `Operator history (${entries.length})`),
@@ -153,7 +153,7 @@ export const renderDeployment = (root, id) => {
     }
   }
 
-  /** @param {any} deployment */
+  /** @param {import("./types.js").Deployment} deployment */
   const follow = (deployment) => {
     source = Api.events({ application: deployment.application, action: deployment.action })
     source.addEventListener("open", () => setLive(true))

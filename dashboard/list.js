@@ -45,7 +45,7 @@ const hashOf = (filters) => {
 /** A `datetime-local` value (the viewer's zone) as ISO UTC. @param {string} local */
 const isoOf = (local) => local === "" ? undefined : new Date(local).toISOString()
 
-/** Where a deployment is, why it failed, what is pending, joined by dots. @param {any} deployment */
+/** Where a deployment is, why it failed, what is pending, joined by dots. @param {import("./types.js").Summary} deployment */
 const progress = (deployment) => {
   const parts = []
   if (["running", "paused", "rolling_back"].includes(deployment.status)) parts.push(`at job ${deployment.currentJob + 1}`)
@@ -54,7 +54,7 @@ const progress = (deployment) => {
   return parts.join(" · ")
 }
 
-/** @param {any} deployment */
+/** @param {import("./types.js").Summary} deployment */
 const row = (deployment) =>
   h("tr", { "data-id": deployment.id, "data-status": deployment.status },
     h("td", {}, statusBadge(deployment.status)),
@@ -77,7 +77,7 @@ export const renderList = (root, params) => {
   /** @type {Array<string | undefined>} */
   const cursors = [undefined]
   let page = 0
-  /** @type {Map<string, any>} */
+  /** @type {Map<string, import("./types.js").Summary>} */
   const shown = new Map()
 
   const countsBox = h("section", { class: "counts", "aria-label": "Deployments per status" })
@@ -156,7 +156,7 @@ export const renderList = (root, params) => {
   const load = async (target) => {
     message.textContent = "Loading…"
     try {
-      /** @type {ReadonlyArray<any>} */
+      /** @type {ReadonlyArray<import("./types.js").Summary>} */
       let items
       /** @type {string | undefined} */
       let next = undefined
@@ -180,7 +180,7 @@ export const renderList = (root, params) => {
     }
   }
 
-  /** Whether a deployment from the event stream belongs in the current view. @param {any} d */
+  /** Whether a deployment from the event stream belongs in the current view. @param {import("./types.js").Summary} d */
   const matches = (d) => {
     if (filters.status && d.status !== filters.status) return false
     if (filters.search && d.id !== filters.search && d.key !== filters.search) return false
@@ -196,7 +196,7 @@ export const renderList = (root, params) => {
     countsTimer = setTimeout(() => { countsTimer = undefined; void refreshCounts() }, 300)
   }
 
-  /** @param {any} d */
+  /** @param {import("./types.js").Summary} d */
   const upsert = (d) => {
     const existing = tbody.querySelector(`tr[data-id="${CSS.escape(d.id)}"]`)
     if (existing) {

@@ -26,13 +26,13 @@ const utc = (millis) => new Date(millis).toISOString().replace("T", " ").replace
  * What happened to each job, in words and order: ran forward, undone (in rollback order), rollback failed, left
  * undone.
  *
- * @param {any} deployment
+ * @param {import("./types.js").Deployment} deployment
  */
 export const outcome = (deployment) => {
-  const jobs = /** @type {ReadonlyArray<any>} */ (deployment.jobs)
+  const jobs = deployment.jobs
   const forward = jobs.filter((job) => job.startedAt !== undefined)
   const rolledBack = jobs.filter((job) => job.rollbackStartedAt !== undefined)
-    .sort((a, b) => Date.parse(a.rollbackStartedAt) - Date.parse(b.rollbackStartedAt))
+    .sort((a, b) => Date.parse(a.rollbackStartedAt ?? "") - Date.parse(b.rollbackStartedAt ?? ""))
   const undoing = ["rolling_back", "rollback_failed", "rolled_back"].includes(deployment.status)
   const leftUndone = undoing ? jobs.filter((job) => job.status === "succeeded" || job.status === "rollback_failed") : []
   return { forward, rolledBack, leftUndone, notRun: jobs.filter((job) => job.status === "pending"), undoing }
@@ -41,12 +41,12 @@ export const outcome = (deployment) => {
 /**
  * The timeline of a deployment.
  *
- * @param {any} deployment
- * @param {ReadonlyArray<any>} errorLog
+ * @param {import("./types.js").Deployment} deployment
+ * @param {ReadonlyArray<import("./types.js").ErrorEntry>} errorLog
  * @param {number} now
  */
 export const timeline = (deployment, errorLog, now) => {
-  const jobs = /** @type {ReadonlyArray<any>} */ (deployment.jobs)
+  const jobs = deployment.jobs
   const active = ["running", "rolling_back"].includes(deployment.status)
   /** @type {Array<number>} */
   const instants = [Date.parse(deployment.createdAt)]
@@ -170,10 +170,10 @@ export const timeline = (deployment, errorLog, now) => {
     summary(deployment))
 }
 
-/** @param {any} deployment */
+/** @param {import("./types.js").Deployment} deployment */
 const summary = (deployment) => {
   const { forward, rolledBack, leftUndone, notRun, undoing } = outcome(deployment)
-  /** @param {ReadonlyArray<any>} list */
+  /** @param {ReadonlyArray<import("./types.js").JobRun>} list */
   const names = (list) => list.length === 0 ? h("span", { class: "muted" }, "none") : list.map((job, i) => [i > 0 ? " → " : "", h("span", { class: "job-ref", "data-job": job.name }, job.name)])
   return h("dl", { class: "outcome" },
     h("dt", {}, "Ran forward, in order"), h("dd", { "data-outcome": "forward" }, names(forward)),

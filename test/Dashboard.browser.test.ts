@@ -3,7 +3,7 @@
  * The dashboard in a real browser (system Chromium through `playwright-core`), against a real server on 127.0.0.1
  * that serves the page and the operator API over PostgreSQL: the list and its filters, a live update, the timeline
  * of a rolled-back deployment, stop and retry from the page, the bulk dry run, and keyboard access. The tests write
- * screenshots of the list and of a deployment page to `test-screenshots/` (gitignored).
+ * screenshots of the list, of a deployment page and of the retry dialog with its 400 to `test-screenshots/` (gitignored).
  */
 import { NodeHttpServer, NodeServices } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
@@ -208,7 +208,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       yield* ui(() => editor.fill('{ "n": "ten" }'))
       yield* ui(() => page.getByRole("dialog").getByRole("button", { name: "Retry" }).click())
       const error = yield* ui(() => page.locator("#confirm-error:not([hidden])").textContent())
-      assert.include(error ?? "", "InputValidationError")
+      assert.match(error ?? "", /^InputValidationError: invalid input for job check-quota at n: /)
+      yield* screenshot(page, `${screenshotsDir}retry-dialog.png`)
       assert.strictEqual((yield* actions.get(id)).status, "paused", "an invalid input changes nothing")
       yield* ui(() => editor.fill('{ "n": 12 }'))
       yield* ui(() => page.getByRole("dialog").getByRole("button", { name: "Retry" }).click())
