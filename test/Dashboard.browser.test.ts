@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The dashboard in a real browser (system Chromium through `playwright-core`), against a real server on 127.0.0.1
  * that serves the page and the operator API over PostgreSQL: the list and its filters, a live update, the timeline
