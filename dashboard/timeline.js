@@ -130,7 +130,8 @@ export const timeline = (deployment, errorLog, now) => {
       }, h("span", { class: "bar-text" }, `↩ ${order}${broken ? " ⚠ failed" : ""} · ${duration(to - from)}`)))
     }
     if (failure !== undefined && failure.jobIndex === job.index) {
-      const entry = errorLog.find((e) => e.job === job.name && e.phase === failure.phase && e.tag === failure.tag)
+      // The last matching entry: earlier attempts of the job may have failed the same way.
+      const entry = errorLog.findLast((e) => e.job === job.name && e.phase === failure.phase && e.tag === failure.tag)
       const at = entry !== undefined ? Date.parse(entry.at) : job.finishedAt !== undefined ? Date.parse(job.finishedAt) : undefined
       if (at !== undefined) {
         const text = `Failure point: ${job.name} failed in ${failure.phase} with ${failure.tag} at ${utc(at)}: ${failure.message}`

@@ -19,6 +19,8 @@ import { Explode, Hold, Provision, Quota, registerAll, testEvents } from "./supp
 import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
 
 const application = `ui-${crypto.randomUUID().slice(0, 8)}`
+/** The bulk test's own application, so that no other test's deployment matches its filters. */
+const bulkApplication = `${application}-bulk`
 
 const step = (name: string) =>
   Job.make(name, {
@@ -57,6 +59,7 @@ const TestLayer = Layer.mergeAll(Served, Layer.effect(Browser, browser)).pipe(
   Layer.provideMerge(Layer.effectDiscard(Effect.gen(function*() {
     yield* registerAll(application)
     yield* (yield* Actions.Actions).register(Chain, { application })
+    yield* (yield* Actions.Actions).register(Quota, { application: bulkApplication })
   }))),
   Layer.provideMerge(Actions.layer({ recovery: { enabled: false } })),
   Layer.provideMerge(storeLayer(uniquePrefix())),
@@ -176,6 +179,27 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       yield* screenshot(page, `${screenshotsDir}deployment.png`)
     }))
 
+  it.effect("marks an earlier attempt at the time of its failure, and the failure point at the last attempt's", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      const id = yield* actions.start(Quota, { n: 1 }, { application })
+      yield* readUntil(id, (d) => d.status === "paused")
+      yield* Effect.sleep("30 millis")
+      yield* actions.retry(id, { input: { n: 2 } })
+      yield* readUntil(id, (d) => d.status === "paused" && d.jobs[1]!.attempts === 2)
+      const page = yield* open(`#/deployments/${id}`)
+      const row = page.locator('.tl-row[data-job="check-quota"]')
+      yield* ui(() => row.locator(".bar.forward").waitFor())
+      const x = (selector: string) => ui(() => row.locator(selector).evaluate((element) => element.getBoundingClientRect().x))
+      const marker = yield* x(".bar.attempt[data-attempt='1']")
+      const last = yield* x(".bar.forward[data-attempt='2']")
+      const failure = yield* x(".failure-mark")
+      assert.isBelow(marker, last, "attempt 1 is drawn before the last attempt")
+      assert.isAtLeast(failure, last, "the failure point is the last attempt's")
+      const label = yield* ui(() => row.locator(".bar.attempt").getAttribute("aria-label"))
+      assert.match(label ?? "", /attempt 1 failed at .*Boom.*its start was not recorded/)
+    }))
+
   it.effect("stops a running deployment from its page after a confirmation that says what will happen", () =>
     Effect.gen(function*() {
       const actions = yield* Actions.Actions
@@ -221,9 +245,12 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
   it.effect("counts with a dry run what a bulk operation would apply to, then applies it after a confirmation", () =>
     Effect.gen(function*() {
       const actions = yield* Actions.Actions
-      const ids = [yield* actions.start(Quota, { n: 2 }, { application }), yield* actions.start(Quota, { n: 3 }, { application })]
+      const ids = [
+        yield* actions.start(Quota, { n: 2 }, { application: bulkApplication }),
+        yield* actions.start(Quota, { n: 3 }, { application: bulkApplication })
+      ]
       for (const id of ids) yield* readUntil(id, (d) => d.status === "paused")
-      const page = yield* open(listOf("&action=quota&status=paused"))
+      const page = yield* open(`#/?application=${bulkApplication}&action=quota&status=paused`)
       yield* ui(() => page.getByText("Bulk operation on the filtered deployments").click())
       yield* ui(() => page.getByLabel("Operation").selectOption("rollback"))
       yield* ui(() => page.getByRole("button", { name: "Count matches (dry run)" }).click())
