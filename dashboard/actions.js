@@ -68,7 +68,7 @@ export const consequence = (operation, deployment) => {
  * @param {import("./types.js").Receipt} receipt
  */
 export const receiptText = (receipt) => {
-  const restarted = receipt.restartedAs === undefined ? "" : ` New deployment: ${receipt.restartedAs}.`
+  const restarted = receipt.restartedAs === undefined ? "" : " New deployment: "
   return receipt.outcome === "done"
     ? `${labels[/** @type {Operation} */ (receipt.operation)] ?? receipt.operation}: done.${restarted}`
     : `${labels[/** @type {Operation} */ (receipt.operation)] ?? receipt.operation}: requested. A process that has the action carries it out at its next recovery pass.${restarted}`
@@ -180,7 +180,7 @@ export const runOperation = (operation, deployment) => {
  * The bar of operation buttons of a deployment: those that do not apply to its status are disabled, saying why.
  *
  * @param {import("./types.js").Deployment} deployment
- * @param {(message: string) => void} onDone
+ * @param {(receipt: import("./types.js").Receipt) => void} onDone
  */
 export const actionBar = (deployment, onDone) =>
   h("div", { class: "actions", role: "group", "aria-label": "Operations" },
@@ -194,7 +194,7 @@ export const actionBar = (deployment, onDone) =>
         title: applies ? consequence(operation, deployment) : `Only for ${appliesTo[operation].join(", ").replaceAll("_", " ")} deployments`,
         onclick: async () => {
           const receipt = await runOperation(operation, deployment)
-          if (receipt !== undefined) onDone(receiptText(receipt))
+          if (receipt !== undefined) onDone(receipt)
         }
       }, labels[operation])
     }))

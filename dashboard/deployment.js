@@ -6,7 +6,7 @@
  * @since 0.3.0
  */
 import * as Api from "./api.js"
-import { actionBar } from "./actions.js"
+import { actionBar, receiptText } from "./actions.js"
 import { h, replace } from "./dom.js"
 import { jsonView } from "./json.js"
 import { setLive } from "./live.js"
@@ -126,8 +126,10 @@ export const renderDeployment = (root, id) => {
       const open = new Set([...content.querySelectorAll("details[open][data-key]")].map((d) => d.getAttribute("data-key")))
       replace(content,
         h("h1", {}, "Deployment ", h("span", { class: "mono" }, deployment.id), " ", statusBadge(deployment.status)),
-        actionBar(deployment, (text) => {
-          notice.textContent = text
+        actionBar(deployment, (receipt) => {
+          replace(notice, receiptText(receipt), receipt.restartedAs === undefined ? null : [
+            h("a", { href: `#/deployments/${encodeURIComponent(receipt.restartedAs)}`, class: "mono" }, receipt.restartedAs), "."
+          ])
           void refresh()
         }),
         notice,

@@ -6,7 +6,7 @@
  */
 import { NodeHttpServer, NodeServices } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { Action, Actions, Job } from "effect-actions"
 import { Dashboard, OperatorHttp } from "effect-actions/http"
 import { HttpRouter, HttpServer } from "effect/http"
@@ -200,7 +200,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       assert.match(label ?? "", /attempt 1 failed at .*Boom.*its start was not recorded/)
     }))
 
-  it.effect("stops a running deployment from its page after a confirmation that says what will happen", () =>
+  it.effect("stops a running deployment from its page after a confirmation that says what will happen, then restarts it", () =>
     Effect.gen(function*() {
       const actions = yield* Actions.Actions
       const id = yield* actions.start(Hold, { name: "stop-me" }, { application })
@@ -217,6 +217,16 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       assert.strictEqual(stored.failure._tag === "Some" ? stored.failure.value.tag : "", "ExecutionStopped")
       yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
       yield* ui(() => page.getByText("Stop: done.").waitFor())
+
+      // Then a restart: the receipt links to the new deployment.
+      yield* ui(() => page.getByRole("button", { name: "Restart", exact: true }).click())
+      yield* ui(() => page.getByRole("dialog").getByRole("button", { name: "Restart" }).click())
+      const link = page.locator(".notice a")
+      yield* ui(() => link.waitFor())
+      const restartedAs = (yield* ui(() => link.textContent())) ?? ""
+      const restarted = yield* actions.get(restartedAs)
+      assert.deepStrictEqual(restarted.restartOf, Option.some(id))
+      yield* actions.stop(restartedAs)
     }))
 
   it.effect("retries a paused deployment with an input the server checks: its 400 is shown, a valid one runs on", () =>
