@@ -17,10 +17,10 @@
  *
  * **Details**
  *
- * The page is served at `${prefix}` (and `${prefix}/`) and its files at `${prefix}/assets/...`. The files ship in the package (`dashboard/`), found from this module's own location, and
- * are read once when the layer is built. `api` is the path (or absolute URL) at which the browser reaches the
- * operator API; the page reads its endpoints `list`, `counts`, `get`, `errors`, `data`, `events` and calls the
- * operations and `bulk`.
+ * The page is served at `${prefix}` (and `${prefix}/`) and its files at `${prefix}/assets/...`. The files ship in
+ * the package (`dashboard/`), found from this module's own location, and are read once when the layer is built.
+ * `api` is the path (or absolute URL) at which the browser reaches the operator API; the page reads its endpoints
+ * `list`, `counts`, `get`, `errors`, `data`, `events` and calls the operations and `bulk`.
  *
  * **Gotchas**
  *
@@ -118,6 +118,7 @@ export const layer = (
     for (const [name, bytes] of files) {
       if (name === "index.html") continue
       const contentType = contentTypes[name.split(".").pop()!]!
-      yield* router.add("GET", `${prefix}/assets/${name}`, HttpServerResponse.uint8Array(bytes, { contentType, headers }))
+      const response = HttpServerResponse.uint8Array(bytes, { contentType, headers })
+      yield* router.add("GET", `${prefix}/assets/${name}`, response)
     }
   }))
