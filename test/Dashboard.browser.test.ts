@@ -79,7 +79,8 @@ const open = (hash: string) =>
     return page
   })
 
-const rowIds = (page: Page) => page.locator("tbody tr[data-id]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id")))
+const rowIds = (page: Page) =>
+  page.locator("tbody tr[data-id]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id")))
 
 const listOf = (filters: string) => `#/?application=${application}${filters}`
 
@@ -106,7 +107,9 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       yield* ui(() => page.getByLabel("Status", { exact: true }).selectOption("rolled_back"))
       yield* ui(() => page.waitForFunction((id) => {
         const rows = [...document.querySelectorAll("tbody tr[data-id]")]
-        return rows.length > 0 && rows.every((row) => row.getAttribute("data-status") === "rolled_back") && rows.some((row) => row.getAttribute("data-id") === id)
+        return rows.length > 0 &&
+          rows.every((row) => row.getAttribute("data-status") === "rolled_back") &&
+          rows.some((row) => row.getAttribute("data-id") === id)
       }, c))
       assert.include(page.url(), "status=rolled_back", "the filters are in the address")
 
@@ -154,9 +157,19 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       const rows = yield* ui(() => page.locator(".tl-row").evaluateAll((elements) => elements.map((row) => {
         const box = (selector: string) => {
           const bar = row.querySelector(selector)
-          return bar === null ? null : { x: bar.getBoundingClientRect().x, start: bar.getAttribute("data-start"), order: bar.getAttribute("data-rollback-order") }
+          if (bar === null) return null
+          return {
+            x: bar.getBoundingClientRect().x,
+            start: bar.getAttribute("data-start"),
+            order: bar.getAttribute("data-rollback-order")
+          }
         }
-        return { job: row.getAttribute("data-job"), forward: box(".bar.forward"), rollback: box(".bar.rollback"), failure: row.querySelector(".failure-mark") !== null }
+        return {
+          job: row.getAttribute("data-job"),
+          forward: box(".bar.forward"),
+          rollback: box(".bar.rollback"),
+          failure: row.querySelector(".failure-mark") !== null
+        }
       })))
       assert.deepStrictEqual(rows.map((row) => row.job), ["reserve-ip", "create-disk", "boot-vm", "health-check"])
       const forward = rows.map((row) => row.forward!)
@@ -164,14 +177,20 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
         assert.isTrue(Date.parse(forward[i]!.start!) >= Date.parse(forward[i - 1]!.start!), "forward starts in job order")
         assert.isAbove(forward[i]!.x, forward[i - 1]!.x, "forward bars drawn left to right in job order")
       }
-      assert.deepStrictEqual(rows.map((row) => row.failure), [false, false, false, true], "the failure point is on the failed job")
-      assert.deepStrictEqual(rows.map((row) => row.rollback?.order ?? null), ["3", "2", "1", null], "rollback order: boot-vm, create-disk, reserve-ip")
+      assert.deepStrictEqual(rows.map((row) => row.failure), [false, false, false, true], "the failure point")
+      assert.deepStrictEqual(
+        rows.map((row) => row.rollback?.order ?? null),
+        ["3", "2", "1", null],
+        "rollback order: boot-vm, create-disk, reserve-ip"
+      )
       const rollbacks = [rows[2]!.rollback!, rows[1]!.rollback!, rows[0]!.rollback!]
       assert.isAbove(rollbacks[0]!.x, forward[3]!.x, "the rollbacks come after the failure")
       for (let i = 1; i < rollbacks.length; i++) assert.isAbove(rollbacks[i]!.x, rollbacks[i - 1]!.x)
       const order = yield* ui(() => page.locator('[data-outcome="rollback-order"]').textContent())
       assert.include(order ?? "", "boot-vm → create-disk → reserve-ip")
-      const style = yield* ui(() => page.locator(".bar.rollback").first().evaluate((bar) => getComputedStyle(bar).borderStyle))
+      const style = yield* ui(() =>
+        page.locator(".bar.rollback").first().evaluate((bar) => getComputedStyle(bar).borderStyle)
+      )
       assert.include(style, "dashed", "rollback bars are drawn distinctly")
       // Times in the viewer's zone, UTC on hover.
       const title = yield* ui(() => page.locator(".summary time").first().getAttribute("title"))
@@ -190,7 +209,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       const page = yield* open(`#/deployments/${id}`)
       const row = page.locator('.tl-row[data-job="check-quota"]')
       yield* ui(() => row.locator(".bar.forward").waitFor())
-      const x = (selector: string) => ui(() => row.locator(selector).evaluate((element) => element.getBoundingClientRect().x))
+      const x = (selector: string) =>
+        ui(() => row.locator(selector).evaluate((element) => element.getBoundingClientRect().x))
       const marker = yield* x(".bar.attempt[data-attempt='1']")
       const last = yield* x(".bar.forward[data-attempt='2']")
       const failure = yield* x(".failure-mark")
@@ -237,7 +257,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       const page = yield* open(`#/deployments/${id}`)
       yield* ui(() => page.getByRole("button", { name: "Retry", exact: true }).click())
       const editor = page.getByLabel(/Input of check-quota/)
-      assert.deepStrictEqual(JSON.parse((yield* ui(() => editor.inputValue())) || "null"), { n: 1 }, "prefilled with the job's input")
+      const prefilled: unknown = JSON.parse((yield* ui(() => editor.inputValue())) || "null")
+      assert.deepStrictEqual(prefilled, { n: 1 }, "prefilled with the job's input")
       yield* ui(() => editor.fill('{ "n": "ten" }'))
       yield* ui(() => page.getByRole("dialog").getByRole("button", { name: "Retry" }).click())
       const error = yield* ui(() => page.locator("#confirm-error:not([hidden])").textContent())
@@ -298,7 +319,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
         [...document.querySelectorAll("input, select, textarea, button")].filter((control) => {
           if (control.closest("dialog:not([open])")) return false
           const labels = (control as HTMLInputElement).labels
-          const name = control.getAttribute("aria-label") ?? (control.tagName === "BUTTON" ? control.textContent?.trim() : "")
+          const text = control.tagName === "BUTTON" ? control.textContent?.trim() : ""
+          const name = control.getAttribute("aria-label") ?? text
           return (labels === null || labels.length === 0) && (name === null || name === undefined || name === "")
         }).map((control) => control.outerHTML.slice(0, 120)))
       assert.deepStrictEqual(yield* ui(() => unlabelled(page)), [], "the deployment page")
@@ -313,7 +335,11 @@ describe("Dashboard", () => {
   layer(Layer.empty)("options", (it) => {
     it.effect("refuses a prefix or an API location that is not a plain path", () =>
       Effect.gen(function*() {
-        for (const [options, option] of [[{ api: "/api", prefix: "/a b" as "/a" }, "prefix"], [{ api: "javascript:alert(1)" }, "api"]] as const) {
+        const cases = [
+          [{ api: "/api", prefix: "/a b" as "/a" }, "prefix"],
+          [{ api: "javascript:alert(1)" }, "api"]
+        ] as const
+        for (const [options, option] of cases) {
           const error = yield* Effect.flip(
             Layer.build(Dashboard.layer(options)).pipe(
               Effect.provide(Layer.mergeAll(HttpRouter.layer, NodeServices.layer))
