@@ -10,10 +10,12 @@
  *
  * | endpoint | method and path | success | errors |
  * |---|---|---|---|
- * | `list` | `GET /deployments?status=&application=&action=&limit=&cursor=` | 200 `DeploymentPageView` | 400, 409, 503 |
+ * | `list` | `GET /deployments?status=&application=&action=&key=&createdBefore=&createdAfter=&limit=&cursor=` | 200 `DeploymentPageView` | 400, 409, 503 |
  * | `start` | `POST /deployments` `{ application, action, input, key? }` | 202 `Started` | 400, 404, 409, 503 |
  * | `get` | `GET /deployments/:id` | 200 `DeploymentView` | 400, 404, 409, 503 |
  * | `errors` | `GET /deployments/:id/errors?job=` | 200 `ErrorLogView` | 400, 404, 409, 503 |
+ * | `data` | `GET /deployments/:id/data` | 200 `JobDataView` | 400, 404, 503 |
+ * | `counts` | `GET /counts?application=&action=` | 200 `StatusCountsView` | 400, 503 |
  * | `stop` | `POST /deployments/:id/stop` `{ reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
  * | `retry` | `POST /deployments/:id/retry` `{ input?, reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
  * | `rollback` | `POST /deployments/:id/rollback` `{ reason? }` | 200 or 202 `OperationReceipt` | 400, 404, 409, 503 |
@@ -110,7 +112,9 @@ export const JobRunView = Schema.Struct({
   output: Schema.OptionFromOptionalKey(Schema.Json),
   attempts: Schema.Int,
   startedAt: OptionalTimestamp,
-  finishedAt: OptionalTimestamp
+  finishedAt: OptionalTimestamp,
+  rollbackStartedAt: OptionalTimestamp,
+  rollbackFinishedAt: OptionalTimestamp
 }).annotate({ identifier: "JobRun" })
 
 /**
@@ -264,6 +268,36 @@ export const ErrorLogView = Schema.Struct({
   deploymentId: Schema.String,
   items: Schema.Array(ErrorEntryView)
 }).annotate({ identifier: "ErrorLog" })
+
+/**
+ * A deployment's job data entries (`JobContext.setData`), by job then key, each value in its stored JSON form.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const JobDataView = Schema.Struct({
+  deploymentId: Schema.String,
+  items: Schema.Array(Schema.Struct({ job: Schema.String, key: Schema.String, value: Schema.Json }))
+}).annotate({ identifier: "JobData" })
+
+/**
+ * How many deployments are in each status (`Actions.counts`): each count stops at `atMost`, so a count equal to
+ * it means "at least this many".
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const StatusCountsView = Schema.Struct({
+  counts: Schema.Struct({
+    running: Schema.Int,
+    paused: Schema.Int,
+    rolling_back: Schema.Int,
+    rollback_failed: Schema.Int,
+    rolled_back: Schema.Int,
+    succeeded: Schema.Int
+  }),
+  atMost: Schema.Int
+}).annotate({ identifier: "StatusCounts" })
 
 /**
  * The operations an operator applies to a deployment, as the JSON bodies name them: `stop`, `retry`, `rollback`,
@@ -444,6 +478,9 @@ export const DeploymentFilter = {
  */
 export const ListQuery = {
   ...DeploymentFilter,
+  key: Schema.optional(Schema.String),
+  createdBefore: Schema.optional(Timestamp),
+  createdAfter: Schema.optional(Timestamp),
   limit: Schema.optional(PageLimit),
   cursor: Schema.optional(Schema.String)
 }
@@ -760,6 +797,16 @@ export class OperatorGroup extends HttpApiGroup.make("operator")
       success: ErrorLogView,
       error: [notFound, corrupt, ...storeErrors]
     }).annotate(OpenApi.Description, "A deployment's error log, or one job's part of it"),
+    HttpApiEndpoint.get("data", "/deployments/:id/data", {
+      params: id,
+      success: JobDataView,
+      error: [notFound, ...storeErrors]
+    }).annotate(OpenApi.Description, "A deployment's job data entries (JobContext.setData), by job then key"),
+    HttpApiEndpoint.get("counts", "/counts", {
+      query: { application: Schema.optional(Schema.String), action: Schema.optional(Schema.String) },
+      success: StatusCountsView,
+      error: [...storeErrors]
+    }).annotate(OpenApi.Description, "How many deployments are in each status (each count stops at atMost)"),
     HttpApiEndpoint.post("stop", "/deployments/:id/stop", {
       params: id,
       payload: optionalBody(ReasonRequest),

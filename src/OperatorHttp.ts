@@ -153,6 +153,9 @@ export const layerHandlers = (
             ...(query.status === undefined ? {} : { statuses: query.status }),
             ...(query.application === undefined ? {} : { application: query.application }),
             ...(query.action === undefined ? {} : { action: query.action }),
+            ...(query.key === undefined ? {} : { key: query.key }),
+            ...(query.createdBefore === undefined ? {} : { createdBefore: query.createdBefore }),
+            ...(query.createdAfter === undefined ? {} : { createdAfter: query.createdAfter }),
             ...(query.limit === undefined ? {} : { limit: query.limit }),
             ...(query.cursor === undefined ? {} : { cursor: query.cursor })
           }).pipe(Effect.mapError(withoutCause)),
@@ -168,6 +171,16 @@ export const layerHandlers = (
             Effect.map((items) => ({ deploymentId: params.id, items })),
             Effect.mapError(withoutCause)
           ),
+        data: ({ params }) =>
+          actions.jobData(params.id).pipe(
+            Effect.map((items) => ({ deploymentId: params.id, items })),
+            Effect.mapError(withoutCause)
+          ),
+        counts: ({ query }) =>
+          actions.counts({
+            ...(query.application === undefined ? {} : { application: query.application }),
+            ...(query.action === undefined ? {} : { action: query.action })
+          }).pipe(Effect.mapError(withoutCause)),
         stop: ({ params, payload }) =>
           actions.stop(params.id, reasonOf(payload)).pipe(Effect.map(receiptView), Effect.mapError(withoutCause)),
         retry: ({ params, payload }) =>

@@ -279,7 +279,7 @@ describe("effect-actions CLI", () => {
         assertExit(yield* runCli(["--prefix", fresh, "list"], { env }), 0)
       }), 120_000)
 
-    it.effect("serves the operator API on 127.0.0.1 until it is stopped", () =>
+    it.effect("serves the dashboard and the operator API on 127.0.0.1 until it is stopped", () =>
       Effect.gen(function*() {
         const actions = yield* Actions.Actions
         const { deploymentId } = yield* actions.execute(Provision, { name: "served" }, { application })
@@ -296,8 +296,14 @@ describe("effect-actions CLI", () => {
             if (stdout.trimEnd().endsWith("}")) resume(Effect.succeed(stdout))
           })
         }).pipe(Effect.timeout("30 seconds"))
-        const { url, openapi } = JSON.parse(announced) as { url: string; openapi: string }
+        const { url, openapi, dashboard } = JSON.parse(announced) as { url: string; openapi: string; dashboard: string }
         assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/api$/)
+        assert.strictEqual(dashboard, url.replace(/api$/, ""))
+        const page = yield* Effect.promise(() => fetch(dashboard).then(async (r) => [r.headers.get("content-type"), await r.text()] as const))
+        assert.match(page[0] ?? "", /^text\/html/)
+        assert.include(page[1], '<meta name="effect-actions-api" content="/api">')
+        const script = yield* Effect.promise(() => fetch(`${dashboard}assets/app.js`).then((r) => r.status))
+        assert.strictEqual(script, 200)
         const got = yield* Effect.promise(() => fetch(`${url}/deployments/${deploymentId}`).then(async (r) => [r.status, await r.json()] as const))
         assert.strictEqual(got[0], 200)
         assert.strictEqual((got[1] as { status: string }).status, "succeeded")

@@ -1,7 +1,7 @@
 /**
  * The package as a user installs it: what `npm pack` would publish, built (`npm run build`), placed in a project's
- * `node_modules`, where Node does not strip types. The library's entry points and the `effect-actions` binary must
- * load from the built JavaScript there, without the sources' export condition.
+ * `node_modules`, where Node does not strip types. The library's entry points, the dashboard's files and the
+ * `effect-actions` binary must load from the built JavaScript there, without the sources' export condition.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
@@ -43,7 +43,8 @@ describe("the installed package", () => {
         script,
         `import { Effect, Schema } from "effect"
 import { Action, Actions, Job } from "effect-actions"
-import { OperatorHttp } from "effect-actions/http"
+import { Dashboard, OperatorHttp } from "effect-actions/http"
+import { existsSync } from "node:fs"
 const one = Job.make("one", {
   input: Schema.Struct({ n: Schema.Number }),
   output: Schema.Struct({ n: Schema.Number }),
@@ -58,11 +59,17 @@ const program = Effect.gen(function*() {
 const output = await Effect.runPromise(program.pipe(Effect.provide(Actions.layerMemory())))
 // the conformance suite needs vitest to run: here, only where it resolves
 const suite = import.meta.resolve("effect-actions/testing").replace(/^.*node_modules\\/effect-actions\\//, "")
-console.log(JSON.stringify({ output, suite, http: typeof OperatorHttp.layer }))
+const page = existsSync(new URL("index.html", Dashboard.assetsUrl))
+console.log(JSON.stringify({ output, suite, http: typeof OperatorHttp.layer, page }))
 `
       )
       const ran = execFileSync(process.execPath, [script], { cwd: project, env: userEnvironment(), encoding: "utf8" })
-      assert.deepStrictEqual(JSON.parse(ran), { output: { n: 2 }, suite: "dist/src/testing.js", http: "function" })
+      assert.deepStrictEqual(JSON.parse(ran), {
+        output: { n: 2 },
+        suite: "dist/src/testing.js",
+        http: "function",
+        page: true
+      })
 
       const bin = join(installed, manifest.bin["effect-actions"]!)
       const version = execFileSync(process.execPath, [bin, "--version"], { cwd: project, env: userEnvironment(), encoding: "utf8" })

@@ -148,7 +148,9 @@ const serve = Command.make("serve", {
     // Loaded here only: the HTTP server's modules would slow every other command's start.
     const { serveOperatorApi } = yield* Effect.promise(() => import("./serve.ts"))
     yield* serveOperatorApi({ port, json: flags.json, print, actions: actionsFor(target) })
-  })).pipe(Command.withDescription("Serve the operator HTTP API on 127.0.0.1 (no authentication: loopback only)"))
+  })).pipe(Command.withDescription(
+    "Serve the dashboard and the operator HTTP API on 127.0.0.1 (no authentication: loopback only)"
+  ))
 
 /** The CLI: the root command with its subcommands. */
 export const cli = root.pipe(

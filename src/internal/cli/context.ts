@@ -31,7 +31,7 @@ export const root = Command.make("effect-actions").pipe(
   }),
   Command.withDescription(
     "Operate effect-actions deployments: find, inspect, stop, retry, roll back and restart them (one or in bulk), " +
-      "prune them, migrate the store, serve the operator HTTP API"
+      "prune them, migrate the store, serve the dashboard and the operator HTTP API"
   )
 )
 

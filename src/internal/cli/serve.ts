@@ -1,6 +1,6 @@
 /**
- * The CLI's `serve` command: the operator HTTP API (`OperatorHttp`) under `/api` on 127.0.0.1, until the process
- * is interrupted. Loaded only by `serve`.
+ * The CLI's `serve` command: the dashboard (`Dashboard`) at `/` and the operator HTTP API (`OperatorHttp`) under
+ * `/api` on 127.0.0.1, until the process is interrupted. Loaded only by `serve`.
  *
  * @internal
  */
@@ -9,10 +9,16 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, Schema } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import type { Actions } from "../../Actions.ts"
+import * as Dashboard from "../../Dashboard.ts"
 import * as OperatorHttp from "../../OperatorHttp.ts"
 import { printJson } from "./context.ts"
 
-const ServeView = Schema.Struct({ url: Schema.String, openapi: Schema.String, events: Schema.String })
+const ServeView = Schema.Struct({
+  url: Schema.String,
+  openapi: Schema.String,
+  events: Schema.String,
+  dashboard: Schema.String
+})
 
 /** Serves the API until interrupted; announces where, on stdout, once it listens. */
 export const serveOperatorApi = <E>(options: {
@@ -25,12 +31,19 @@ export const serveOperatorApi = <E>(options: {
     const server = yield* HttpServer.HttpServer
     const address = server.address
     const origin = address._tag === "UnixPathAddress" ? "http://127.0.0.1" : `http://127.0.0.1:${address.port}`
-    const view = { url: `${origin}/api`, openapi: `${origin}/api/openapi.json`, events: `${origin}/api/events` }
+    const view = {
+      url: `${origin}/api`,
+      openapi: `${origin}/api/openapi.json`,
+      events: `${origin}/api/events`,
+      dashboard: `${origin}/`
+    }
     if (options.json) return yield* printJson(ServeView, view)
+    yield* options.print(`serving the dashboard at ${view.dashboard}`)
     yield* options.print(`serving the operator API at ${view.url} (OpenAPI document: ${view.openapi})`)
     yield* options.print("it has no authentication: it listens on 127.0.0.1 only; stop it with Ctrl-C")
   }))
-  return HttpRouter.serve(OperatorHttp.layer({ prefix: "/api" }), { disableLogger: true, disableListenLog: true }).pipe(
+  const routes = Layer.mergeAll(OperatorHttp.layer({ prefix: "/api" }), Dashboard.layer({ api: "/api" }))
+  return HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
     Layer.merge(announce),
     Layer.provide(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: options.port })),
     Layer.provide(options.actions),
