@@ -1,11 +1,12 @@
 // @ts-check
 /**
- * A deployment's timeline (a Gantt chart): one row per job, the bar of its last attempt forward, markers for its
- * earlier attempts, the bar of its rollback (in its own lane, hatched), the failure point, and the rollback order;
- * then what ran forward, what was undone, and what is still left undone.
+ * A deployment's timeline (a Gantt chart): one row per job, a bar for each of its attempts forward (the earlier ones
+ * dashed), the bar of its rollback (in its own lane, hatched), the failure point, and the rollback order; then what
+ * ran forward, what was undone, and what is still left undone.
  *
- * Only the last attempt's start and finish are stored: an earlier attempt is a narrow marker at the time the error
- * log recorded its failure, or at the start of the last attempt when no time is known (a resume after a crash).
+ * A job's earlier attempts are stored with their times (`earlierAttempts`): one cut short by a crash has no end, and
+ * its bar ends where the next attempt starts. A deployment recorded before those times were kept shows an earlier
+ * attempt as a narrow marker at the time the error log recorded its failure, or at the last attempt's start.
  *
  * @since 0.3.0
  */
@@ -54,6 +55,10 @@ export const timeline = (deployment, errorLog, now) => {
     for (const at of [job.startedAt, job.finishedAt, job.rollbackStartedAt, job.rollbackFinishedAt]) {
       if (at !== undefined) instants.push(Date.parse(at))
     }
+    for (const attempt of job.earlierAttempts ?? []) {
+      instants.push(Date.parse(attempt.startedAt))
+      if (attempt.finishedAt !== undefined) instants.push(Date.parse(attempt.finishedAt))
+    }
   }
   for (const entry of errorLog) instants.push(Date.parse(entry.at))
   if (active) instants.push(now)
@@ -77,9 +82,30 @@ export const timeline = (deployment, errorLog, now) => {
       .filter((entry) => entry.job === job.name && forwardPhases.has(entry.phase))
       .map((entry) => ({ ...entry, millis: Date.parse(entry.at) }))
     const lastStart = job.startedAt === undefined ? undefined : Date.parse(job.startedAt)
+    const stored = job.earlierAttempts ?? []
+    stored.forEach((attempt, position) => {
+      const from = Date.parse(attempt.startedAt)
+      const next = stored[position + 1]?.startedAt ?? job.startedAt
+      const cut = attempt.finishedAt === undefined
+      const to = cut ? (next === undefined ? from : Date.parse(next)) : Date.parse(attempt.finishedAt ?? "")
+      const failedAt = failures.find((entry) => entry.millis >= from && entry.millis <= to)
+      const text = `${job.name}: attempt ${attempt.attempt}, ${utc(from)} → ${cut ? "cut short (its process stopped)" : utc(to)} (${duration(to - from)})${failedAt === undefined ? "" : `, failed: ${failedAt.tag}: ${failedAt.message}`}`
+      bars.push(h("div", {
+        class: `bar attempt stored${cut ? " unknown" : ""}${side(to)}`,
+        style: place(from, to),
+        "data-kind": "attempt",
+        "data-attempt": attempt.attempt,
+        "data-start": attempt.startedAt,
+        tabindex: "0",
+        role: "img",
+        "aria-label": text,
+        title: text
+      }, h("span", { class: "bar-text" }, `#${attempt.attempt}`)))
+    })
     if (lastStart !== undefined) {
       const earlier = failures.filter((entry) => entry.millis < lastStart)
-      for (let attempt = 1; attempt < job.attempts; attempt++) {
+      // markers only for attempts whose times were not stored (deployments recorded before they were)
+      for (let attempt = stored.length + 1; attempt < job.attempts; attempt++) {
         const known = earlier[attempt - 1]
         const at = known?.millis ?? lastStart
         const text = known === undefined

@@ -60,6 +60,14 @@
  * @property {string} [finishedAt]
  * @property {string} [rollbackStartedAt]
  * @property {string} [rollbackFinishedAt]
+ * @property {ReadonlyArray<AttemptRun>} [earlierAttempts] the attempts before the last one, in order
+ */
+
+/**
+ * @typedef {object} AttemptRun
+ * @property {number} attempt
+ * @property {string} startedAt
+ * @property {string} [finishedAt] absent when the attempt was cut short (its process died)
  */
 
 /**

@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 
 /**
  * The status of a deployment.
@@ -95,6 +95,19 @@ export class Failure extends Schema.Class<Failure>("effect-actions/Failure")({
 }) {}
 
 /**
+ * An attempt of a job before its last one: when it started and, when it is known, when it ended (an attempt cut
+ * short by a crash has no end: its process died).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export class AttemptRun extends Schema.Class<AttemptRun>("effect-actions/AttemptRun")({
+  attempt: Schema.Int,
+  startedAt: Schema.DateTimeUtcFromMillis,
+  finishedAt: Schema.OptionFromOptionalKey(Schema.DateTimeUtcFromMillis)
+}) {}
+
+/**
  * The record of one job of a deployment.
  *
  * @since 0.1.0
@@ -117,7 +130,9 @@ export class JobRun extends Schema.Class<JobRun>("effect-actions/JobRun")({
   /** When the job's rollback started; a job without a rollback has none. */
   rollbackStartedAt: Schema.OptionFromOptionalKey(Schema.DateTimeUtcFromMillis),
   /** When the job's rollback ended (done or failed). */
-  rollbackFinishedAt: Schema.OptionFromOptionalKey(Schema.DateTimeUtcFromMillis)
+  rollbackFinishedAt: Schema.OptionFromOptionalKey(Schema.DateTimeUtcFromMillis),
+  /** The attempts before the last one (a resume, an operator's retry), in order; the last one is `startedAt`. */
+  earlierAttempts: Schema.Array(AttemptRun).pipe(Schema.withDecodingDefaultKey(Effect.succeed([])))
 }) {}
 
 /**

@@ -30,6 +30,7 @@ import { Context, type Effect, Layer, type Option, type Schema, type Stream } fr
 import type { LeaseLost, PersistenceError } from "./ActionError.ts"
 import * as Deployment from "./Deployment.ts"
 import type {
+  AttemptRun,
   Deployment as DeploymentRecord,
   DeploymentStatus,
   ErrorEntry,
@@ -186,7 +187,17 @@ export interface JobPatch {
   readonly rollbackStartedAt?: number
   /** When the job's rollback ended. */
   readonly rollbackFinishedAt?: number
+  /** Replaces the job's earlier attempts (written when a job starts again: on resume, on an operator's retry). */
+  readonly earlierAttempts?: ReadonlyArray<AttemptRow>
 }
+
+/**
+ * An encoded `AttemptRun`: an attempt of a job before its last one.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type AttemptRow = typeof AttemptRun.Encoded
 
 /**
  * One atomic, fenced write: a deployment patch, job patches and error entries to append.

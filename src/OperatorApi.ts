@@ -99,6 +99,18 @@ export const ParkedView = Schema.Struct({
 }).annotate({ identifier: "Parked" })
 
 /**
+ * An attempt of a job before its last one (`Deployment.AttemptRun`), as JSON.
+ *
+ * @since 0.3.0
+ * @category views
+ */
+export const AttemptRunView = Schema.Struct({
+  attempt: Schema.Int,
+  startedAt: Timestamp,
+  finishedAt: OptionalTimestamp
+}).annotate({ identifier: "AttemptRun" })
+
+/**
  * One job's record (`Deployment.JobRun`), as JSON: `input` and `output` are the job's encoded values.
  *
  * @since 0.2.0
@@ -114,7 +126,9 @@ export const JobRunView = Schema.Struct({
   startedAt: OptionalTimestamp,
   finishedAt: OptionalTimestamp,
   rollbackStartedAt: OptionalTimestamp,
-  rollbackFinishedAt: OptionalTimestamp
+  rollbackFinishedAt: OptionalTimestamp,
+  /** The attempts before the last one (whose times are `startedAt` and `finishedAt`), in order. */
+  earlierAttempts: Schema.Array(AttemptRunView)
 }).annotate({ identifier: "JobRun" })
 
 /**

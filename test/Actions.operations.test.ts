@@ -165,6 +165,10 @@ describe("Actions operations", () => {
 
         assert.strictEqual(deployment.status, "succeeded")
         assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 2, 1])
+        const [first] = deployment.jobs[1]!.earlierAttempts
+        assert.strictEqual(deployment.jobs[1]!.earlierAttempts.length, 1, "the failed attempt is kept")
+        assert.strictEqual(first!.attempt, 1)
+        assert.isTrue(Option.isSome(first!.finishedAt), "it ended: it failed")
         assert.deepStrictEqual(Option.getOrThrow(deployment.jobs[1]!.input), { n: 10 })
         assert.deepStrictEqual(Option.getOrThrow(deployment.output), { n: 12 })
         assert.isTrue(Option.isNone(deployment.failure), "the failure is cleared once the job runs again")
@@ -542,6 +546,11 @@ describe("Actions operations", () => {
         const deployment = yield* settled(second.actions, id)
         assert.strictEqual(deployment.status, "succeeded")
         assert.deepStrictEqual(deployment.jobs.map((job) => job.attempts), [1, 3, 1])
+        assert.deepStrictEqual(
+          deployment.jobs[1]!.earlierAttempts.map((attempt) => [attempt.attempt, Option.isSome(attempt.finishedAt)]),
+          [[1, true], [2, false]],
+          "attempt 1 failed (it ended), attempt 2 was cut short by the crash (no end)"
+        )
         yield* second.shutdown
       }))
   })

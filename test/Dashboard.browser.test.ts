@@ -198,7 +198,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       yield* screenshot(page, `${screenshotsDir}deployment.png`)
     }))
 
-  it.effect("marks an earlier attempt at the time of its failure, and the failure point at the last attempt's", () =>
+  it.effect("draws a bar for each attempt of a retried job, and the failure point at the last attempt's", () =>
     Effect.gen(function*() {
       const actions = yield* Actions.Actions
       const id = yield* actions.start(Quota, { n: 1 }, { application })
@@ -211,13 +211,15 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       yield* ui(() => row.locator(".bar.forward").waitFor())
       const x = (selector: string) =>
         ui(() => row.locator(selector).evaluate((element) => element.getBoundingClientRect().x))
-      const marker = yield* x(".bar.attempt[data-attempt='1']")
+      const first = yield* x(".bar.attempt.stored[data-attempt='1']")
       const last = yield* x(".bar.forward[data-attempt='2']")
       const failure = yield* x(".failure-mark")
-      assert.isBelow(marker, last, "attempt 1 is drawn before the last attempt")
+      assert.isBelow(first, last, "attempt 1 is drawn before the last attempt")
       assert.isAtLeast(failure, last, "the failure point is the last attempt's")
+      const width = yield* ui(() => row.locator(".bar.attempt[data-attempt='1']").evaluate((element) => element.getBoundingClientRect().width))
+      assert.isAbove(width, 0, "attempt 1 is a bar from its start to its end")
       const label = yield* ui(() => row.locator(".bar.attempt").getAttribute("aria-label"))
-      assert.match(label ?? "", /attempt 1 failed at .*Boom.*its start was not recorded/)
+      assert.match(label ?? "", /attempt 1, .* → .*failed: Boom/)
     }))
 
   it.effect("stops a running deployment from its page after a confirmation that says what will happen, then restarts it", () =>

@@ -43,7 +43,7 @@ import type {
 import { parkedError } from "./awaiting.ts"
 import { describeSchemaError } from "./codec.ts"
 import type { Registration } from "./registration.ts"
-import { logText, type RunnerEnv, storableRow } from "./run.ts"
+import { logText, type RunnerEnv, storableRow, withLastAttempt } from "./run.ts"
 import type { CheckedBulk, CheckedOperation } from "./validateOperations.ts"
 
 /** What the operations need from the runtime. */
@@ -259,6 +259,7 @@ export const makeOperations = (deps: OperationsEnv) => {
         yield* Effect.mapError(compiled.input.decode(input), invalidInput(reg, index))
       }
       const replaced = applied.input !== undefined
+      const earlier = withLastAttempt(record)
       return yield* takeOver(applied, reg, row, at, {
         deployment: { status: "running", failure: null },
         jobs: [{
@@ -267,7 +268,8 @@ export const makeOperations = (deps: OperationsEnv) => {
           input,
           attempts: record.attempts + 1,
           startedAt: at,
-          finishedAt: null
+          finishedAt: null,
+          ...(earlier === undefined ? {} : { earlierAttempts: earlier })
         }],
         errors: [],
         history: historyRow(applied, "done", at, {

@@ -19,11 +19,13 @@ import {
 } from "../ActionError.ts"
 import { ErrorEntry, type Failure, type JobPhase, type JobStatus } from "../Deployment.ts"
 import type {
+  AttemptRow,
   Checkpoint,
   CheckpointResult,
   DeploymentStoreShape,
   Fence,
   JobPatch,
+  JobRunRow,
   Json,
   NewErrorRow,
   Snapshot
@@ -200,6 +202,16 @@ export const encodeState = (run: Run, job: string): Effect.Effect<{ readonly sta
     )
   )
 }
+
+/**
+ * The earlier attempts of a job that starts again: those it kept, and the one that ends now (without an end when
+ * the job never finished it: its process died).
+ */
+export const withLastAttempt = (job: JobRunRow): ReadonlyArray<AttemptRow> | undefined =>
+  job.startedAt === undefined ? job.earlierAttempts : [
+    ...(job.earlierAttempts ?? []),
+    { attempt: job.attempts, startedAt: job.startedAt, ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }) }
+  ]
 
 /** The longest message an error log entry keeps, in characters; the rest is cut, and the cut said. */
 export const maxMessageLength = 65_536

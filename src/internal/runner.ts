@@ -20,7 +20,7 @@ import {
 } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
 import type { PersistenceError } from "../ActionError.ts"
-import type { Checkpoint, FailureRow, JobPatch, Json, Snapshot } from "../DeploymentStore.ts"
+import type { Checkpoint, FailureRow, JobPatch, JobRunRow, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
 import { recordJobFailure, recordOutcome, runStart, timeAttempt } from "./metrics.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
@@ -44,12 +44,19 @@ import {
   type RunnerEnv,
   storableRow,
   unstorable,
+  withLastAttempt,
   write
 } from "./run.ts"
 import { storableJson } from "./storable.ts"
 import { runHooks } from "./steps.ts"
 
 export { Abandon } from "./run.ts"
+
+/** The `earlierAttempts` patch of a job that starts again, when it has any. */
+const earlierAttemptsOf = (job: JobRunRow) => {
+  const earlierAttempts = withLastAttempt(job)
+  return earlierAttempts === undefined ? {} : { earlierAttempts }
+}
 export type { AbandonReason, Handle, Outcome, RunnerEnv } from "./run.ts"
 
 /** A failure of a transactional step's body, kept apart from its transaction's own failure. */
@@ -227,7 +234,7 @@ const forward = (
       const result = yield* write(run, {
         at,
         deployment: {},
-        jobs: [{ index: start, status: "running", attempts, startedAt: at }],
+        jobs: [{ index: start, status: "running", attempts, startedAt: at, ...earlierAttemptsOf(snapshot.jobs[start]!) }],
         errors: []
       }, { progress: false }).pipe(Effect.catch((error) => Effect.die(new Abandon("persistence", error))))
       run.stopRequested = run.stopRequested || result.stopRequested

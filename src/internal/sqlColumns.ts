@@ -42,7 +42,7 @@ export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
   /**
    * The job records of deployment `d` read from `source` (a row source of job runs aliased `r`), as one JSON text:
    * `[index, name, status, [input] | null, [output] | null, attempts, started, finished, rollback started,
-   * rollback finished]` per job, by index.
+   * rollback finished, earlier attempts | null]` per job, by index.
    */
   const jobsFrom = (source: Statement.Fragment) =>
     sql`(
@@ -51,7 +51,8 @@ export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
     CASE WHEN r.input IS NULL THEN NULL ELSE json_build_array(r.input) END,
     CASE WHEN r.output IS NULL THEN NULL ELSE json_build_array(r.output) END,
     r.attempts, ${sql.literal(millis("r.started_at"))}, ${sql.literal(millis("r.finished_at"))},
-    ${sql.literal(millis("r.rollback_started_at"))}, ${sql.literal(millis("r.rollback_finished_at"))}
+    ${sql.literal(millis("r.rollback_started_at"))}, ${sql.literal(millis("r.rollback_finished_at"))},
+    r.earlier_attempts
   ) ORDER BY r."index"), '[]'::json)::text
   FROM ${source}
 ) AS jobs`

@@ -15,6 +15,7 @@ import type { Migrator, SqlConnection, SqlError as SqlErrors } from "effect/sql"
 import { PersistenceError, type PersistenceErrorReason } from "../ActionError.ts"
 import { DeploymentStatus, JobPhase, JobStatus, Operation, OperationOutcome } from "../Deployment.ts"
 import {
+  type AttemptRow,
   type CreateResult,
   decodeCursor,
   type DeploymentRow,
@@ -333,9 +334,20 @@ const decodeJobs = (row: Row): ReadonlyArray<JobRunRow> => {
   const parsed: unknown = JSON.parse(text(row, "jobs"))
   if (!Array.isArray(parsed)) return unexpected("jobs", parsed)
   return parsed.map((job: unknown): JobRunRow => {
-    if (!Array.isArray(job) || job.length !== 10) return unexpected("jobs", job)
-    const [index, name, status, input, output, attempts, startedAt, finishedAt, rollbackStartedAt, rollbackFinishedAt] =
-      job as Array<unknown>
+    if (!Array.isArray(job) || job.length !== 11) return unexpected("jobs", job)
+    const [
+      index,
+      name,
+      status,
+      input,
+      output,
+      attempts,
+      startedAt,
+      finishedAt,
+      rollbackStartedAt,
+      rollbackFinishedAt,
+      earlierAttempts
+    ] = job as Array<unknown>
     const rollbackStarted = optionalJsonNumber("jobs.rollback_started_at", rollbackStartedAt)
     const rollbackFinished = optionalJsonNumber("jobs.rollback_finished_at", rollbackFinishedAt)
     return {
@@ -348,7 +360,9 @@ const decodeJobs = (row: Row): ReadonlyArray<JobRunRow> => {
       startedAt: optionalJsonNumber("jobs.started_at", startedAt),
       finishedAt: optionalJsonNumber("jobs.finished_at", finishedAt),
       ...(rollbackStarted === undefined ? {} : { rollbackStartedAt: rollbackStarted }),
-      ...(rollbackFinished === undefined ? {} : { rollbackFinishedAt: rollbackFinished })
+      ...(rollbackFinished === undefined ? {} : { rollbackFinishedAt: rollbackFinished }),
+      // decoded with the record (`Deployment.AttemptRun`): a malformed list is reported there as corrupt data
+      ...(earlierAttempts === null ? {} : { earlierAttempts: earlierAttempts as ReadonlyArray<AttemptRow> })
     }
   })
 }

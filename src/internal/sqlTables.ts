@@ -234,7 +234,8 @@ const addResumesParkedAndListIndexes = (tables: Tables) =>
  *   checkpoint or a heartbeat rewrites, so both stay HOT updates.
  *
  * - `rollback_started_at` and `rollback_finished_at` on job runs: when each job's rollback ran, for timelines (a job's
- *   `finished_at` stays the end of its last attempt).
+ *   `finished_at` stays the end of its last attempt); `earlier_attempts`, the times of the attempts before the last
+ *   (a JSON array, written only when a job starts again).
  * - `deployments_key_idx`, for `list` by key alone (the unique key index starts with the application and action).
  *
  * `list`'s new created-range filters need no index of their own: every list index is ordered by `created_at` right
@@ -277,7 +278,8 @@ const addOperatorOperations = (tables: Tables) =>
 
     yield* sql`ALTER TABLE ${sql(tables.jobRuns)}
   ADD COLUMN rollback_started_at timestamptz,
-  ADD COLUMN rollback_finished_at timestamptz`
+  ADD COLUMN rollback_finished_at timestamptz,
+  ADD COLUMN earlier_attempts jsonb`
     yield* sql`CREATE INDEX IF NOT EXISTS ${
       name("deployments_key_idx")
     } ON ${deployments} (key, created_at DESC, id DESC) WHERE key IS NOT NULL`

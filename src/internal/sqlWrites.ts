@@ -48,6 +48,8 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     const clears = jobs.some((job) => job.finishedAt === null)
     // rollback steps only: the forward checkpoints' statement stays as it was
     const rollbackTimes = jobs.some((job) => job.rollbackStartedAt !== undefined || job.rollbackFinishedAt !== undefined)
+    // a job that starts again only
+    const attemptsKept = jobs.some((job) => job.earlierAttempts !== undefined)
     // a JSON null clears it, an absent one leaves it
     const finished = sql`COALESCE(${atJson("p.value->>'finishedAt'")}, r.finished_at)`
     return sql`UPDATE ${jobRuns} AS r SET
@@ -64,6 +66,9 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     rollback_started_at = COALESCE(${atJson("p.value->>'rollbackStartedAt'")}, r.rollback_started_at),
     rollback_finished_at = COALESCE(${atJson("p.value->>'rollbackFinishedAt'")}, r.rollback_finished_at)`
         : sql``
+    }${
+      attemptsKept ? sql`,
+    earlier_attempts = COALESCE(p.value->'earlierAttempts', r.earlier_attempts)` : sql``
     }
   FROM ${from}, jsonb_array_elements(${JSON.stringify(jobs)}::jsonb) AS p(value)
   WHERE r.deployment_id = ${from}.id AND r."index" = (p.value->>'index')::integer`

@@ -1,8 +1,8 @@
 /**
  * Conformance tests: what operators' views read (0.3 contract). `counts` counts the deployments of each status, of
  * an application and action when given, each count stopping at its limit; `jobData` reads every job data entry of a
- * deployment, by job then key; `list` filters by key alone; a rollback step's times are kept on its job record, and
- * later checkpoints leave them.
+ * deployment, by job then key; `list` filters by key alone; a rollback step's times and a job's earlier attempts are
+ * kept on its job record, and later checkpoints leave them.
  *
  * @internal
  */
@@ -70,7 +70,7 @@ export const viewTests = (it: SuiteIt, { created, get, paused }: Helpers): void 
         assert.isDefined(running.next)
       }))
 
-    it.effect("keeps a rollback step's times on the job record; later checkpoints leave them", () =>
+    it.effect("keeps a rollback step's times and a job's earlier attempts on its record; later checkpoints leave them", () =>
       Effect.gen(function*() {
         const store = yield* DeploymentStore
         const snapshot = yield* created(makeSnapshot())
@@ -91,6 +91,24 @@ export const viewTests = (it: SuiteIt, { created, get, paused }: Helpers): void 
         })
         yield* store.checkpoint({
           fence,
+          at: T0 + 50,
+          deployment: {},
+          jobs: [{
+            index: 1,
+            status: "running",
+            attempts: 3,
+            startedAt: T0 + 50,
+            earlierAttempts: [{ attempt: 1, startedAt: T0 + 1, finishedAt: T0 + 2 }, { attempt: 2, startedAt: T0 + 3 }]
+          }],
+          errors: []
+        })
+        yield* store.checkpoint({ fence, at: T0 + 60, deployment: {}, jobs: [{ index: 1, status: "succeeded" }], errors: [] })
+        assert.deepStrictEqual((yield* get(snapshot.deployment.id)).jobs[1]!.earlierAttempts, [
+          { attempt: 1, startedAt: T0 + 1, finishedAt: T0 + 2 },
+          { attempt: 2, startedAt: T0 + 3 }
+        ], "a job's earlier attempts are kept as written, and left by later checkpoints")
+        yield* store.checkpoint({
+          fence,
           at: T0 + 40,
           deployment: { status: "rolled_back", releaseLease: true },
           jobs: [{ index: 1, status: "pending" }],
@@ -101,7 +119,7 @@ export const viewTests = (it: SuiteIt, { created, get, paused }: Helpers): void 
         assert.strictEqual(job!.finishedAt, T0 + 10, "the end of the last attempt stays")
         assert.strictEqual(job!.rollbackStartedAt, T0 + 20)
         assert.strictEqual(job!.rollbackFinishedAt, T0 + 30)
-        const other = (yield* get(snapshot.deployment.id)).jobs[1]!
+        const other = (yield* get(snapshot.deployment.id)).jobs[2]!
         assert.isFalse("rollbackStartedAt" in other && other.rollbackStartedAt !== undefined)
         assert.isTrue(Option.isSome(yield* store.get(snapshot.deployment.id)))
       }))
