@@ -660,6 +660,7 @@ describe("Actions operations", () => {
 
         const plain = Action.make("plain", [step("a", log)])
         yield* actions.register(plain)
+        yield* TestClock.adjust("1 millis") // created after `late`, not in the same millisecond
         const succeeded = yield* actions.start(plain, { n: 0 })
         yield* settled(actions, succeeded)
         const mixed = yield* actions.bulk({ operation: "retry", filter: { statuses: ["succeeded", "paused"] } })

@@ -28,7 +28,8 @@ describe("Deployment", () => {
       assert.strictEqual(deployment.createdAt.epochMilliseconds, snapshot.deployment.createdAt)
       assert.deepStrictEqual(deployment.jobs[1]!.input, Option.none())
       const encoded = yield* Schema.encodeEffect(Deployment.Deployment)(deployment)
-      assert.deepStrictEqual(encoded, row)
+      // a job's earlier attempts, absent from a stored row, decode as none and encode as an empty list
+      assert.deepStrictEqual(encoded, { ...row, jobs: row.jobs.map((job) => ({ ...job, earlierAttempts: [] })) })
     }))
 
   it.effect("refuses a row with an unknown status", () =>

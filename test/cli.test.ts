@@ -299,15 +299,17 @@ describe("effect-actions CLI", () => {
         const { url, openapi, dashboard } = JSON.parse(announced) as { url: string; openapi: string; dashboard: string }
         assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/api$/)
         assert.strictEqual(dashboard, url.replace(/api$/, ""))
-        const page = yield* Effect.promise(() => fetch(dashboard).then(async (r) => [r.headers.get("content-type"), await r.text()] as const))
+        // each request bounded, so that a server that does not answer fails here, saying which request
+        const bounded = { signal: AbortSignal.timeout(20_000) }
+        const page = yield* Effect.promise(() => fetch(dashboard, bounded).then(async (r) => [r.headers.get("content-type"), await r.text()] as const))
         assert.match(page[0] ?? "", /^text\/html/)
         assert.include(page[1], '<meta name="effect-actions-api" content="/api">')
-        const script = yield* Effect.promise(() => fetch(`${dashboard}assets/app.js`).then((r) => r.status))
+        const script = yield* Effect.promise(() => fetch(`${dashboard}assets/app.js`, bounded).then((r) => r.status))
         assert.strictEqual(script, 200)
-        const got = yield* Effect.promise(() => fetch(`${url}/deployments/${deploymentId}`).then(async (r) => [r.status, await r.json()] as const))
+        const got = yield* Effect.promise(() => fetch(`${url}/deployments/${deploymentId}`, bounded).then(async (r) => [r.status, await r.json()] as const))
         assert.strictEqual(got[0], 200)
         assert.strictEqual((got[1] as { status: string }).status, "succeeded")
-        const spec = yield* Effect.promise(() => fetch(openapi).then((r) => r.json() as Promise<{ servers: unknown }>))
+        const spec = yield* Effect.promise(() => fetch(openapi, bounded).then((r) => r.json() as Promise<{ servers: unknown }>))
         assert.deepStrictEqual(spec.servers, [{ url: "/api" }])
         child.kill("SIGTERM")
         const code = yield* exited.pipe(Effect.timeout("15 seconds"))
