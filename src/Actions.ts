@@ -21,12 +21,11 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, type DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Schedule, type Schema, Scope, Stream, Tracer } from "effect"
-import * as Action from "./Action.ts"
+import { Clock, Context, type DateTime, Deferred, Duration, Effect, Layer, Option, Schedule, type Schema, Scope } from "effect"
+import type * as Action from "./Action.ts"
 import {
-  ActionAlreadyRegistered,
+  type ActionAlreadyRegistered,
   ActionNotFound,
-  ActionVersionMismatch,
   type DeploymentFailed,
   DeploymentNotFound,
   DeploymentNotRunning,
@@ -41,7 +40,7 @@ import {
   StoredDataCorrupt
 } from "./ActionError.ts"
 import type { Deployment, DeploymentStatus, ErrorEntry, Operation } from "./Deployment.ts"
-import { DeploymentStore, type Runnable, type Snapshot, type StatusCounts } from "./DeploymentStore.ts"
+import { DeploymentStore, type Snapshot, type StatusCounts } from "./DeploymentStore.ts"
 import * as DeploymentStoreModule from "./DeploymentStore.ts"
 import { describeSchemaError } from "./internal/codec.ts"
 import { storedFailure, storedOutput, toDeployment, toDeploymentWithoutJobs, toErrorEntries } from "./internal/outcomes.ts"
@@ -49,8 +48,11 @@ import { makeAwait } from "./internal/awaiting.ts"
 import { makeOperations } from "./internal/operations.ts"
 import { bulkArguments, operationArguments } from "./internal/validateOperations.ts"
 import { makeCreate } from "./internal/creation.ts"
-import { compile, type Registration, registrationKey } from "./internal/registration.ts"
-import { recordClaims, recordResume, trackRun } from "./internal/metrics.ts"
+import { makeLeases } from "./internal/leases.ts"
+import { trackRun } from "./internal/metrics.ts"
+import { makeRecovery } from "./internal/recovery.ts"
+import type { Registration } from "./internal/registration.ts"
+import { makeRegistry } from "./internal/registry.ts"
 import { closeWithin } from "./internal/shutdown.ts"
 import { type Handle, type Outcome, runDeployment, type RunnerEnv } from "./internal/runner.ts"
 import * as Validate from "./internal/validate.ts"
@@ -537,8 +539,6 @@ export interface Options {
   readonly shutdownTimeout?: Duration.Input
 }
 
-const defaultApplication = "default"
-
 /** Where each of `counts`' counts stops. */
 const countLimit = 10_000
 
@@ -583,9 +583,10 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
     const awaitPollInterval = settings.awaitPollInterval
     const maxResumes = settings.recovery.maxResumes
 
-    const registrations = new Map<string, Registration>()
-    const byAction = new Map<Action.Any, Array<Registration>>()
+    const registry = makeRegistry()
     const running = new Map<string, Handle>()
+    const leases = makeLeases({ store, owner, leaseTtlMillis, running, scope })
+    const { interruptLocal } = leases
 
     const env: RunnerEnv = {
       store,
@@ -647,57 +648,6 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         return handle
       })
 
-    const lookup = (action: Action.Any, application: string | undefined): Effect.Effect<Registration, ActionNotFound> =>
-      Effect.suspend(() => {
-        if (application !== undefined) {
-          const reg = registrations.get(registrationKey(application, action.name))
-          if (reg === undefined) return Effect.fail(new ActionNotFound({ application, action: action.name }))
-          if (reg.action !== action) {
-            return Effect.fail(
-              new ActionNotFound({
-                application,
-                action: action.name,
-                detail: "another definition of this action is registered for the application"
-              })
-            )
-          }
-          return Effect.succeed(reg)
-        }
-        const regs = byAction.get(action) ?? []
-        if (regs.length === 1) return Effect.succeed(regs[0]!)
-        return Effect.fail(
-          new ActionNotFound({
-            application: "(any)",
-            action: action.name,
-            ...(regs.length > 1
-              ? { detail: `registered for several applications (${regs.map((r) => r.application).join(", ")}): pass one` }
-              : {})
-          })
-        )
-      })
-
-    const lookupByName = (ref: ActionRef): Effect.Effect<Registration, ActionNotFound> =>
-      Effect.suspend(() => {
-        const reg = registrations.get(registrationKey(ref.application, ref.action))
-        return reg === undefined ? Effect.fail(new ActionNotFound(ref)) : Effect.succeed(reg)
-      })
-
-    const register = <A extends Action.Any>(action: A, registerOptions?: { readonly application?: string }) =>
-      Effect.gen(function*() {
-        const checked = yield* Validate.registerArguments(action, registerOptions)
-        yield* Action.validate(action)
-        const application = checked.application ?? defaultApplication
-        const key = registrationKey(application, action.name)
-        if (registrations.has(key)) return yield* new ActionAlreadyRegistered({ application, action: action.name })
-        // The services of the caller, without what belongs to the call itself: its span (a job's spans are the
-        // deployment's) and its scope (a deployment outlives the call).
-        const context = Context.omit(Tracer.ParentSpan, Scope.Scope)(yield* Effect.context<Action.Services<A>>())
-        const reg = yield* compile(application, action, context as Context.Context<never>)
-        registrations.set(key, reg)
-        byAction.set(action, [...(byAction.get(action) ?? []), reg])
-        yield* Effect.logDebug(`registered action "${action.name}" for application "${application}"`)
-      })
-
     /** Creates the deployment from an encoded first input, and runs it unless it existed already. */
     const create = makeCreate({
       env,
@@ -713,7 +663,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
 
     const start = <A extends Action.Any>(action: A, input: Action.Input<A>, startOptions?: StartOptions) =>
       Effect.gen(function*() {
-        const reg = yield* lookup(action, startOptions?.application)
+        const reg = yield* registry.lookup(action, startOptions?.application)
         const first = reg.jobs[0]!
         const json = yield* Effect.mapError(first.input.encode(input), invalidInput(reg))
         // Decoding what will be persisted catches values the schema encodes but cannot read back.
@@ -723,7 +673,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
 
     const startByName = (ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) =>
       Effect.gen(function*() {
-        const reg = yield* lookupByName(ref)
+        const reg = yield* registry.lookupByName(ref)
         const first = reg.jobs[0]!
         const decoded = yield* Effect.mapError(first.input.decode(input), invalidInput(reg))
         const json = yield* Effect.mapError(first.input.encode(decoded), invalidInput(reg))
@@ -737,7 +687,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
     const resultFromStore = (snapshot: Snapshot) =>
       Effect.gen(function*() {
         const { deployment } = snapshot
-        const reg = registrations.get(registrationKey(deployment.application, deployment.action))
+        const reg = registry.registrationFor(deployment.application, deployment.action)
         if (deployment.status === "succeeded") {
           return { deploymentId: deployment.id, output: yield* storedOutput(snapshot, reg) }
         }
@@ -770,167 +720,46 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
         if (handle === undefined) {
           const snapshot = yield* readSnapshot(deploymentId)
           const { deployment } = snapshot
-          if (deployment.action !== action.name || byAction.get(action)?.some((r) => r.application === deployment.application) !== true) {
+          if (deployment.action !== action.name || !registry.isRegistered(action, deployment.application)) {
             return yield* notOfAction(action, deploymentId, deployment.application, deployment.action)
           }
         }
         return (yield* awaitById(deploymentId)) as ExecuteResult<Action.Output<A>>
       })
 
-    /** Interrupts the local run of a deployment, telling it why; does nothing when it does not run here. */
-    const interruptLocal = (deploymentId: string, reason: "stop" | "lease_lost") =>
-      Effect.suspend(() => {
-        const handle = running.get(deploymentId)
-        if (handle?.fiber === undefined || handle.interruptReason !== undefined) return Effect.void
-        handle.interruptReason = reason
-        return Effect.asVoid(Effect.forkIn(Fiber.interrupt(handle.fiber), scope))
-      })
-
-    const runnable = (): ReadonlyArray<Runnable> =>
-      [...registrations.values()].map((reg) => ({
-        application: reg.application,
-        action: reg.action.name,
-        fingerprint: reg.action.fingerprint
-      }))
-
-    const resume = () =>
-      Effect.gen(function*() {
-        const limit = Math.min(batch, maxInFlight - running.size)
-        if (registrations.size === 0 || limit <= 0) return { resumed: [], carried: [] }
-        const now = yield* Clock.currentTimeMillis
-        const claimed = yield* store.claim({ owner, now, leaseTtlMillis, limit, runnable: runnable() })
-        yield* recordClaims(claimed)
-        const resumed: Array<string> = []
-        for (const snapshot of claimed) {
-          const { deployment } = snapshot
-          const local = running.get(deployment.id)
-          if (local !== undefined) {
-            if (deployment.leaseEpoch === local.fence.epoch + 1) {
-              // This process still runs it and nobody else held it meanwhile (its own heartbeat came late): the
-              // local run goes on under the new epoch.
-              local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
-              local.resumes = deployment.resumes
-            } else {
-              // Another process advanced it meanwhile: the local run is stale. It stops, and the lease is given
-              // back, so that a later pass resumes the deployment from what is stored, once the stale run is gone.
-              yield* interruptLocal(deployment.id, "lease_lost")
-              yield* Effect.ignore(store.release({ deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }, now))
-            }
-            continue
-          }
-          const reg = registrations.get(registrationKey(deployment.application, deployment.action))
-          if (reg === undefined) continue
-          yield* launch(reg, snapshot, false)
-          yield* recordResume(reg)
-          resumed.push(snapshot.deployment.id)
-        }
-        if (resumed.length > 0) yield* Effect.logInfo(`resumed ${resumed.length} deployment(s)`)
-        // Once the backlog is drained, not after every pass of it: another query would slow the draining down.
-        if (claimed.length < limit) yield* reportMismatches
-        const carried = claimed.length < limit
-          ? yield* operations.carryRequests(Math.min(batch, maxInFlight - running.size))
-          : []
-        return { resumed, carried }
-      })
-
     const operations = makeOperations({
       env,
       owner,
       leaseTtlMillis,
-      registrationOf: (row) => {
-        const reg = registrations.get(registrationKey(row.application, row.action))
-        return reg !== undefined && reg.action.fingerprint === row.fingerprint ? reg : undefined
-      },
-      registrationFor: (application, action) => registrations.get(registrationKey(application, action)),
-      runnable,
+      registrationOf: registry.registrationOf,
+      registrationFor: registry.registrationFor,
+      runnable: registry.runnable,
       launch: (reg, snapshot) => Effect.asVoid(launch(reg, snapshot, true)),
       isRunning: (deploymentId) => running.has(deploymentId),
       interruptLocal: (deploymentId) => interruptLocal(deploymentId, "stop"),
       createRestart: (reg, input, key, id, restartOf) => create(reg, input, key, { id, restartOf })
     })
 
-    /** Deployments started by another definition of a registered action, reported once per process. */
-    const reportedMismatches = new Set<string>()
-    const reportMismatches = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const mismatched = yield* store.findMismatched({ now, limit: batch, runnable: runnable() })
-      for (const row of mismatched) {
-        if (reportedMismatches.has(row.id)) continue
-        reportedMismatches.add(row.id)
-        const reg = registrations.get(registrationKey(row.application, row.action))
-        if (reg === undefined) continue
-        const error = new ActionVersionMismatch({
-          deploymentId: row.id,
-          action: row.action,
-          stored: row.fingerprint,
-          registered: reg.action.fingerprint
-        })
-        yield* Effect.logWarning(error.message)
-        yield* store.appendErrorOnce(row.id, {
-          job: undefined,
-          phase: "resume",
-          tag: error._tag,
-          message: error.message,
-          detail: { stored: error.stored, registered: error.registered },
-          at: now
-        })
-      }
+    const recovery = makeRecovery({
+      store,
+      owner,
+      leaseTtlMillis,
+      batch,
+      maxInFlight,
+      registry,
+      running,
+      launch,
+      interruptLocal,
+      carryRequests: operations.carryRequests
     })
-
-    /** Renews this process's leases; stops local runs whose lease was lost or that were asked to stop. */
-    const heartbeat = Effect.gen(function*() {
-      if (running.size === 0) return
-      // Only the runs known before the call are judged by its answer: a run started (or claimed) while the call
-      // was in flight is not in it, and has not lost anything.
-      const judged = [...running.values()].map((handle) => ({ handle, epoch: handle.fence.epoch }))
-      const held = yield* store.heartbeat({
-        owner,
-        now: yield* Clock.currentTimeMillis,
-        leaseTtlMillis,
-        deploymentIds: judged.map(({ handle }) => handle.deploymentId)
-      })
-      const byId = new Map(held.map((lease) => [lease.deploymentId, lease]))
-      for (const { epoch, handle } of judged) {
-        if (running.get(handle.deploymentId) !== handle) continue // it ended meanwhile
-        const lease = byId.get(handle.deploymentId)
-        if (lease === undefined || (lease.epoch !== epoch && lease.epoch !== handle.fence.epoch)) {
-          yield* interruptLocal(handle.deploymentId, "lease_lost")
-        } else if (lease.stopRequested) {
-          yield* interruptLocal(handle.deploymentId, "stop")
-        }
-      }
-    })
-
-    yield* heartbeat.pipe(
-      Effect.catch((error) => Effect.logWarning("lease heartbeat failed", error)),
-      Effect.repeat(Schedule.spaced(heartbeatEvery)),
-      Effect.forkIn(scope)
-    )
-    if (store.stopRequests !== undefined) {
-      yield* store.stopRequests.pipe(
-        Stream.runForEach((deploymentId) => interruptLocal(deploymentId, "stop")),
-        Effect.tapError((error) => Effect.logWarning("listening for stop requests failed; listening again", error)),
-        Effect.retry(Schedule.spaced("1 second")),
-        Effect.forkIn(scope)
-      )
-    }
-    if (settings.recovery.enabled) {
-      // Passes follow one another at once while they come back full (a backlog), else every poll interval.
-      const pass = resume().pipe(
-        Effect.map(({ resumed }) => resumed.length >= batch),
-        Effect.catch((error) => Effect.as(Effect.logWarning("recovery pass failed", error), false))
-      )
-      yield* Effect.forkIn(
-        Effect.forever(Effect.flatMap(pass, (full) => full ? Effect.yieldNow : Effect.sleep(pollInterval))),
-        scope
-      )
-    }
+    yield* leases.keep(heartbeatEvery)
+    if (settings.recovery.enabled) yield* recovery.loop(pollInterval, scope)
 
     // Every public operation checks its arguments first (`internal/validate.ts`): a bad one is an
     // `InvalidArgument`, and nothing is done.
     return Actions.of({
       owner,
-      register,
+      register: registry.register,
       start: Effect.fn("Actions.start")(function*<A extends Action.Any>(
         action: A,
         input: Action.Input<A>,
@@ -1028,7 +857,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       bulk: Effect.fn("Actions.bulk")(function*(bulkOptions: BulkOptions) {
         return yield* operations.bulk(yield* bulkArguments(bulkOptions))
       }),
-      resume: Effect.fn("Actions.resume")(resume),
+      resume: Effect.fn("Actions.resume")(recovery.resume),
       prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {
         const olderThan = yield* Validate.pruneOptionsArgument(pruneOptions)
         const before = (yield* Clock.currentTimeMillis) - Duration.toMillis(olderThan)
