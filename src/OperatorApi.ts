@@ -472,7 +472,7 @@ export const Pruned = Schema.Struct({ pruned: Schema.Int }).annotate({ identifie
 export const PageLimit = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))
 
 /**
- * The filter of `list` and of the event stream: any of several statuses (`status` repeated), an application,
+ * The filter of `list` and of the event stream: one or more statuses (`status` repeated), an application,
  * an action.
  *
  * @since 0.2.0

@@ -2,27 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, DeploymentStore, Job, JobContext } from "effect-actions"
-import { Counter, type Log, makeLog, step } from "./support/jobs.ts"
+import { blockingOnFirstAttempt, Counter, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
 import { jobRow, storedDeployment } from "./support/snapshots.ts"
-
-/** A job that blocks on its first attempt (until `gate` opens) and goes through on later attempts. */
-const blockingOnFirstAttempt = (name: string, log: Log, started: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) =>
-  Job.make(name, {
-    input: Counter,
-    output: Counter,
-    execute: ({ n }) =>
-      Effect.gen(function*() {
-        const context = yield* JobContext.JobContext
-        yield* log.add(`run ${name} attempt ${context.attempt} key ${context.idempotencyKey === `${context.deploymentId}/${name}`}`)
-        if (context.attempt === 1) {
-          yield* Deferred.succeed(started, undefined)
-          yield* Deferred.await(gate)
-        }
-        return { n: n + 1 }
-      }),
-    rollback: () => log.add(`rollback ${name}`)
-  })
 
 const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
 

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Fiber, Metric, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { Action, Actions, DeploymentStore, Job, JobContext, Metrics } from "effect-actions"
-import { Boom, Counter, failedDeployment, type Log, makeLog, step } from "./support/jobs.ts"
+import { Action, Actions, DeploymentStore, Job, Metrics } from "effect-actions"
+import { blockingOnFirstAttempt, Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
 
 /**
@@ -77,23 +77,6 @@ const scripted = Effect.gen(function*() {
   yield* actions.execute(retried, { n: 0 })
   assert.strictEqual(calls, 3)
 }).pipe(withActions, Effect.andThen(Metric.snapshot))
-
-/** A job that signals `started` and blocks on `gate` on its first attempt only. */
-const blockingOnFirstAttempt = (name: string, log: Log, started: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) =>
-  Job.make(name, {
-    input: Counter,
-    output: Counter,
-    execute: ({ n }) =>
-      Effect.gen(function*() {
-        const context = yield* JobContext.JobContext
-        yield* log.add(`run ${name} attempt ${context.attempt}`)
-        if (context.attempt === 1) {
-          yield* Deferred.succeed(started, undefined)
-          yield* Deferred.await(gate)
-        }
-        return { n: n + 1 }
-      })
-  })
 
 const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
 

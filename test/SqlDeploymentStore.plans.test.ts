@@ -50,6 +50,20 @@ const entriesRead = (node: PlanNode): number =>
   (node["Actual Loops"] ?? 1) *
   ((node["Actual Rows"] ?? 0) + (node["Rows Removed by Filter"] ?? 0) + (node["Rows Removed by Index Recheck"] ?? 0))
 
+/** The reads of a plan that touch the store: scans of the deployments table and of the store's indexes. */
+const scansOf = (nodes: ReadonlyArray<PlanNode>, deployments: string, prefix: string) =>
+  nodes.filter((node) => node["Relation Name"] === deployments || node["Index Name"]?.startsWith(prefix) === true)
+
+/** A plan's reads in one line, logged with `SHOW_PLANS=1`: for studying plans, not for testing them. */
+const showPlan = (what: string, scans: ReadonlyArray<PlanNode>, prefix: string) =>
+  process.env.SHOW_PLANS === "1"
+    ? Effect.logInfo(
+      `${what}: ${scans.map((node) => `${node["Node Type"]} ${node["Index Name"]?.slice(prefix.length) ?? ""}`.trim()).join(" + ")}; ` +
+        `${scans.reduce((sum, node) => sum + rowsRead(node), 0)} rows read, ` +
+        `${scans.reduce((sum, node) => sum + bitmapEntries(node), 0)} bitmap entries`
+    )
+    : Effect.void
+
 /** The types of a statement's parameters, from the casts the store writes on each (`$1::text`). */
 const parameterTypes = (text: string, count: number): string => {
   const types = new Map<number, string>()
@@ -174,15 +188,11 @@ describe("SqlDeploymentStore plans (class 10)", () => {
                     ranged ? `created in ${JSON.stringify(range)}` : "any time"
                   }, ${after === undefined ? "first page" : "after a cursor"}, ${kind} plan`
                   const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
-                  const scans = nodes.filter((node) =>
-                    node["Relation Name"] === tables.deployments || node["Index Name"]?.startsWith(prefix) === true
-                  )
+                  const scans = scansOf(nodes, tables.deployments, prefix)
                   const indexes = scans.flatMap((node) =>
                     node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]
                   )
-                  if (process.env.SHOW_PLANS === "1") {
-                    console.log(`${what}: ${scans.map((node) => `${node["Node Type"]} ${node["Index Name"]?.slice(prefix.length) ?? ""}`.trim()).join(" + ")}; ${scans.reduce((sum, node) => sum + rowsRead(node), 0)} rows read, ${scans.reduce((sum, node) => sum + bitmapEntries(node), 0)} bitmap entries`)
-                  }
+                  yield* showPlan(what, scans, prefix)
                   assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
                   assert.isAbove(indexes.length, 0, `${what}: reads an index`)
                   assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), MAX_ROWS_READ, `${what}: rows read`)
@@ -244,12 +254,8 @@ describe("SqlDeploymentStore plans (class 10)", () => {
           for (const [kind, rows] of yield* explained(raw, statement, `requests_plan_${prepared++}`)) {
             const what = `findRequests, ${name}, ${kind} plan`
             const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
-            const scans = nodes.filter((node) =>
-              node["Relation Name"] === tables.deployments || node["Index Name"]?.startsWith(prefix) === true
-            )
-            if (process.env.SHOW_PLANS === "1") {
-              console.log(`${what}: ${scans.map((node) => `${node["Node Type"]} ${node["Index Name"]?.slice(prefix.length) ?? ""}`.trim()).join(" + ")}; ${scans.reduce((sum, node) => sum + rowsRead(node), 0)} rows read`)
-            }
+            const scans = scansOf(nodes, tables.deployments, prefix)
+            yield* showPlan(what, scans, prefix)
             assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
             assert.include(
               scans.flatMap((node) => node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]),

@@ -15,7 +15,7 @@
  *
  * @internal
  */
-import { type Cause, Clock, Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import {
   DeploymentNotFound,
   DeploymentNotRunning,
@@ -513,14 +513,12 @@ export const makeOperations = (deps: OperationsEnv) => {
           key: pending.key,
           request: pending
         }
-        const exit = yield* Effect.exit(apply(applied))
-        if (exit._tag === "Success") {
+        const result = yield* Effect.result(apply(applied))
+        if (result._tag === "Success") {
           carried.push(row.id)
           continue
         }
-        const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
-        // No failure: an interruption or a defect, raised again as it is (it holds no typed error).
-        if (error === undefined) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+        const error = result.failure
         if (error instanceof NotHere || (error instanceof OperationRefused && error.reason === "changed")) continue
         if (error._tag === "PersistenceError") {
           yield* Effect.logWarning(`carrying out the ${pending.operation} request of deployment ${row.id} failed`, error)

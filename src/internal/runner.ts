@@ -52,7 +52,7 @@ import { runHooks } from "./steps.ts"
 
 export { Abandon } from "./run.ts"
 
-/** The `earlierAttempts` patch of a job that starts again, when it has any. */
+/** The `earlierAttempts` patch of a job that starts again: empty when it has no earlier attempt to keep. */
 const earlierAttemptsOf = (job: JobRunRow) => {
   const earlierAttempts = withLastAttempt(job)
   return earlierAttempts === undefined ? {} : { earlierAttempts }

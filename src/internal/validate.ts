@@ -31,7 +31,8 @@ export interface Rejection {
 /** A check of an untrusted value: the value it accepts, or why it refuses it. */
 export type Check<A> = (value: unknown) => Result.Result<A, Rejection>
 
-const reject = (expected: string, got?: string): Result.Result<never, Rejection> =>
+/** A refusal: what is accepted, and what was given when that tells more than the value. */
+export const reject = (expected: string, got?: string): Result.Result<never, Rejection> =>
   Result.fail(got === undefined ? { expected } : { expected, got })
 
 const maxShown = 60

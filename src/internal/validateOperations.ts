@@ -17,7 +17,7 @@ import {
   name,
   optional,
   optionsObject,
-  type Rejection,
+  reject,
   statuses,
   storableString,
   utc
@@ -25,9 +25,6 @@ import {
 
 /** The longest `reason` an operator may give, in characters. */
 export const maxReasonLength = 4096
-
-const reject = (expected: string, got?: string): Result.Result<never, Rejection> =>
-  Result.fail(got === undefined ? { expected } : { expected, got })
 
 /** An operator's reason: a storable string of at most `maxReasonLength` characters. */
 const reason: Check<string> = (value) => {

@@ -1,8 +1,8 @@
 /**
  * Jobs for tests: each records what it does in a log owned by the test that made it.
  */
-import { Effect, Option, Schema } from "effect"
-import { Job } from "effect-actions"
+import { Deferred, Effect, Option, Schema } from "effect"
+import { Job, JobContext } from "effect-actions"
 
 /** The value passed along the test pipelines. */
 export const Counter = Schema.Struct({ n: Schema.Number })
@@ -92,4 +92,22 @@ export const quota = (log: Log, switched: Switch, atLeast = 0) =>
       ),
     rollback: ({ input, output }) =>
       log.add(`rollback quota in=${input.n} out=${Option.match(output, { onNone: () => "none", onSome: (o) => `${o.n}` })}`)
+  })
+
+/** A job that blocks on its first attempt (until `gate` opens) and goes through on later attempts. */
+export const blockingOnFirstAttempt = (name: string, log: Log, started: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) =>
+  Job.make(name, {
+    input: Counter,
+    output: Counter,
+    execute: ({ n }) =>
+      Effect.gen(function*() {
+        const context = yield* JobContext.JobContext
+        yield* log.add(`run ${name} attempt ${context.attempt} key ${context.idempotencyKey === `${context.deploymentId}/${name}`}`)
+        if (context.attempt === 1) {
+          yield* Deferred.succeed(started, undefined)
+          yield* Deferred.await(gate)
+        }
+        return { n: n + 1 }
+      }),
+    rollback: () => log.add(`rollback ${name}`)
   })
