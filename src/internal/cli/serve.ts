@@ -43,10 +43,11 @@ export const serveOperatorApi = <E>(options: {
     yield* options.print("it has no authentication: it listens on 127.0.0.1 only; stop it with Ctrl-C")
   }))
   const routes = Layer.mergeAll(OperatorHttp.layer({ prefix: "/api" }), Dashboard.layer({ api: "/api" }))
-  return HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
-    Layer.merge(announce),
-    Layer.provide(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: options.port })),
-    Layer.provide(options.actions),
-    Layer.launch
+  // The server listens as soon as it is built, but answers only once the routes are attached: announced before
+  // that, a client's first request would be accepted and never answered. So the announcement waits for `serve`.
+  const served = HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: options.port })),
+    Layer.provide(options.actions)
   )
+  return announce.pipe(Layer.provide(served), Layer.launch)
 }
