@@ -52,6 +52,7 @@ import {
   type Snapshot,
   type StatusCounts
 } from "./DeploymentStore.ts"
+import { makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
 import { makeColumns, millis } from "./internal/sqlColumns.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
 import { makeOperations } from "./internal/sqlOperations.ts"
@@ -110,6 +111,22 @@ export interface Options {
    * @since 0.2.0
    */
   readonly lockTimeout?: Duration.Input | undefined
+  /**
+   * The most checkpoints written in one statement, from 1 to 1000; default 64. Checkpoints of different
+   * deployments that arrive while earlier ones are being written go out together, in one statement and one commit
+   * (each still fenced by its own lease, each told its own `LeaseLost`); a lone checkpoint goes out at once, alone.
+   * 1 writes every checkpoint in a statement of its own.
+   *
+   * @since 0.4.0
+   */
+  readonly checkpointBatch?: number | undefined
+  /**
+   * The most checkpoint statements in flight at once, from 1 to 100; default 2. Each takes a connection of the
+   * client's pool while it runs.
+   *
+   * @since 0.4.0
+   */
+  readonly checkpointWriters?: number | undefined
 }
 
 /**
@@ -184,6 +201,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const { at, atJson, deploymentColumns, runnableRows, snapshotColumns } = columns
   const planList = makeListPlanner(sql, tables, columns)
   const writes = makeWrites(sql, tables, columns)
+  const checkpoint = makeCheckpoints({ client, sql, tables, columns, writes, run, lockBound, batching: resolved.batching })
 
   const operations = makeOperations({
     sql,
@@ -198,9 +216,6 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
 
   const leaseLost = (fence: Fence) =>
     new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
-  /** Whether no stored lease can match `fence` (its id is not a UUID, its epoch not an integer, its owner unstorable). */
-  const unmatchable = (fence: Fence) =>
-    !isUuid(fence.deploymentId) || !Number.isSafeInteger(fence.epoch) || !allStorable(fence.owner)
   /** The deployment row, locked against a concurrent claim, while `fence` holds its lease. */
   const fencedRow = (fence: Fence) =>
     sql`SELECT d.id FROM ${deployments} d
@@ -296,30 +311,7 @@ LEFT JOIN LATERAL (${existingOf(snapshot)}) AS existing ON NOT EXISTS (SELECT 1 
   const store: DeploymentStoreShape = {
     create,
 
-    checkpoint: (checkpoint) => {
-      const { fence, deployment: patch } = checkpoint
-      if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
-      return Effect.flatMap(
-        run("checkpoint", () =>
-          sql`WITH fenced AS (
-  UPDATE ${deployments} SET ${writes.patchAssignments(patch)},
-    resumes = COALESCE(${patch.resumes ?? null}::integer, resumes),
-    owner = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE owner END,
-    lease_expires_at = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE lease_expires_at END,
-    updated_at = ${at(checkpoint.at)}
-  WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
-    AND ${lockBound}
-  RETURNING id, stop_requested
-), jobs AS (
-  ${writes.jobUpdates("fenced", checkpoint.jobs)}
-), appended AS (
-  ${writes.errorInserts("fenced", checkpoint.errors)}
-)
-SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
-        (stopRequested) =>
-          typeof stopRequested === "boolean" ? Effect.succeed({ stopRequested }) : Effect.fail(leaseLost(fence))
-      )
-    },
+    checkpoint,
 
     appendErrors: (fence, entries) => {
       if (unmatchable(fence)) return Effect.fail(leaseLost(fence))

@@ -6,6 +6,7 @@
  */
 import { Duration, Effect, Option } from "effect"
 import { InvalidOption } from "../ActionError.ts"
+import type { Batching } from "./sqlCheckpoints.ts"
 import { defaultPrefix, isValidPrefix, prefixExpected, type Tables, tablesFor } from "./sqlTables.ts"
 
 /** The default bound on every store statement. */
@@ -22,6 +23,8 @@ export interface RawOptions {
   readonly prefix?: string | undefined
   readonly statementTimeout?: Duration.Input | undefined
   readonly lockTimeout?: Duration.Input | undefined
+  readonly checkpointBatch?: number | undefined
+  readonly checkpointWriters?: number | undefined
 }
 
 /** The options once checked. */
@@ -31,7 +34,16 @@ export interface ResolvedOptions {
   readonly statementTimeoutMillis: number
   /** Whole milliseconds, at least 1 and at most the statement timeout. */
   readonly lockTimeoutMillis: number
+  /** The checkpoint batching: whole numbers within their ranges. */
+  readonly batching: Batching
 }
+
+/** The default and the largest number of checkpoints in one statement. */
+export const defaultCheckpointBatch = 64
+const maxCheckpointBatch = 1000
+/** The default and the largest number of checkpoint statements in flight at once. */
+export const defaultCheckpointWriters = 2
+const maxCheckpointWriters = 100
 
 const shown = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}...` : value)
@@ -62,6 +74,12 @@ const durationMillis = (
   return Effect.succeed(Math.ceil(millis))
 }
 
+/** A whole number option within `[1, max]`, or why it is not one. */
+const wholeNumber = (option: string, value: unknown, max: number): Effect.Effect<number, InvalidOption> =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 1 && value <= max
+    ? Effect.succeed(value)
+    : Effect.fail(new InvalidOption({ option, value: shown(value), expected: `a whole number from 1 to ${max}` }))
+
 /** Checks the store's options; fails with the first invalid one. */
 export const resolveOptions = Effect.fnUntraced(function*(options: RawOptions | undefined) {
   const prefix: unknown = options?.prefix ?? defaultPrefix
@@ -82,7 +100,15 @@ export const resolveOptions = Effect.fnUntraced(function*(options: RawOptions | 
       statementTimeoutMillis,
       `statementTimeout (${Duration.format(Duration.millis(statementTimeoutMillis))})`
     )
-  return { tables: tablesFor(prefix), statementTimeoutMillis, lockTimeoutMillis } satisfies ResolvedOptions
+  const batching = {
+    maxBatch: yield* wholeNumber("checkpointBatch", options?.checkpointBatch ?? defaultCheckpointBatch, maxCheckpointBatch),
+    writers: yield* wholeNumber(
+      "checkpointWriters",
+      options?.checkpointWriters ?? defaultCheckpointWriters,
+      maxCheckpointWriters
+    )
+  }
+  return { tables: tablesFor(prefix), statementTimeoutMillis, lockTimeoutMillis, batching } satisfies ResolvedOptions
 })
 
 /** Checks the options and returns the table names (what the migrations use; the other options are checked too). */

@@ -12,7 +12,7 @@
  *
  * @internal
  */
-import type { SqlClient } from "effect/sql"
+import type { SqlClient, Statement } from "effect/sql"
 import type { DeploymentPatch, JobPatch, NewErrorRow, NewHistoryRow } from "../DeploymentStore.ts"
 import type { Columns } from "./sqlColumns.ts"
 import { jsonParam } from "./sqlRows.ts"
@@ -40,16 +40,15 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     parked = COALESCE(${jsonParam(patch.parked)}::jsonb, parked)`
 
   /**
-   * An `UPDATE` of the job records of the deployment `source` returned, by the job patches (`r` is the job record;
-   * add `RETURNING` to read them).
+   * The `UPDATE` of job records by job patches, whose rows `from` lists (`p.value`, a job patch as JSON) for the
+   * deployment whose id is `deploymentId`. The optional columns are written only when `shape` says a patch may
+   * hold them, so that the common forward checkpoint's statement stays short.
    */
-  const jobUpdates = (source: string, jobs: ReadonlyArray<JobPatch>) => {
-    const from = sql.literal(source)
-    const clears = jobs.some((job) => job.finishedAt === null)
-    // rollback steps only: the forward checkpoints' statement stays as it was
-    const rollbackTimes = jobs.some((job) => job.rollbackStartedAt !== undefined || job.rollbackFinishedAt !== undefined)
-    // a job that starts again only
-    const attemptsKept = jobs.some((job) => job.earlierAttempts !== undefined)
+  const jobUpdate = (
+    from: Statement.Fragment,
+    deploymentId: Statement.Fragment,
+    shape: { readonly clears: boolean; readonly rollbackTimes: boolean; readonly attemptsKept: boolean }
+  ) => {
     // a JSON null clears it, an absent one leaves it
     const finished = sql`COALESCE(${atJson("p.value->>'finishedAt'")}, r.finished_at)`
     return sql`UPDATE ${jobRuns} AS r SET
@@ -59,30 +58,74 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     attempts = COALESCE((p.value->>'attempts')::integer, r.attempts),
     started_at = COALESCE(${atJson("p.value->>'startedAt'")}, r.started_at),
     finished_at = ${
-      clears ? sql`CASE WHEN p.value->'finishedAt' = 'null'::jsonb THEN NULL ELSE ${finished} END` : finished
+      shape.clears ? sql`CASE WHEN p.value->'finishedAt' = 'null'::jsonb THEN NULL ELSE ${finished} END` : finished
     }${
-      rollbackTimes
+      shape.rollbackTimes
         ? sql`,
     rollback_started_at = COALESCE(${atJson("p.value->>'rollbackStartedAt'")}, r.rollback_started_at),
     rollback_finished_at = COALESCE(${atJson("p.value->>'rollbackFinishedAt'")}, r.rollback_finished_at)`
         : sql``
     }${
-      attemptsKept ? sql`,
+      shape.attemptsKept ? sql`,
     earlier_attempts = COALESCE(p.value->'earlierAttempts', r.earlier_attempts)` : sql``
     }
-  FROM ${from}, jsonb_array_elements(${JSON.stringify(jobs)}::jsonb) AS p(value)
-  WHERE r.deployment_id = ${from}.id AND r."index" = (p.value->>'index')::integer`
+  FROM ${from}
+  WHERE r.deployment_id = ${deploymentId} AND r."index" = (p.value->>'index')::integer`
+  }
+
+  /**
+   * An `UPDATE` of the job records of the deployment `source` returned, by the job patches (`r` is the job record;
+   * add `RETURNING` to read them).
+   */
+  const jobUpdates = (source: string, jobs: ReadonlyArray<JobPatch>) => {
+    const from = sql.literal(source)
+    return jobUpdate(sql`${from}, jsonb_array_elements(${JSON.stringify(jobs)}::jsonb) AS p(value)`, sql`${from}.id`, {
+      clears: jobs.some((job) => job.finishedAt === null),
+      // rollback steps only: the forward checkpoints' statement stays as it was
+      rollbackTimes: jobs.some((job) => job.rollbackStartedAt !== undefined || job.rollbackFinishedAt !== undefined),
+      // a job that starts again only
+      attemptsKept: jobs.some((job) => job.earlierAttempts !== undefined)
+    })
+  }
+
+  /**
+   * The `UPDATE` of the job records of every deployment `source` returned (`id`, and `value`: its checkpoint as
+   * JSON, whose `jobs` are its job patches), for checkpoints written together.
+   */
+  const jobUpdatesOfEach = (source: string, shape: Parameters<typeof jobUpdate>[2]) => {
+    const from = sql.literal(source)
+    return jobUpdate(sql`${from} AS f, jsonb_array_elements(f.value->'jobs') AS p(value)`, sql`f.id`, shape)
   }
 
   /** An `INSERT` of error log entries, in their order, for the deployment `source` returned. */
   const errorInserts = (source: string, entries: ReadonlyArray<NewErrorRow>) => {
     const from = sql.literal(source)
-    return sql`INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
-  SELECT ${from}.id, e.value->>'job', e.value->>'phase', e.value->>'tag', e.value->>'message', e.value->'detail',
-    ${atJson("e.value->>'at'")}
-  FROM ${from}, jsonb_array_elements(${JSON.stringify(entries)}::jsonb) WITH ORDINALITY AS e(value, position)
-  ORDER BY e.position`
+    return errorInsert(
+      sql`${from}, jsonb_array_elements(${JSON.stringify(entries)}::jsonb) WITH ORDINALITY AS e(value, position)`,
+      sql`${from}.id`,
+      sql`e.position`
+    )
   }
+
+  /**
+   * An `INSERT` of the error log entries of every deployment `source` returned (`id`, `ord`: its place in the
+   * batch, `value`: its checkpoint as JSON, whose `errors` are its entries), in batch order then entry order.
+   */
+  const errorInsertsOfEach = (source: string) => {
+    const from = sql.literal(source)
+    return errorInsert(
+      sql`${from} AS f, jsonb_array_elements(f.value->'errors') WITH ORDINALITY AS e(value, position)`,
+      sql`f.id`,
+      sql`f.ord, e.position`
+    )
+  }
+
+  const errorInsert = (from: Statement.Fragment, deploymentId: Statement.Fragment, order: Statement.Fragment) =>
+    sql`INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
+  SELECT ${deploymentId}, e.value->>'job', e.value->>'phase', e.value->>'tag', e.value->>'message', e.value->'detail',
+    ${atJson("e.value->>'at'")}
+  FROM ${from}
+  ORDER BY ${order}`
 
   /** An `INSERT` of one history entry for the deployment `source` returned (add `RETURNING` to count it). */
   const historyInsert = (source: string, entry: NewHistoryRow) => {
@@ -94,7 +137,7 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
   FROM ${from}`
   }
 
-  return { errorInserts, historyInsert, jobUpdates, patchAssignments }
+  return { errorInserts, errorInsertsOfEach, historyInsert, jobUpdates, jobUpdatesOfEach, patchAssignments }
 }
 
 /** The fragments of `makeWrites`. */
