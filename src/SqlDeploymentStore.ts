@@ -6,7 +6,8 @@
  *   `takeOver` and `requestOperation` take a second one only after losing a race, see `make`); `checkpoint` is a
  *   data-modifying `WITH` statement whose deployment update is fenced in its `WHERE` (`id`, `owner`, `lease_epoch`)
  *   and whose job updates and error inserts only apply when that update matched, so a fenced-out writer changes
- *   nothing and gets `LeaseLost`; `appendErrors` and `setJobData` are fenced the same way (with a `FOR SHARE` lock
+ *   nothing and gets `LeaseLost`; checkpoints of different deployments that arrive while others are being written
+ *   share one such statement (`checkpointBatch`), each fenced by its own lease and answered on its own; `appendErrors` and `setJobData` are fenced the same way (with a `FOR SHARE` lock
  *   on the row);
  * - `claim` uses `FOR UPDATE SKIP LOCKED`, so concurrent claimers never take the same deployment;
  * - `takeOver` is a compare-and-set in the `WHERE` of its update (status, lease epoch, not parked, pending request),

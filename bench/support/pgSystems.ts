@@ -24,6 +24,16 @@ import { Action, Actions, Job, SqlDeploymentStore } from "../../src/index.ts"
 // ---------------------------------------------------------------------------------------------------------------
 // the workload
 
+
+/**
+ * The store's checkpoint batching, from the environment (BENCH_PG_CHECKPOINT_BATCH, BENCH_PG_CHECKPOINT_WRITERS),
+ * else the store's defaults: for comparing settings on one machine.
+ */
+const storeSettings = {
+  ...(process.env.BENCH_PG_CHECKPOINT_BATCH ? { checkpointBatch: Number(process.env.BENCH_PG_CHECKPOINT_BATCH) } : {}),
+  ...(process.env.BENCH_PG_CHECKPOINT_WRITERS ? { checkpointWriters: Number(process.env.BENCH_PG_CHECKPOINT_WRITERS) } : {})
+}
+
 /** The value every step receives and returns. */
 export const Value = Schema.Struct({
   id: Schema.String,
@@ -169,7 +179,7 @@ const actions: System = {
   open: (pool, transitions) =>
     Effect.gen(function*() {
       const runtime = Actions.layer({ recovery: { enabled: false } }).pipe(
-        Layer.provide(SqlDeploymentStore.layer({ prefix: actionsPrefix })),
+        Layer.provide(SqlDeploymentStore.layer({ prefix: actionsPrefix, ...storeSettings })),
         Layer.provide(pool)
       )
       const service = Context.get(yield* Layer.build(runtime), Actions.Actions)
