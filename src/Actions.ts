@@ -21,40 +21,64 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, type DateTime, Deferred, Duration, Effect, Layer, Option, Schedule, type Schema, Scope } from "effect"
+import { Context, type DateTime, Duration, Effect, Layer, type Option, type Schema, Scope } from "effect"
 import type * as Action from "./Action.ts"
-import {
-  type ActionAlreadyRegistered,
+import type {
+  ActionAlreadyRegistered,
   ActionNotFound,
-  type DeploymentFailed,
+  DeploymentFailed,
   DeploymentNotFound,
   DeploymentNotRunning,
-  type DuplicateJobName,
-  type EmptyJobSequence,
+  DuplicateJobName,
+  EmptyJobSequence,
   InputValidationError,
-  type InvalidArgument,
-  type OperationRefused,
-  type InvalidOption,
+  InvalidArgument,
+  InvalidOption,
   PersistenceError,
-  type StateValidationError,
+  StateValidationError,
   StoredDataCorrupt
 } from "./ActionError.ts"
-import type { Deployment, DeploymentStatus, ErrorEntry, Operation } from "./Deployment.ts"
+import type { Deployment, DeploymentStatus, ErrorEntry } from "./Deployment.ts"
 import { DeploymentStore, type Snapshot, type StatusCounts } from "./DeploymentStore.ts"
 import * as DeploymentStoreModule from "./DeploymentStore.ts"
-import { describeSchemaError } from "./internal/codec.ts"
-import { storedFailure, storedOutput, toDeployment, toDeploymentWithoutJobs, toErrorEntries } from "./internal/outcomes.ts"
-import { makeAwait } from "./internal/awaiting.ts"
-import { makeOperations } from "./internal/operations.ts"
-import { bulkArguments, operationArguments } from "./internal/validateOperations.ts"
+import { makeAwaiting } from "./internal/awaiting.ts"
 import { makeCreate } from "./internal/creation.ts"
+import { makeLaunch } from "./internal/launch.ts"
 import { makeLeases } from "./internal/leases.ts"
-import { trackRun } from "./internal/metrics.ts"
+import { makeOperations } from "./internal/operations.ts"
+import { makeOperatorMethods } from "./internal/operatorMethods.ts"
+import type {
+  BulkOptions,
+  BulkResult,
+  OperationError,
+  OperationOptions,
+  OperationReceipt,
+  RestartOptions,
+  RetryOptions
+} from "./internal/operatorModels.ts"
+import { makePrune } from "./internal/pruning.ts"
+import { makeReads } from "./internal/reads.ts"
 import { makeRecovery } from "./internal/recovery.ts"
 import type { Registration } from "./internal/registration.ts"
 import { makeRegistry } from "./internal/registry.ts"
+import type { Handle, RunnerEnv } from "./internal/run.ts"
 import { closeWithin } from "./internal/shutdown.ts"
-import { type Handle, type Outcome, runDeployment, type RunnerEnv } from "./internal/runner.ts"
+import { makeStarting } from "./internal/starting.ts"
+import { retryTransient } from "./internal/transient.ts"
+
+// The models of the operators' operations live in src/internal/operatorModels.ts, each documented there, and are
+// exported from here.
+export type {
+  BulkFilter,
+  BulkItem,
+  BulkOptions,
+  BulkResult,
+  OperationError,
+  OperationOptions,
+  OperationReceipt,
+  RestartOptions,
+  RetryOptions
+} from "./internal/operatorModels.ts"
 import * as Validate from "./internal/validate.ts"
 
 /**
@@ -159,136 +183,6 @@ export interface ResumeSummary {
    * @since 0.3.0
    */
   readonly carried: ReadonlyArray<string>
-}
-
-/**
- * What every operator operation takes.
- *
- * @since 0.3.0
- * @category models
- */
-export interface OperationOptions {
-  /** Why the operator acts; kept in the deployment's history (at most 4,096 characters). */
-  readonly reason?: string
-}
-
-/**
- * Options of `retry`.
- *
- * @since 0.3.0
- * @category models
- */
-export interface RetryOptions extends OperationOptions {
-  /**
-   * A replacement input for the failed job, in its encoded (JSON) form, as `startByName` takes one: decoded by the
-   * job's input schema (an `InputValidationError` when it does not fit, and nothing changes), stored in the job's
-   * record, and the input it replaces kept in the history.
-   */
-  readonly input?: unknown
-}
-
-/**
- * Options of `restart`.
- *
- * @since 0.3.0
- * @category models
- */
-export interface RestartOptions extends OperationOptions {
-  /** The new deployment's key; none by default (the original's key names the original). */
-  readonly key?: string
-}
-
-/**
- * What an operator operation did.
- *
- * **Details**
- *
- * `outcome` is `"done"` when this process carried the operation out (the deployment runs here now, or its owner
- * was told to stop), `"requested"` when this process lacks the action's code (the CLI, for one): the request is
- * kept on the deployment, and a live process that has the action carries it out at its next recovery pass (see
- * `docs/operations.md`); the deployment's `request` and `history` tell when it has.
- *
- * @since 0.3.0
- * @category models
- */
-export interface OperationReceipt {
-  readonly deploymentId: string
-  readonly operation: Operation
-  readonly outcome: "done" | "requested"
-  /** `restart`: the id of the new deployment (known before it is created, when requested). */
-  readonly restartedAs: Option.Option<string>
-}
-
-/**
- * Failures every operator operation may end with.
- *
- * @since 0.3.0
- * @category models
- */
-export type OperationError =
-  | DeploymentNotFound
-  | OperationRefused
-  | StoredDataCorrupt
-  | PersistenceError
-  | InvalidArgument
-
-/**
- * The deployments a bulk operation applies to. An absent field does not filter.
- *
- * @since 0.3.0
- * @category models
- */
-export interface BulkFilter {
-  /** By default the statuses the operation applies to (`stop`: running and paused; `retry`, `rollback`: paused; `retryRollback`: rollback_failed). */
-  readonly statuses?: ReadonlyArray<DeploymentStatus>
-  readonly application?: string
-  readonly action?: string
-  /** Created before this time (exclusive). */
-  readonly createdBefore?: DateTime.Utc
-  /** Created at or after this time (inclusive). */
-  readonly createdAfter?: DateTime.Utc
-}
-
-/**
- * Options of `bulk`.
- *
- * @since 0.3.0
- * @category models
- */
-export interface BulkOptions extends OperationOptions {
-  readonly operation: Exclude<Operation, "restart">
-  readonly filter?: BulkFilter
-  /** Only count and list the deployments the operation would apply to. */
-  readonly dryRun?: boolean
-}
-
-/**
- * What a bulk operation did to one deployment.
- *
- * @since 0.3.0
- * @category models
- */
-export interface BulkItem {
-  readonly deploymentId: string
-  /** `refused`: the operation did not apply (the deployment changed meanwhile, say); `message` says why. */
-  readonly outcome: "done" | "requested" | "refused"
-  readonly message: Option.Option<string>
-}
-
-/**
- * What a bulk operation did.
- *
- * @since 0.3.0
- * @category models
- */
-export interface BulkResult {
-  readonly operation: Exclude<Operation, "restart">
-  readonly dryRun: boolean
-  /** How many deployments matched the filter when the operation started. */
-  readonly matched: number
-  readonly ids: ReadonlyArray<string>
-  /** One item per matched deployment, in the order of `ids`; empty on a dry run. */
-  readonly items: ReadonlyArray<BulkItem>
 }
 
 /**
@@ -539,20 +433,6 @@ export interface Options {
   readonly shutdownTimeout?: Duration.Input
 }
 
-/** Where each of `counts`' counts stops. */
-const countLimit = 10_000
-
-/** How many deployments one `prune` statement deletes at most. */
-const pruneBatch = 1000
-
-/**
- * The failures one operation can end with: the operations share one implementation, whose failures are the union of
- * theirs (only `retry` and `restart` validate an input; only `stop` answers `DeploymentNotRunning`).
- */
-const narrow = <E>() => <A, E2>(effect: Effect.Effect<A, E2>): Effect.Effect<A, E> => effect as Effect.Effect<A, never>
-
-const isTransient = (error: unknown): boolean => error instanceof PersistenceError && error.isTransient
-
 /**
  * Builds the runtime service. Its background fibers (deployments, heartbeat, recovery) live in the current scope.
  *
@@ -573,159 +453,27 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
     // `shutdownTimeout`.
     const scope = yield* Scope.make()
     yield* Scope.addFinalizer(layerScope, closeWithin(scope, settings.shutdownTimeout))
-    const owner = settings.owner
-    const leaseTtl = settings.recovery.leaseTtl
-    const leaseTtlMillis = Duration.toMillis(leaseTtl)
-    const heartbeatEvery = settings.recovery.heartbeat
-    const pollInterval = settings.recovery.pollInterval
-    const batch = settings.recovery.batch
-    const maxInFlight = settings.recovery.maxInFlight
-    const awaitPollInterval = settings.awaitPollInterval
-    const maxResumes = settings.recovery.maxResumes
+    const { owner, recovery: recoverySettings } = settings
+    const leaseTtlMillis = Duration.toMillis(recoverySettings.leaseTtl)
 
     const registry = makeRegistry()
     const running = new Map<string, Handle>()
     const leases = makeLeases({ store, owner, leaseTtlMillis, running, scope })
     const { interruptLocal } = leases
+    const env: RunnerEnv = { store, retryTransient, maxResumes: recoverySettings.maxResumes }
 
-    const env: RunnerEnv = {
-      store,
-      // The retry is set up only once an attempt failed: the path without failures stays cheap.
-      // Gaps of 25, 50, 100 and 200 ms between the attempts.
-      retryTransient: (effect) =>
-        Effect.catchIf(
-          effect,
-          isTransient,
-          () =>
-            Effect.andThen(
-              Effect.sleep("25 millis"),
-              Effect.retry(effect, { schedule: Schedule.exponential("50 millis"), times: 3, while: isTransient })
-            )
-        ),
-      maxResumes
-    }
-
-    /**
-     * A stop asked while a failure was pausing the deployment found it still running and set its stop flag: the pause
-     * committed all the same, so the stop is carried out now (the deployment rolls back, as the stop asked).
-     */
-    const stopIfAskedWhilePausing = (handle: Handle) =>
-      // The run published its outcome before it returned.
-      Effect.flatMap(Deferred.await(handle.outcome), (outcome) => {
-        if (outcome._tag !== "Paused" || !outcome.stopRequested) return Effect.void
-        return operations.operate("stop", {
-          deploymentId: handle.deploymentId,
-          reason: "a stop was asked while the failure paused the deployment",
-          input: undefined,
-          key: undefined
-        }).pipe(
-          Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error)),
-          Effect.asVoid
-        )
-      })
-
-    const launch = (reg: Registration, snapshot: Snapshot, fresh: boolean): Effect.Effect<Handle> =>
-      Effect.gen(function*() {
-        const deployment = snapshot.deployment
-        const handle: Handle = {
-          deploymentId: deployment.id,
-          registration: reg,
-          outcome: yield* Deferred.make<Outcome>(),
-          fiber: undefined,
-          interruptReason: undefined,
-          fence: { deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch },
-          resumes: deployment.resumes
-        }
-        running.set(deployment.id, handle)
-        handle.fiber = yield* runDeployment(env, reg, snapshot, handle, fresh).pipe(
-          Effect.ensuring(Effect.sync(() => {
-            if (running.get(deployment.id) === handle) running.delete(deployment.id)
-          })),
-          trackRun(reg, fresh),
-          Effect.andThen(stopIfAskedWhilePausing(handle)),
-          Effect.forkIn(scope)
-        )
-        return handle
-      })
-
-    /** Creates the deployment from an encoded first input, and runs it unless it existed already. */
-    const create = makeCreate({
+    const launch = makeLaunch({
       env,
       owner,
-      leaseTtlMillis,
-      scope,
-      launch: (reg, snapshot) => Effect.asVoid(launch(reg, snapshot, true)),
-      isRunning: (deploymentId) => running.has(deploymentId)
-    })
-
-    const invalidInput = (reg: Registration) => (error: Schema.SchemaError) =>
-      new InputValidationError({ action: reg.action.name, job: reg.jobs[0]!.job.name, ...describeSchemaError(error) })
-
-    const start = <A extends Action.Any>(action: A, input: Action.Input<A>, startOptions?: StartOptions) =>
-      Effect.gen(function*() {
-        const reg = yield* registry.lookup(action, startOptions?.application)
-        const first = reg.jobs[0]!
-        const json = yield* Effect.mapError(first.input.encode(input), invalidInput(reg))
-        // Decoding what will be persisted catches values the schema encodes but cannot read back.
-        yield* Effect.mapError(first.input.decode(json), invalidInput(reg))
-        return yield* create(reg, json, startOptions?.key)
-      })
-
-    const startByName = (ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) =>
-      Effect.gen(function*() {
-        const reg = yield* registry.lookupByName(ref)
-        const first = reg.jobs[0]!
-        const decoded = yield* Effect.mapError(first.input.decode(input), invalidInput(reg))
-        const json = yield* Effect.mapError(first.input.encode(decoded), invalidInput(reg))
-        return yield* create(reg, json, startOptions?.key)
-      })
-
-    const readSnapshot = (deploymentId: string) =>
-      Effect.flatMap(env.retryTransient(store.get(deploymentId)), (found) =>
-        Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new DeploymentNotFound({ deploymentId })))
-
-    const resultFromStore = (snapshot: Snapshot) =>
-      Effect.gen(function*() {
-        const { deployment } = snapshot
-        const reg = registry.registrationFor(deployment.application, deployment.action)
-        if (deployment.status === "succeeded") {
-          return { deploymentId: deployment.id, output: yield* storedOutput(snapshot, reg) }
-        }
-        return yield* Effect.flatMap(storedFailure(store, snapshot, reg), Effect.fail)
-      })
-
-    /** Waits for a deployment: on its local run when it runs here, else by reading its status until it ends. */
-    const awaitById: (deploymentId: string) => Effect.Effect<ExecuteResult<unknown>, AwaitError> = makeAwait({
-      env,
       running,
-      pollInterval: awaitPollInterval,
-      result: resultFromStore
+      scope,
+      stop: (deploymentId, reason) =>
+        operations.operate("stop", { deploymentId, reason, input: undefined, key: undefined })
     })
-
-    /** A deployment of another action than the one asked for: its result is not typed by `action`. */
-    const notOfAction = (action: Action.Any, deploymentId: string, application: string, actionName: string) =>
-      new ActionNotFound({
-        application,
-        action: action.name,
-        detail: `deployment ${deploymentId} belongs to action "${actionName}" of application "${application}"`
-      })
-
-    const awaitTyped = <A extends Action.Any>(action: A, deploymentId: string) =>
-      Effect.gen(function*() {
-        const handle = running.get(deploymentId)
-        if (handle !== undefined && handle.registration.action !== action) {
-          const { application, action: other } = handle.registration
-          return yield* notOfAction(action, deploymentId, application, other.name)
-        }
-        if (handle === undefined) {
-          const snapshot = yield* readSnapshot(deploymentId)
-          const { deployment } = snapshot
-          if (deployment.action !== action.name || !registry.isRegistered(action, deployment.application)) {
-            return yield* notOfAction(action, deploymentId, deployment.application, deployment.action)
-          }
-        }
-        return (yield* awaitById(deploymentId)) as ExecuteResult<Action.Output<A>>
-      })
+    const launchFresh = (reg: Registration, snapshot: Snapshot) => Effect.asVoid(launch(reg, snapshot, true))
+    const isRunning = (deploymentId: string) => running.has(deploymentId)
+    const create = makeCreate({ env, owner, leaseTtlMillis, scope, launch: launchFresh, isRunning })
+    const awaiting = makeAwaiting({ env, running, registry, pollInterval: settings.awaitPollInterval })
 
     const operations = makeOperations({
       env,
@@ -734,8 +482,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       registrationOf: registry.registrationOf,
       registrationFor: registry.registrationFor,
       runnable: registry.runnable,
-      launch: (reg, snapshot) => Effect.asVoid(launch(reg, snapshot, true)),
-      isRunning: (deploymentId) => running.has(deploymentId),
+      launch: launchFresh,
+      isRunning,
       interruptLocal: (deploymentId) => interruptLocal(deploymentId, "stop"),
       createRestart: (reg, input, key, id, restartOf) => create(reg, input, key, { id, restartOf })
     })
@@ -744,131 +492,28 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       store,
       owner,
       leaseTtlMillis,
-      batch,
-      maxInFlight,
+      batch: recoverySettings.batch,
+      maxInFlight: recoverySettings.maxInFlight,
       registry,
       running,
       launch,
       interruptLocal,
       carryRequests: operations.carryRequests
     })
-    yield* leases.keep(heartbeatEvery)
-    if (settings.recovery.enabled) yield* recovery.loop(pollInterval, scope)
+    yield* leases.keep(recoverySettings.heartbeat)
+    if (recoverySettings.enabled) yield* recovery.loop(recoverySettings.pollInterval, scope)
 
     // Every public operation checks its arguments first (`internal/validate.ts`): a bad one is an
     // `InvalidArgument`, and nothing is done.
     return Actions.of({
       owner,
       register: registry.register,
-      start: Effect.fn("Actions.start")(function*<A extends Action.Any>(
-        action: A,
-        input: Action.Input<A>,
-        startOptions?: StartOptions
-      ) {
-        yield* Validate.actionArgument("start", action)
-        return yield* start(action, input, yield* Validate.startOptionsArgument("start", startOptions))
-      }),
-      execute: Effect.fn("Actions.execute")(function*<A extends Action.Any>(
-        action: A,
-        input: Action.Input<A>,
-        startOptions?: StartOptions
-      ) {
-        yield* Validate.actionArgument("execute", action)
-        const id = yield* start(action, input, yield* Validate.startOptionsArgument("execute", startOptions))
-        return (yield* awaitById(id)) as ExecuteResult<Action.Output<A>>
-      }),
-      await: Effect.fn("Actions.await")(function*<A extends Action.Any>(action: A, deploymentId: string) {
-        yield* Validate.actionArgument("await", action)
-        return yield* awaitTyped(action, yield* Validate.deploymentIdArgument("await", deploymentId))
-      }),
-      executeByName: Effect.fn("Actions.executeByName")(function*(ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) {
-        const checkedRef = yield* Validate.actionRefArgument("executeByName", ref)
-        const checkedOptions = yield* Validate.keyOptionsArgument("executeByName", startOptions)
-        return yield* awaitById(yield* startByName(checkedRef, input, checkedOptions))
-      }),
-      startByName: Effect.fn("Actions.startByName")(function*(ref: ActionRef, input: unknown, startOptions?: { readonly key?: string }) {
-        const checkedRef = yield* Validate.actionRefArgument("startByName", ref)
-        return yield* startByName(checkedRef, input, yield* Validate.keyOptionsArgument("startByName", startOptions))
-      }),
-      awaitById: Effect.fn("Actions.awaitById")(function*(deploymentId: string) {
-        return yield* awaitById(yield* Validate.deploymentIdArgument("awaitById", deploymentId))
-      }),
-      get: Effect.fn("Actions.get")(function*(deploymentId: string) {
-        const snapshot = yield* readSnapshot(yield* Validate.deploymentIdArgument("get", deploymentId))
-        return yield* toDeployment(snapshot, yield* env.retryTransient(store.history(snapshot.deployment.id)))
-      }),
-      list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
-        const query = yield* Validate.listOptionsArgument(listOptions)
-        const page = yield* env.retryTransient(store.list(query))
-        const items: Array<Deployment> = []
-        const unreadable: Array<StoredDataCorrupt> = (page.unreadable ?? []).map(({ id, issue }) =>
-          new StoredDataCorrupt({ deploymentId: id, field: "deployment record", issue })
-        )
-        for (const row of page.items) {
-          const decoded = yield* Effect.result(toDeploymentWithoutJobs(row))
-          if (decoded._tag === "Success") items.push(decoded.success)
-          else unreadable.push(decoded.failure)
-        }
-        return { items, next: Option.fromUndefinedOr(page.next), unreadable }
-      }),
-      counts: Effect.fn("Actions.counts")(function*(filter?: { readonly application?: string; readonly action?: string }) {
-        const checked = yield* Validate.countsArgument(filter)
-        const counts = yield* env.retryTransient(store.counts({ ...checked, limit: countLimit }))
-        return { counts, atMost: countLimit }
-      }),
-      jobData: Effect.fn("Actions.jobData")(function*(deploymentId: string) {
-        const id = yield* Validate.deploymentIdArgument("jobData", deploymentId)
-        const rows = yield* env.retryTransient(store.jobData(id))
-        if (rows.length === 0) yield* readSnapshot(id)
-        return rows
-      }),
-      errors: Effect.fn("Actions.errors")(function*(deploymentId: string, errorOptions?: { readonly job?: string }) {
-        const id = yield* Validate.deploymentIdArgument("errors", deploymentId)
-        const { job } = yield* Validate.errorsOptionsArgument(errorOptions)
-        const rows = yield* env.retryTransient(store.errors(id, job))
-        if (rows.length === 0) yield* readSnapshot(id)
-        return yield* toErrorEntries(id, rows)
-      }),
-      stop: Effect.fn("Actions.stop")(function*(deploymentId: string, operationOptions?: OperationOptions) {
-        return yield* narrow<OperationError | DeploymentNotRunning>()(
-          operations.operate("stop", yield* operationArguments("stop", deploymentId, operationOptions))
-        )
-      }),
-      retry: Effect.fn("Actions.retry")(function*(deploymentId: string, retryOptions?: RetryOptions) {
-        return yield* narrow<OperationError | InputValidationError>()(
-          operations.operate("retry", yield* operationArguments("retry", deploymentId, retryOptions))
-        )
-      }),
-      rollback: Effect.fn("Actions.rollback")(function*(deploymentId: string, operationOptions?: OperationOptions) {
-        return yield* narrow<OperationError>()(
-          operations.operate("rollback", yield* operationArguments("rollback", deploymentId, operationOptions))
-        )
-      }),
-      retryRollback: Effect.fn("Actions.retryRollback")(function*(deploymentId: string, operationOptions?: OperationOptions) {
-        return yield* narrow<OperationError>()(
-          operations.operate("retry_rollback", yield* operationArguments("retry_rollback", deploymentId, operationOptions))
-        )
-      }),
-      restart: Effect.fn("Actions.restart")(function*(deploymentId: string, restartOptions?: RestartOptions) {
-        return yield* narrow<OperationError | InputValidationError>()(
-          operations.operate("restart", yield* operationArguments("restart", deploymentId, restartOptions))
-        )
-      }),
-      bulk: Effect.fn("Actions.bulk")(function*(bulkOptions: BulkOptions) {
-        return yield* operations.bulk(yield* bulkArguments(bulkOptions))
-      }),
+      ...makeStarting({ registry, create, awaitById: awaiting.awaitById }),
+      ...awaiting.methods,
+      ...makeReads(env),
+      ...makeOperatorMethods(operations),
       resume: Effect.fn("Actions.resume")(recovery.resume),
-      prune: Effect.fn("Actions.prune")(function*(pruneOptions: { readonly olderThan: Duration.Input }) {
-        const olderThan = yield* Validate.pruneOptionsArgument(pruneOptions)
-        const before = (yield* Clock.currentTimeMillis) - Duration.toMillis(olderThan)
-        // In batches, so that no single write deletes an unbounded number of rows.
-        let pruned = 0
-        while (true) {
-          const deleted = yield* env.retryTransient(store.prune(before, pruneBatch))
-          pruned += deleted
-          if (deleted < pruneBatch) return pruned
-        }
-      })
+      prune: makePrune(env)
     })
   })
 

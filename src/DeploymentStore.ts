@@ -26,203 +26,68 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect, Layer, type Option, type Schema, type Stream } from "effect"
+import { Context, type Effect, Layer, type Option, type Stream } from "effect"
 import type { LeaseLost, PersistenceError } from "./ActionError.ts"
 import * as Deployment from "./Deployment.ts"
-import type {
-  AttemptRun,
-  Deployment as DeploymentRecord,
-  DeploymentStatus,
-  ErrorEntry,
-  Failure,
-  HistoryEntry,
-  JobRun,
-  JobStatus,
-  OperationRequest,
-  Parked
-} from "./Deployment.ts"
+import type { DeploymentStatus } from "./Deployment.ts"
 import * as Cursor from "./internal/listCursor.ts"
 import { makeMemoryStore } from "./internal/memoryStore.ts"
+import type { Checkpoint, CheckpointResult, Fence } from "./internal/storeCheckpoint.ts"
+import type {
+  OperationRequestResult,
+  OperationRequestWrite,
+  RequestQuery,
+  StopResult,
+  TakeOver,
+  TakeOverResult
+} from "./internal/storeOperations.ts"
+import type {
+  DeploymentRow,
+  ErrorRow,
+  HistoryRow,
+  JobDataRow,
+  Json,
+  NewErrorRow,
+  NewHistoryRow,
+  Snapshot,
+  StatusRow,
+  UnreadableRow
+} from "./internal/storeRows.ts"
 
-/**
- * A JSON-compatible value, as stored.
- *
- * @since 0.1.0
- * @category models
- */
-export type Json = Schema.Json
+// The models of the contract live in src/internal/ by part, each export documented there, and are exported from
+// here: the rows (storeRows.ts), the checkpoint (storeCheckpoint.ts), the operators' writes (storeOperations.ts).
 
-/**
- * A deployment row: the encoded `Deployment` without its jobs and its history.
- *
- * @since 0.1.0
- * @category models
- */
-export type DeploymentRow = Omit<typeof DeploymentRecord.Encoded, "jobs" | "history">
+// rows: the encoded models, as stored
+export type {
+  AttemptRow,
+  DeploymentRow,
+  ErrorRow,
+  FailureRow,
+  HistoryRow,
+  JobDataRow,
+  JobRunRow,
+  Json,
+  NewErrorRow,
+  NewHistoryRow,
+  ParkedRow,
+  RequestRow,
+  Snapshot,
+  StatusRow,
+  UnreadableRow
+} from "./internal/storeRows.ts"
 
-/**
- * A job record row: the encoded `JobRun`.
- *
- * @since 0.1.0
- * @category models
- */
-export type JobRunRow = typeof JobRun.Encoded
+// the checkpoint: one atomic, fenced write
+export type { Checkpoint, CheckpointResult, DeploymentPatch, Fence, JobPatch } from "./internal/storeCheckpoint.ts"
 
-/**
- * An error log row: the encoded `ErrorEntry`.
- *
- * @since 0.1.0
- * @category models
- */
-export type ErrorRow = typeof ErrorEntry.Encoded
-
-/**
- * An error log entry to append; the store assigns its `sequence`.
- *
- * @since 0.1.0
- * @category models
- */
-export type NewErrorRow = Omit<ErrorRow, "sequence">
-
-/**
- * An encoded `Failure`.
- *
- * @since 0.1.0
- * @category models
- */
-export type FailureRow = typeof Failure.Encoded
-
-/**
- * A history row: the encoded `HistoryEntry`.
- *
- * @since 0.3.0
- * @category models
- */
-export type HistoryRow = typeof HistoryEntry.Encoded
-
-/**
- * A history entry to append; the store assigns its `sequence`.
- *
- * @since 0.3.0
- * @category models
- */
-export type NewHistoryRow = Omit<HistoryRow, "sequence">
-
-/**
- * An encoded `OperationRequest`: an operation waiting for a process that has the action.
- *
- * @since 0.3.0
- * @category models
- */
-export type RequestRow = typeof OperationRequest.Encoded
-
-/**
- * An encoded `Parked`: why a deployment's stored data cannot be run.
- *
- * @since 0.2.0
- * @category models
- */
-export type ParkedRow = typeof Parked.Encoded
-
-/**
- * A deployment with its job records, as read in one go.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Snapshot {
-  readonly deployment: DeploymentRow
-  readonly jobs: ReadonlyArray<JobRunRow>
-}
-
-/**
- * The lease a writer claims to hold. Fenced writes apply only when the stored `owner` and `leaseEpoch` match.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Fence {
-  readonly deploymentId: string
-  readonly owner: string
-  readonly epoch: number
-}
-
-/**
- * The changes a checkpoint makes to the deployment row. An absent field is left as it is.
- *
- * @since 0.1.0
- * @category models
- */
-export interface DeploymentPatch {
-  readonly status?: DeploymentStatus
-  readonly currentJob?: number
-  readonly state?: Json
-  readonly output?: Json
-  /** The failure that started a rollback (or a pause); `null` clears it (an operator retried the failed job). */
-  readonly failure?: FailureRow | null
-  /** The new resume count: the runtime writes 0 when the deployment reaches a new checkpoint after a resume. */
-  readonly resumes?: number
-  /** Parks the deployment (its data does not decode): it is never claimed again until repaired. */
-  readonly parked?: ParkedRow
-  /** Ends the lease (clears owner and expiry); used with a terminal status, and when parking. */
-  readonly releaseLease?: true
-}
-
-/**
- * The changes a checkpoint makes to one job record. An absent field is left as it is.
- *
- * @since 0.1.0
- * @category models
- */
-export interface JobPatch {
-  readonly index: number
-  readonly status: JobStatus
-  readonly input?: Json
-  readonly output?: Json
-  readonly attempts?: number
-  readonly startedAt?: number
-  /** `null` clears it (a retried job runs again). */
-  readonly finishedAt?: number | null
-  /** When the job's rollback started (written with the rollback step's checkpoint). */
-  readonly rollbackStartedAt?: number
-  /** When the job's rollback ended. */
-  readonly rollbackFinishedAt?: number
-  /** Replaces the job's earlier attempts (written when a job starts again: on resume, on an operator's retry). */
-  readonly earlierAttempts?: ReadonlyArray<AttemptRow>
-}
-
-/**
- * An encoded `AttemptRun`: an attempt of a job before its last one.
- *
- * @since 0.3.0
- * @category models
- */
-export type AttemptRow = typeof AttemptRun.Encoded
-
-/**
- * One atomic, fenced write: a deployment patch, job patches and error entries to append.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Checkpoint {
-  readonly fence: Fence
-  /** Epoch milliseconds: becomes the deployment's `updatedAt`. */
-  readonly at: number
-  readonly deployment: DeploymentPatch
-  readonly jobs: ReadonlyArray<JobPatch>
-  readonly errors: ReadonlyArray<NewErrorRow>
-}
-
-/**
- * What a committed checkpoint tells the writer: whether a stop was requested meanwhile.
- *
- * @since 0.1.0
- * @category models
- */
-export interface CheckpointResult {
-  readonly stopRequested: boolean
-}
+// the operators' writes: stop requests, takeovers, requested operations
+export type {
+  OperationRequestResult,
+  OperationRequestWrite,
+  RequestQuery,
+  StopResult,
+  TakeOver,
+  TakeOverResult
+} from "./internal/storeOperations.ts"
 
 /**
  * The outcome of `create`: a new deployment, or the one that already had the same key.
@@ -282,25 +147,6 @@ export interface ListPage {
   /** Rows of the page the store could not read (they are reported, the rest of the page is not lost). */
   readonly unreadable?: ReadonlyArray<UnreadableRow>
 }
-
-/**
- * A stored row a read could not decode: its id and what is wrong with it.
- *
- * @since 0.2.0
- * @category models
- */
-export interface UnreadableRow {
-  readonly id: string
-  readonly issue: string
-}
-
-/**
- * The few fields `status` reads: enough to wait for a deployment without reading its values.
- *
- * @since 0.2.0
- * @category models
- */
-export type StatusRow = Pick<DeploymentRow, "id" | "application" | "action" | "status" | "parked" | "updatedAt">
 
 /**
  * An action a process can run, as `claim` filters by it: only deployments of these exact definitions are claimed.
@@ -368,99 +214,6 @@ export interface HeldLease {
 }
 
 /**
- * The outcome of `requestStop`.
- *
- * @since 0.1.0
- * @category models
- */
-export type StopResult =
-  | { readonly _tag: "Requested"; readonly owner: string | undefined }
-  | { readonly _tag: "NotFound" }
-  | { readonly _tag: "NotRunning"; readonly status: DeploymentStatus }
-  | { readonly _tag: "Parked"; readonly parked: ParkedRow }
-
-/**
- * A compare-and-set takeover of a deployment nobody holds a lease on (`paused`, `rollback_failed`), for an operator's
- * operation carried out by this process: applied only when the deployment is still as the caller read it.
- *
- * **Details**
- *
- * When the stored deployment has status `expect.status` and lease epoch `expect.leaseEpoch`, is not parked, and its
- * pending request is `expect.requestId` (none when absent), the store, in one atomic write: applies the patches,
- * makes `owner` the lease holder (epoch + 1, expiry `now + leaseTtlMillis` on the store's clock), resets `resumes`
- * and `stopRequested`, clears the pending request, sets `updatedAt` to `at`, and appends the errors and the history
- * entry. Otherwise it writes nothing.
- *
- * @since 0.3.0
- * @category models
- */
-export interface TakeOver {
-  readonly deploymentId: string
-  readonly expect: {
-    readonly status: DeploymentStatus
-    readonly leaseEpoch: number
-    readonly requestId?: string
-  }
-  readonly owner: string
-  readonly now: number
-  readonly leaseTtlMillis: number
-  readonly at: number
-  readonly deployment: DeploymentPatch
-  readonly jobs: ReadonlyArray<JobPatch>
-  readonly errors: ReadonlyArray<NewErrorRow>
-  readonly history: NewHistoryRow
-}
-
-/**
- * The outcome of `takeOver`: the deployment as it is now held by the caller, or what it found instead.
- *
- * @since 0.3.0
- * @category models
- */
-export type TakeOverResult =
-  | { readonly _tag: "TakenOver"; readonly snapshot: Snapshot }
-  | { readonly _tag: "NotFound" }
-  | { readonly _tag: "Changed"; readonly deployment: DeploymentRow }
-
-/**
- * A request for an operation that needs the action's code, recorded for a process that has it.
- *
- * @since 0.3.0
- * @category models
- */
-export interface OperationRequestWrite {
-  readonly deploymentId: string
-  readonly request: RequestRow
-  /** The statuses the deployment must be in for the request to be recorded. */
-  readonly statuses: ReadonlyArray<DeploymentStatus>
-  readonly history: NewHistoryRow
-}
-
-/**
- * The outcome of `requestOperation`.
- *
- * @since 0.3.0
- * @category models
- */
-export type OperationRequestResult =
-  | { readonly _tag: "Requested" }
-  | { readonly _tag: "NotFound" }
-  | { readonly _tag: "Parked"; readonly parked: ParkedRow }
-  /** Not in one of the statuses asked for, or a request is pending already (`pending`). */
-  | { readonly _tag: "Refused"; readonly status: DeploymentStatus; readonly pending?: RequestRow }
-
-/**
- * A query for the pending requests this process can carry out.
- *
- * @since 0.3.0
- * @category models
- */
-export interface RequestQuery {
-  readonly runnable: ReadonlyArray<Runnable>
-  readonly limit: number
-}
-
-/**
  * A query for `counts`: how many deployments there are in each status, of an application and an action when given,
  * each count stopping at `limit` (so that counting costs at most `limit` rows per status).
  *
@@ -480,18 +233,6 @@ export interface CountQuery {
  * @category models
  */
 export type StatusCounts = { readonly [S in DeploymentStatus]: number }
-
-/**
- * One job data entry of a deployment, as stored.
- *
- * @since 0.3.0
- * @category models
- */
-export interface JobDataRow {
-  readonly job: string
-  readonly key: string
-  readonly value: Json
-}
 
 /**
  * The persistence operations effect-actions needs. See the module documentation for the guarantees.

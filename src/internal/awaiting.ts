@@ -1,14 +1,27 @@
 /**
  * Waiting for a deployment to finish: on its local run when it runs in this process, else by reading its status
- * (not its values) from the store until it is terminal or parked, then its result once.
+ * (not its values) from the store until it is terminal or parked, then its result once. The typed `await` also
+ * checks that the deployment belongs to the action its result is typed by.
  *
  * @internal
  */
 import { Deferred, type Duration, Effect, Option } from "effect"
-import { type DeploymentFailed, DeploymentNotFound, type PersistenceError, StoredDataCorrupt } from "../ActionError.ts"
+import type * as Action from "../Action.ts"
+import {
+  ActionNotFound,
+  type DeploymentFailed,
+  DeploymentNotFound,
+  type PersistenceError,
+  StoredDataCorrupt
+} from "../ActionError.ts"
+import type { ActionsShape, AwaitError, ExecuteResult } from "../Actions.ts"
 import { isTerminal } from "../Deployment.ts"
 import type { ParkedRow, Snapshot } from "../DeploymentStore.ts"
+import { storedFailure, storedOutput } from "./outcomes.ts"
+import { readSnapshot } from "./reads.ts"
+import type { Registry } from "./registry.ts"
 import type { Handle, RunnerEnv } from "./run.ts"
+import * as Validate from "./validate.ts"
 
 /** The error every `await` of a parked deployment fails with. */
 export const parkedError = (deploymentId: string, parked: ParkedRow): StoredDataCorrupt =>
@@ -69,4 +82,76 @@ export const makeAwait = (deps: AwaitEnv) => {
       }
     })
   return awaitById
+}
+
+/** What the runtime's `await` and `awaitById` need from it. */
+export interface AwaitingEnv {
+  readonly env: RunnerEnv
+  readonly running: ReadonlyMap<string, Handle>
+  readonly registry: Registry
+  /** How often a deployment that runs in another process is read. */
+  readonly pollInterval: Duration.Duration
+}
+
+/** A deployment of another action than the one asked for: its result is not typed by `action`. */
+const notOfAction = (action: Action.Any, deploymentId: string, application: string, actionName: string) =>
+  new ActionNotFound({
+    application,
+    action: action.name,
+    detail: `deployment ${deploymentId} belongs to action "${actionName}" of application "${application}"`
+  })
+
+/**
+ * Builds the runtime's waiting: `awaitById` for the other entry points (its id checked already), and the public
+ * `await` and `awaitById`, which check their arguments first (`validate.ts`).
+ */
+export const makeAwaiting = (deps: AwaitingEnv) => {
+  const { env, registry, running } = deps
+  const read = readSnapshot(env)
+
+  const resultFromStore = (snapshot: Snapshot) =>
+    Effect.gen(function*() {
+      const { deployment } = snapshot
+      const reg = registry.registrationFor(deployment.application, deployment.action)
+      if (deployment.status === "succeeded") {
+        return { deploymentId: deployment.id, output: yield* storedOutput(snapshot, reg) }
+      }
+      return yield* Effect.flatMap(storedFailure(env.store, snapshot, reg), Effect.fail)
+    })
+
+  /** Waits for a deployment: on its local run when it runs here, else by reading its status until it ends. */
+  const awaitById: (deploymentId: string) => Effect.Effect<ExecuteResult<unknown>, AwaitError> = makeAwait({
+    env,
+    running,
+    pollInterval: deps.pollInterval,
+    result: resultFromStore
+  })
+
+  const awaitTyped = <A extends Action.Any>(action: A, deploymentId: string) =>
+    Effect.gen(function*() {
+      const handle = running.get(deploymentId)
+      if (handle !== undefined && handle.registration.action !== action) {
+        const { application, action: other } = handle.registration
+        return yield* notOfAction(action, deploymentId, application, other.name)
+      }
+      if (handle === undefined) {
+        const snapshot = yield* read(deploymentId)
+        const { deployment } = snapshot
+        if (deployment.action !== action.name || !registry.isRegistered(action, deployment.application)) {
+          return yield* notOfAction(action, deploymentId, deployment.application, deployment.action)
+        }
+      }
+      return (yield* awaitById(deploymentId)) as ExecuteResult<Action.Output<A>>
+    })
+
+  const methods: Pick<ActionsShape, "await" | "awaitById"> = {
+    await: Effect.fn("Actions.await")(function*<A extends Action.Any>(action: A, deploymentId: string) {
+      yield* Validate.actionArgument("await", action)
+      return yield* awaitTyped(action, yield* Validate.deploymentIdArgument("await", deploymentId))
+    }),
+    awaitById: Effect.fn("Actions.awaitById")(function*(deploymentId: string) {
+      return yield* awaitById(yield* Validate.deploymentIdArgument("awaitById", deploymentId))
+    })
+  }
+  return { awaitById, methods }
 }

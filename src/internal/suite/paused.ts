@@ -27,7 +27,14 @@ import {
 /** Far before the other parts' times, so that only this part's deployments are old enough to prune. */
 const OLD = 900_000_000_000
 
-export const pausedTests = (it: SuiteIt, { assertSameStored, created, get, paused }: Helpers): void => {
+export const pausedTests = (it: SuiteIt, helpers: Helpers): void => {
+  pausedDeploymentTests(it, helpers)
+  clearingPatchTests(it, helpers)
+  restartAndCreationTimeTests(it, helpers)
+}
+
+/** A paused deployment holds no lease and is never claimed, renewed, reported as mismatched, stopped or pruned. */
+const pausedDeploymentTests = (it: SuiteIt, { created, get, paused }: Helpers): void => {
   describe("paused deployments", () => {
     it.effect("are stored as paused without a lease: never claimed, renewed, or reported as mismatched", () =>
       Effect.gen(function*() {
@@ -82,7 +89,10 @@ export const pausedTests = (it: SuiteIt, { assertSameStored, created, get, pause
         assert.isTrue(Option.isNone(yield* store.get(finished.deployment.id)))
       }))
   })
+}
 
+/** `null` in a checkpoint clears a failure and a job's finish time. */
+const clearingPatchTests = (it: SuiteIt, { created, get }: Helpers): void => {
   describe("patches that clear", () => {
     it.effect("a checkpoint clears the failure with null and a job's finish time with null; absent leaves them", () =>
       Effect.gen(function*() {
@@ -115,7 +125,10 @@ export const pausedTests = (it: SuiteIt, { assertSameStored, created, get, pause
         assert.strictEqual(cleared.deployment.updatedAt, T0 + 3)
       }))
   })
+}
 
+/** `create` stores `restartOf` and a request; `list` filters by creation time and pages within the range. */
+const restartAndCreationTimeTests = (it: SuiteIt, { assertSameStored, created, get, paused }: Helpers): void => {
   describe("restarts and list by creation time", () => {
     it.effect("create stores restartOf and a request, which get and list read back", () =>
       Effect.gen(function*() {

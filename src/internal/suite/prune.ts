@@ -7,7 +7,7 @@
 import { assert, describe } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { DeploymentStore, type Snapshot } from "../../DeploymentStore.ts"
-import { fenceOf, type Helpers, makeSnapshot, type SuiteIt } from "./fixtures.ts"
+import { createOptions, errorOf, fenceOf, type Helpers, makeSnapshot, type SuiteIt, T0 } from "./fixtures.ts"
 
 /** Times far before any other test's, so that only this part's deployments are old enough to prune. */
 const LONG_AGO = 1_000_000_000_000
@@ -88,6 +88,48 @@ export const pruneTests = (it: SuiteIt, { created }: Helpers): void => {
         assert.isTrue(Option.isSome(yield* store.get(snapshot.deployment.id)))
         assert.isAtLeast(yield* store.prune(CUTOFF, 10), 1)
         assert.isTrue(Option.isNone(yield* store.get(snapshot.deployment.id)))
+      }))
+  })
+}
+
+/** `prune`: finished deployments older than the cutoff go, with all their rows, and free their key. */
+export const pruneOlderTests = (it: SuiteIt, { created }: Helpers): void => {
+  describe("prune", () => {
+    it.effect("deletes finished deployments older than the cutoff with all their rows, and frees their key", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore
+        const old = yield* created(makeSnapshot({ key: "reused", at: T0 - 10_000 }))
+        yield* store.appendErrors(fenceOf(old), [errorOf("job-0", "x", T0 - 10_000)])
+        yield* store.setJobData(fenceOf(old), "job-0", "k", 1)
+        yield* store.checkpoint({
+          fence: fenceOf(old),
+          at: T0 - 9_000,
+          deployment: { status: "succeeded", releaseLease: true },
+          jobs: [],
+          errors: []
+        })
+        const active = yield* created(makeSnapshot({ at: T0 - 10_000 }))
+        const recent = yield* created(makeSnapshot({ at: T0 }))
+        yield* store.checkpoint({
+          fence: fenceOf(recent),
+          at: T0,
+          deployment: { status: "succeeded", releaseLease: true },
+          jobs: [],
+          errors: []
+        })
+        const pruned = yield* store.prune(T0 - 5_000, 1_000)
+        assert.isAtLeast(pruned, 1)
+        assert.isTrue(Option.isNone(yield* store.get(old.deployment.id)))
+        assert.deepStrictEqual(yield* store.errors(old.deployment.id), [])
+        assert.isTrue(Option.isNone(yield* store.getJobData(old.deployment.id, "job-0", "k")))
+        assert.isTrue(Option.isSome(yield* store.get(active.deployment.id)))
+        assert.isTrue(Option.isSome(yield* store.get(recent.deployment.id)))
+        const again = makeSnapshot({
+          key: "reused",
+          application: old.deployment.application,
+          action: old.deployment.action
+        })
+        assert.strictEqual((yield* store.create(again, createOptions))._tag, "Created")
       }))
   })
 }

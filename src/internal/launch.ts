@@ -1,0 +1,69 @@
+/**
+ * Launching a deployment in this process: its local handle (the fence of the lease it holds, the outcome awaiters
+ * read), registered among the local runs while the run lasts, and its run on a fiber of the runtime's scope.
+ *
+ * @internal
+ */
+import { Deferred, Effect, type Scope } from "effect"
+import type { Snapshot } from "../DeploymentStore.ts"
+import { trackRun } from "./metrics.ts"
+import type { Registration } from "./registration.ts"
+import type { Handle, Outcome, RunnerEnv } from "./run.ts"
+import { runDeployment } from "./runner.ts"
+
+/** What launching needs from the runtime. */
+export interface LaunchEnv {
+  readonly env: RunnerEnv
+  readonly owner: string
+  /** The local runs, by deployment id: a launch adds its handle, and the run removes it when it ends. */
+  readonly running: Map<string, Handle>
+  /** Where the runs' fibers live. */
+  readonly scope: Scope.Scope
+  /** The operators' `stop` of a deployment, with the reason kept in its history. */
+  readonly stop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
+}
+
+/**
+ * A stop asked while a failure was pausing the deployment found it still running and set its stop flag: the pause
+ * committed all the same, so the stop is carried out now (the deployment rolls back, as the stop asked).
+ */
+const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle) =>
+  // The run published its outcome before it returned.
+  Effect.flatMap(Deferred.await(handle.outcome), (outcome) => {
+    if (outcome._tag !== "Paused" || !outcome.stopRequested) return Effect.void
+    return deps.stop(handle.deploymentId, "a stop was asked while the failure paused the deployment").pipe(
+      Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error)),
+      Effect.asVoid
+    )
+  })
+
+/**
+ * Builds the launch of a runtime: `launch(reg, snapshot, fresh)` runs a deployment this process holds the lease of
+ * (`fresh`: it was just created, not resumed) and returns its handle.
+ */
+export const makeLaunch = (deps: LaunchEnv) => {
+  const { env, owner, running, scope } = deps
+  return (reg: Registration, snapshot: Snapshot, fresh: boolean): Effect.Effect<Handle> =>
+    Effect.gen(function*() {
+      const deployment = snapshot.deployment
+      const handle: Handle = {
+        deploymentId: deployment.id,
+        registration: reg,
+        outcome: yield* Deferred.make<Outcome>(),
+        fiber: undefined,
+        interruptReason: undefined,
+        fence: { deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch },
+        resumes: deployment.resumes
+      }
+      running.set(deployment.id, handle)
+      handle.fiber = yield* runDeployment(env, reg, snapshot, handle, fresh).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          if (running.get(deployment.id) === handle) running.delete(deployment.id)
+        })),
+        trackRun(reg, fresh),
+        Effect.andThen(stopIfAskedWhilePausing(deps, handle)),
+        Effect.forkIn(scope)
+      )
+      return handle
+    })
+}
