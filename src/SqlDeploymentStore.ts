@@ -51,26 +51,19 @@ import {
   type ListPage,
   type ListQuery,
   type Snapshot,
-  type StatusCounts
 } from "./DeploymentStore.ts"
 import { makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
-import { makeColumns, millis } from "./internal/sqlColumns.ts"
+import { makeColumns } from "./internal/sqlColumns.ts"
+import { makeLeases } from "./internal/sqlLeases.ts"
+import { makeReads } from "./internal/sqlReads.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
 import { makeOperations } from "./internal/sqlOperations.ts"
 import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/sqlOptions.ts"
 import {
-  allStorable,
   decodeCount,
-  decodeCounts,
   decodeCreateResult,
-  decodeDeployment,
-  decodeError,
-  decodeHeldLease,
-  decodeJobDataRow,
-  decodeJsonValue,
   decodeListPage,
   decodeSnapshot,
-  decodeStatus,
   fromMigrationError,
   fromSqlError,
   invalidTtl,
@@ -80,7 +73,7 @@ import {
   ttlIssue,
   unstorableText
 } from "./internal/sqlRows.ts"
-import { activeStatuses, countedStatuses, loaderFor, terminalStatuses } from "./internal/sqlTables.ts"
+import { loaderFor } from "./internal/sqlTables.ts"
 import { makeWrites } from "./internal/sqlWrites.ts"
 
 /**
@@ -184,8 +177,6 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const jobRuns = sql(tables.jobRuns)
   const jobData = sql(tables.jobData)
   const errors = sql(tables.errors)
-  const active = sql.literal(activeStatuses)
-  const terminal = sql.literal(terminalStatuses)
   /**
    * A condition that is always true and sets `lock_timeout` for the statement's transaction. Evaluated on the
    * first row a statement reads, so before the statement waits for that row's lock (a plain statement parameter
@@ -199,9 +190,12 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const leaseUntil = (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
 
   const columns = makeColumns(sql, tables)
-  const { at, atJson, deploymentColumns, runnableRows, snapshotColumns } = columns
+  const { at, atJson, snapshotColumns } = columns
   const planList = makeListPlanner(sql, tables, columns)
   const writes = makeWrites(sql, tables, columns)
+  const statementDeps = { sql, tables, run, columns, lockBound, serverNow, leaseUntil }
+  const reads = makeReads(statementDeps)
+  const leases = makeLeases(statementDeps)
   const checkpoint = makeCheckpoints({ client, sql, tables, columns, writes, run, lockBound, batching: resolved.batching })
 
   const operations = makeOperations({
@@ -342,87 +336,9 @@ SELECT 1 AS held FROM fenced`, (rows) => rows.length > 0),
       )
     },
 
-    getJobData: (deploymentId, job, key) =>
-      isUuid(deploymentId) && allStorable(job, key)
-        ? run(
-          "getJobData",
-          () =>
-            sql`SELECT value::text AS value FROM ${jobData}
-WHERE deployment_id = ${deploymentId}::uuid AND job = ${job}::text AND key = ${key}::text`,
-          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeJsonValue(rows[0]))
-        )
-        : Effect.succeed(Option.none()),
-
-    get: (deploymentId) =>
-      isUuid(deploymentId)
-        ? run(
-          "get",
-          () => sql`SELECT ${snapshotColumns} FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid`,
-          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeSnapshot(rows[0]))
-        )
-        : Effect.succeed(Option.none()),
-
-    status: (deploymentId) =>
-      isUuid(deploymentId)
-        ? run(
-          "status",
-          () =>
-            sql`SELECT d.id::text AS id, d.application, d.action, d.status, d.parked::text AS parked,
-  ${sql.literal(millis("d.updated_at"))} AS updated_at
-FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid`,
-          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeStatus(rows[0]))
-        )
-        : Effect.succeed(Option.none()),
+    ...reads,
 
     list,
-
-    errors: (deploymentId, job) =>
-      isUuid(deploymentId) && allStorable(job)
-        ? run(
-          "errors",
-          () =>
-            sql`SELECT e.sequence, e.job, e.phase, e.tag, e.message, e.detail::text AS detail,
-  ${sql.literal(millis("e.at"))} AS at
-FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
-              job === undefined ? sql`` : sql` AND e.job = ${job}::text`
-            } ORDER BY e.sequence`,
-          (rows) => rows.map(decodeError)
-        )
-        : Effect.succeed([]),
-
-    counts: (query) => {
-      const limit = Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER - 1)
-      const zero = Object.fromEntries(countedStatuses.map((status) => [status, 0])) as StatusCounts
-      if (!(limit >= 1) || !allStorable(query.application, query.action)) return Effect.succeed(zero)
-      const conditions = [
-        ...(query.application === undefined ? [] : [sql`d.application = ${query.application}::text`]),
-        ...(query.action === undefined ? [] : [sql`d.action = ${query.action}::text`])
-      ]
-      // One bounded count per status, each read from the status index (or the filters' index): at most `limit`
-      // rows per status, however many deployments there are.
-      const counted = countedStatuses.map((status) =>
-        sql`SELECT ${sql.literal(`'${status}'`)} AS status, count(*)::integer AS count FROM (
-  SELECT 1 FROM ${deployments} d WHERE d.status = ${sql.literal(`'${status}'`)} AND ${sql.and(conditions)}
-  LIMIT ${limit}::bigint
-) AS s`
-      )
-      return run(
-        "counts",
-        () => sql`${sql.join(" UNION ALL ", false)(counted)}`,
-        (rows) => decodeCounts(rows, zero)
-      )
-    },
-
-    jobData: (deploymentId) =>
-      isUuid(deploymentId)
-        ? run(
-          "jobData",
-          () =>
-            sql`SELECT job, key, value::text AS value FROM ${jobData}
-WHERE deployment_id = ${deploymentId}::uuid ORDER BY job, key`,
-          (rows) => rows.map(decodeJobDataRow)
-        )
-        : Effect.succeed([]),
 
     requestStop: operations.requestStop,
     takeOver: operations.takeOver,
@@ -431,131 +347,7 @@ WHERE deployment_id = ${deploymentId}::uuid ORDER BY job, key`,
     recordOperation: operations.recordOperation,
     history: operations.history,
 
-    claim: (request) => {
-      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-      const issue = ttlIssue(request.leaseTtlMillis)
-      if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
-      const refused = unstorableText("claim", { owner: request.owner })
-      if (refused !== undefined) return Effect.fail(refused)
-      return run(
-        "claim",
-        () =>
-          sql`WITH candidates AS (
-  SELECT d.id, d.lease_expires_at AS previous_expiry FROM ${deployments} d
-  WHERE d.status IN ${active} AND d.parked IS NULL
-    AND (d.application, d.action, d.fingerprint) IN (
-      SELECT r.application, r.action, r.fingerprint
-      FROM ${runnableRows(request.runnable)}
-    )
-    AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
-  ORDER BY d.lease_expires_at NULLS FIRST, d.created_at, d.id
-  LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint
-  FOR UPDATE OF d SKIP LOCKED
-), claimed AS (
-  UPDATE ${deployments} AS d
-  SET owner = ${request.owner}::text, lease_epoch = d.lease_epoch + 1, resumes = d.resumes + 1,
-    lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}
-  FROM candidates c WHERE d.id = c.id
-  RETURNING d.*, c.previous_expiry
-)
-SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST, d.created_at, d.id`,
-        (rows) => rows.map(decodeSnapshot)
-      )
-    },
-
-    heartbeat: (request) => {
-      const ids = request.deploymentIds.filter(isUuid)
-      if (ids.length === 0 || !allStorable(request.owner)) return Effect.succeed([])
-      const issue = ttlIssue(request.leaseTtlMillis)
-      if (issue !== undefined) return Effect.fail(invalidTtl("heartbeat", issue))
-      return run(
-        "heartbeat",
-        () =>
-          // A join, not `id IN (subquery)`: for an owner the planner's statistics do not know yet (any process
-          // that just took deployments over), the IN form was planned as a semi-join scanning the whole id
-          // list per row, quadratic in the leases held (37 s for 10,000; see docs/benchmarks.md).
-          sql`UPDATE ${deployments} AS d SET lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}
-FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) AS held(id)
-WHERE d.id = held.id::uuid AND d.owner = ${request.owner}::text AND d.status IN ${active} AND ${lockBound}
-RETURNING d.id::text AS id, d.lease_epoch, d.stop_requested`,
-        (rows) => rows.map(decodeHeldLease)
-      )
-    },
-
-    release: (fence, releaseAt) =>
-      !unmatchable(fence)
-        ? run(
-          "release",
-          () =>
-            sql`UPDATE ${deployments} SET owner = NULL, lease_expires_at = ${serverNow}, updated_at = ${at(releaseAt)}
-WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
-  AND ${lockBound}`,
-          () => undefined
-        )
-        : Effect.void,
-
-    prune: (before, limit) => {
-      if (!Number.isFinite(before)) {
-        return Effect.fail(
-          new PersistenceError({ reason: "invalid", operation: "prune", detail: `not a time: ${before}` })
-        )
-      }
-      const batch = Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER)
-      if (!(batch >= 1)) return Effect.succeed(0)
-      return run(
-        "prune",
-        () =>
-          // At most `limit` rows, oldest first; rows locked elsewhere are left for the next call.
-          sql`WITH batch AS (
-  SELECT d.id FROM ${deployments} d
-  WHERE d.status IN ${terminal} AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
-  ORDER BY d.created_at, d.id
-  LIMIT ${batch}::bigint
-  FOR UPDATE SKIP LOCKED
-), pruned AS (
-  DELETE FROM ${deployments} d USING batch WHERE d.id = batch.id RETURNING 1
-)
-SELECT count(*) AS count FROM pruned`,
-        decodeCount
-      )
-    },
-
-    discardCreated: (fence) =>
-      !unmatchable(fence)
-        ? run(
-          "discardCreated",
-          () =>
-            sql`WITH discarded AS (
-  DELETE FROM ${deployments} d
-  WHERE d.id = ${fence.deploymentId}::uuid AND d.owner = ${fence.owner}::text
-    AND d.lease_epoch = ${fence.epoch}::bigint AND d.current_job = 0 AND d.status = 'running' AND ${lockBound}
-    AND EXISTS (
-      SELECT 1 FROM ${jobRuns} r WHERE r.deployment_id = d.id AND r."index" = 0 AND r.status = 'running'
-    )
-  RETURNING 1
-)
-SELECT count(*) AS count FROM discarded`,
-          (rows) => decodeCount(rows) > 0
-        )
-        : Effect.succeed(false),
-
-    findMismatched: (request) => {
-      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-      return run(
-        "findMismatched",
-        () =>
-          sql`SELECT ${deploymentColumns} FROM ${deployments} d
-WHERE d.status IN ${active} AND d.parked IS NULL
-  AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
-  AND EXISTS (
-    SELECT 1 FROM ${runnableRows(request.runnable)}
-    WHERE r.application = d.application AND r.action = d.action AND r.fingerprint <> d.fingerprint
-  )
-ORDER BY d.created_at, d.id
-LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint`,
-        (rows) => rows.map(decodeDeployment)
-      )
-    },
+    ...leases,
 
     appendErrorOnce: (deploymentId, entry) => {
       const refused = unstorableText("appendErrorOnce", { job: entry.job, tag: entry.tag, message: entry.message })

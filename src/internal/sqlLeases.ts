@@ -1,0 +1,180 @@
+/**
+ * The SQL store's leases: claiming runnable deployments (`FOR UPDATE SKIP LOCKED`), the heartbeat, releasing and
+ * discarding a lease's deployment, finding deployments of another version, and pruning finished ones. Leases are
+ * set and judged on the database server's clock (`serverNow`).
+ *
+ * @internal
+ */
+import { Effect } from "effect"
+import type { SqlClient } from "effect/sql"
+import { PersistenceError } from "../ActionError.ts"
+import type { DeploymentStoreShape } from "../DeploymentStore.ts"
+import { type Columns } from "./sqlColumns.ts"
+import { unmatchable } from "./sqlCheckpoints.ts"
+import {
+  allStorable,
+  decodeCount,
+  decodeDeployment,
+  decodeHeldLease,
+  decodeSnapshot,
+  invalidTtl,
+  isUuid,
+  type Run,
+  ttlIssue,
+  unstorableText
+} from "./sqlRows.ts"
+import { activeStatuses, type Tables, terminalStatuses } from "./sqlTables.ts"
+
+/** What the store's statements share: the client, the tables, the statement runner and the common fragments. */
+export interface StatementDeps {
+  readonly sql: SqlClient.SqlClient
+  readonly tables: Tables
+  readonly run: Run
+  readonly columns: Columns
+  /** A condition that is always true and bounds the statement's wait for row locks (`lock_timeout`). */
+  readonly lockBound: ReturnType<SqlClient.SqlClient["literal"]>
+  /** The database server's time of the current statement: the clock of every lease. */
+  readonly serverNow: ReturnType<SqlClient.SqlClient["literal"]>
+  /** The lease expiry `ttl` milliseconds after `serverNow`. */
+  readonly leaseUntil: (ttl: number) => ReturnType<SqlClient.SqlClient["literal"]>
+}
+
+/** The store's lease statements, and `prune`. */
+export const makeLeases = (deps: StatementDeps): Pick<
+  DeploymentStoreShape,
+  "claim" | "heartbeat" | "release" | "prune" | "discardCreated" | "findMismatched"
+> => {
+  const { leaseUntil, lockBound, run, serverNow, sql } = deps
+  const deployments = sql(deps.tables.deployments)
+  const jobRuns = sql(deps.tables.jobRuns)
+  const active = sql.literal(activeStatuses)
+  const terminal = sql.literal(terminalStatuses)
+  const { at, deploymentColumns, runnableRows, snapshotColumns } = deps.columns
+  return {
+    claim: (request) => {
+      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+      const issue = ttlIssue(request.leaseTtlMillis)
+      if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
+      const refused = unstorableText("claim", { owner: request.owner })
+      if (refused !== undefined) return Effect.fail(refused)
+      return run(
+        "claim",
+        () =>
+          sql`WITH candidates AS (
+  SELECT d.id, d.lease_expires_at AS previous_expiry FROM ${deployments} d
+  WHERE d.status IN ${active} AND d.parked IS NULL
+    AND (d.application, d.action, d.fingerprint) IN (
+      SELECT r.application, r.action, r.fingerprint
+      FROM ${runnableRows(request.runnable)}
+    )
+    AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
+  ORDER BY d.lease_expires_at NULLS FIRST, d.created_at, d.id
+  LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint
+  FOR UPDATE OF d SKIP LOCKED
+), claimed AS (
+  UPDATE ${deployments} AS d
+  SET owner = ${request.owner}::text, lease_epoch = d.lease_epoch + 1, resumes = d.resumes + 1,
+    lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}
+  FROM candidates c WHERE d.id = c.id
+  RETURNING d.*, c.previous_expiry
+)
+SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST, d.created_at, d.id`,
+        (rows) => rows.map(decodeSnapshot)
+      )
+    },
+
+    heartbeat: (request) => {
+      const ids = request.deploymentIds.filter(isUuid)
+      if (ids.length === 0 || !allStorable(request.owner)) return Effect.succeed([])
+      const issue = ttlIssue(request.leaseTtlMillis)
+      if (issue !== undefined) return Effect.fail(invalidTtl("heartbeat", issue))
+      return run(
+        "heartbeat",
+        () =>
+          // A join, not `id IN (subquery)`: for an owner the planner's statistics do not know yet (any process
+          // that just took deployments over), the IN form was planned as a semi-join scanning the whole id
+          // list per row, quadratic in the leases held (37 s for 10,000; see docs/benchmarks.md).
+          sql`UPDATE ${deployments} AS d SET lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}
+FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) AS held(id)
+WHERE d.id = held.id::uuid AND d.owner = ${request.owner}::text AND d.status IN ${active} AND ${lockBound}
+RETURNING d.id::text AS id, d.lease_epoch, d.stop_requested`,
+        (rows) => rows.map(decodeHeldLease)
+      )
+    },
+
+    release: (fence, releaseAt) =>
+      !unmatchable(fence)
+        ? run(
+          "release",
+          () =>
+            sql`UPDATE ${deployments} SET owner = NULL, lease_expires_at = ${serverNow}, updated_at = ${at(releaseAt)}
+WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
+  AND ${lockBound}`,
+          () => undefined
+        )
+        : Effect.void,
+
+    prune: (before, limit) => {
+      if (!Number.isFinite(before)) {
+        return Effect.fail(
+          new PersistenceError({ reason: "invalid", operation: "prune", detail: `not a time: ${before}` })
+        )
+      }
+      const batch = Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER)
+      if (!(batch >= 1)) return Effect.succeed(0)
+      return run(
+        "prune",
+        () =>
+          // At most `limit` rows, oldest first; rows locked elsewhere are left for the next call.
+          sql`WITH batch AS (
+  SELECT d.id FROM ${deployments} d
+  WHERE d.status IN ${terminal} AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
+  ORDER BY d.created_at, d.id
+  LIMIT ${batch}::bigint
+  FOR UPDATE SKIP LOCKED
+), pruned AS (
+  DELETE FROM ${deployments} d USING batch WHERE d.id = batch.id RETURNING 1
+)
+SELECT count(*) AS count FROM pruned`,
+        decodeCount
+      )
+    },
+
+    discardCreated: (fence) =>
+      !unmatchable(fence)
+        ? run(
+          "discardCreated",
+          () =>
+            sql`WITH discarded AS (
+  DELETE FROM ${deployments} d
+  WHERE d.id = ${fence.deploymentId}::uuid AND d.owner = ${fence.owner}::text
+    AND d.lease_epoch = ${fence.epoch}::bigint AND d.current_job = 0 AND d.status = 'running' AND ${lockBound}
+    AND EXISTS (
+      SELECT 1 FROM ${jobRuns} r WHERE r.deployment_id = d.id AND r."index" = 0 AND r.status = 'running'
+    )
+  RETURNING 1
+)
+SELECT count(*) AS count FROM discarded`,
+          (rows) => decodeCount(rows) > 0
+        )
+        : Effect.succeed(false),
+
+    findMismatched: (request) => {
+      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+      return run(
+        "findMismatched",
+        () =>
+          sql`SELECT ${deploymentColumns} FROM ${deployments} d
+WHERE d.status IN ${active} AND d.parked IS NULL
+  AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
+  AND EXISTS (
+    SELECT 1 FROM ${runnableRows(request.runnable)}
+    WHERE r.application = d.application AND r.action = d.action AND r.fingerprint <> d.fingerprint
+  )
+ORDER BY d.created_at, d.id
+LIMIT ${Math.min(Math.floor(request.limit), Number.MAX_SAFE_INTEGER)}::bigint`,
+        (rows) => rows.map(decodeDeployment)
+      )
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The SQL store's reads by id: a deployment with its jobs, its status, its error log, its job data, and the counts
+ * per status. An id that is not a UUID (or a name PostgreSQL cannot hold) names nothing stored: the read finds
+ * nothing, without a statement.
+ *
+ * @internal
+ */
+import { Effect, Option } from "effect"
+import type { SqlClient } from "effect/sql"
+import type { DeploymentStoreShape, StatusCounts } from "../DeploymentStore.ts"
+import { type Columns, millis } from "./sqlColumns.ts"
+import {
+  allStorable,
+  decodeCounts,
+  decodeError,
+  decodeJobDataRow,
+  decodeJsonValue,
+  decodeSnapshot,
+  decodeStatus,
+  isUuid,
+  type Run,
+} from "./sqlRows.ts"
+import { countedStatuses, type Tables } from "./sqlTables.ts"
+
+/** What the store's statements share: the client, the tables, the statement runner and the common fragments. */
+export interface StatementDeps {
+  readonly sql: SqlClient.SqlClient
+  readonly tables: Tables
+  readonly run: Run
+  readonly columns: Columns
+  /** A condition that is always true and bounds the statement's wait for row locks (`lock_timeout`). */
+  readonly lockBound: ReturnType<SqlClient.SqlClient["literal"]>
+  /** The database server's time of the current statement: the clock of every lease. */
+  readonly serverNow: ReturnType<SqlClient.SqlClient["literal"]>
+  /** The lease expiry `ttl` milliseconds after `serverNow`. */
+  readonly leaseUntil: (ttl: number) => ReturnType<SqlClient.SqlClient["literal"]>
+}
+
+/** The store's reads. */
+export const makeReads = (deps: StatementDeps): Pick<
+  DeploymentStoreShape,
+  "getJobData" | "get" | "status" | "errors" | "counts" | "jobData"
+> => {
+  const { run, sql } = deps
+  const deployments = sql(deps.tables.deployments)
+  const jobData = sql(deps.tables.jobData)
+  const errors = sql(deps.tables.errors)
+  const { snapshotColumns } = deps.columns
+  return {
+    getJobData: (deploymentId, job, key) =>
+      isUuid(deploymentId) && allStorable(job, key)
+        ? run(
+          "getJobData",
+          () =>
+            sql`SELECT value::text AS value FROM ${jobData}
+WHERE deployment_id = ${deploymentId}::uuid AND job = ${job}::text AND key = ${key}::text`,
+          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeJsonValue(rows[0]))
+        )
+        : Effect.succeed(Option.none()),
+
+    get: (deploymentId) =>
+      isUuid(deploymentId)
+        ? run(
+          "get",
+          () => sql`SELECT ${snapshotColumns} FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid`,
+          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeSnapshot(rows[0]))
+        )
+        : Effect.succeed(Option.none()),
+
+    status: (deploymentId) =>
+      isUuid(deploymentId)
+        ? run(
+          "status",
+          () =>
+            sql`SELECT d.id::text AS id, d.application, d.action, d.status, d.parked::text AS parked,
+  ${sql.literal(millis("d.updated_at"))} AS updated_at
+FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid`,
+          (rows) => rows[0] === undefined ? Option.none() : Option.some(decodeStatus(rows[0]))
+        )
+        : Effect.succeed(Option.none()),
+
+    errors: (deploymentId, job) =>
+      isUuid(deploymentId) && allStorable(job)
+        ? run(
+          "errors",
+          () =>
+            sql`SELECT e.sequence, e.job, e.phase, e.tag, e.message, e.detail::text AS detail,
+  ${sql.literal(millis("e.at"))} AS at
+FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
+              job === undefined ? sql`` : sql` AND e.job = ${job}::text`
+            } ORDER BY e.sequence`,
+          (rows) => rows.map(decodeError)
+        )
+        : Effect.succeed([]),
+
+    counts: (query) => {
+      const limit = Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER - 1)
+      const zero = Object.fromEntries(countedStatuses.map((status) => [status, 0])) as StatusCounts
+      if (!(limit >= 1) || !allStorable(query.application, query.action)) return Effect.succeed(zero)
+      const conditions = [
+        ...(query.application === undefined ? [] : [sql`d.application = ${query.application}::text`]),
+        ...(query.action === undefined ? [] : [sql`d.action = ${query.action}::text`])
+      ]
+      // One bounded count per status, each read from the status index (or the filters' index): at most `limit`
+      // rows per status, however many deployments there are.
+      const counted = countedStatuses.map((status) =>
+        sql`SELECT ${sql.literal(`'${status}'`)} AS status, count(*)::integer AS count FROM (
+  SELECT 1 FROM ${deployments} d WHERE d.status = ${sql.literal(`'${status}'`)} AND ${sql.and(conditions)}
+  LIMIT ${limit}::bigint
+) AS s`
+      )
+      return run(
+        "counts",
+        () => sql`${sql.join(" UNION ALL ", false)(counted)}`,
+        (rows) => decodeCounts(rows, zero)
+      )
+    },
+
+    jobData: (deploymentId) =>
+      isUuid(deploymentId)
+        ? run(
+          "jobData",
+          () =>
+            sql`SELECT job, key, value::text AS value FROM ${jobData}
+WHERE deployment_id = ${deploymentId}::uuid ORDER BY job, key`,
+          (rows) => rows.map(decodeJobDataRow)
+        )
+        : Effect.succeed([])
+  }
+}
