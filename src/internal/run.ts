@@ -234,10 +234,7 @@ export const errorRow = (job: CompiledJob, phase: JobPhase, error: unknown, at: 
  * (or being rolled back) when they are read, as jobs of a run never overlap.
  */
 export const makeJobContext = (run: Run): JobContextShape => {
-  const fence = () => run.handle.fence
-  const store = run.env.store
-  const current = () => run.reg.jobs[run.current]!
-  const name = () => current().job.name
+  const name = () => run.reg.jobs[run.current]!.job.name
   return {
     deploymentId: run.deploymentId,
     application: run.reg.application,
@@ -260,65 +257,15 @@ export const makeJobContext = (run: Run): JobContextShape => {
     get phase() {
       return run.phase
     },
-    setData: (key, schema, value) =>
-      Effect.suspend(() => {
-        const job = name()
-        return Effect.flatMap(
-          Effect.mapError(
-            jsonCodec(schema).encode(value),
-            (error) =>
-              new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
-          ),
-          (encoded) =>
-            Effect.catch(run.env.retryTransient(store.setJobData(fence(), job, key, encoded)), (error) =>
-              isRefusal(error)
-                ? Effect.fail(
-                  new InvalidJobData({
-                    deploymentId: run.deploymentId,
-                    job,
-                    key,
-                    issue: `the store cannot hold it: ${storableText(error.detail)}`
-                  })
-                )
-                : Effect.die(abandonFor(error)))
-        )
-      }),
-    getData: (key, schema, options) =>
-      Effect.suspend(() => {
-        const owner = options?.job ?? name()
-        return Effect.flatMap(
-          abandonOnStoreFailure(run, store.getJobData(run.deploymentId, owner, key)),
-          (stored) =>
-            Option.isNone(stored)
-              ? Effect.succeedNone
-              : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
-                onFailure: (error) =>
-                  new StoredDataCorrupt({
-                    deploymentId: run.deploymentId,
-                    job: owner,
-                    field: `job data "${key}"`,
-                    issue: describeSchemaError(error).issue
-                  }),
-                onSuccess: Option.some
-              })
-        )
-      }),
-    recordError: (error) =>
-      Effect.flatMap(now, (at) => {
-        if (typeof error === "object" && error !== null) run.recorded.add(error)
-        const row = errorRow(current(), run.phase, error, at)
-        // The row is storable already; a refusal left can only be its size: it is recorded without its detail.
-        return Effect.catch(run.env.retryTransient(store.appendErrors(fence(), [row])), (error) =>
-          isRefusal(error)
-            ? abandonOnStoreFailure(run, store.appendErrors(fence(), [{ ...row, detail: undefined }]))
-            : Effect.die(abandonFor(error)))
-      }),
+    setData: (key, schema, value) => Effect.suspend(() => setJobData(run, name(), key, schema, value)),
+    getData: (key, schema, options) => Effect.suspend(() => getJobData(run, options?.job ?? name(), key, schema)),
+    recordError: (error) => recordJobError(run, error),
     errors: (options) =>
       Effect.flatMap(
         Effect.suspend(() =>
           abandonOnStoreFailure(
             run,
-            store.errors(run.deploymentId, options?.currentJobOnly === true ? name() : undefined)
+            run.env.store.errors(run.deploymentId, options?.currentJobOnly === true ? name() : undefined)
           )
         ),
         (rows) =>
@@ -330,6 +277,59 @@ export const makeJobContext = (run: Run): JobContextShape => {
       )
   }
 }
+
+/** `JobContext.setData`: the value encoded with its schema, and stored at once (a refusal is `InvalidJobData`). */
+const setJobData = <A, I>(run: Run, job: string, key: string, schema: Schema.Codec<A, I>, value: A) =>
+  Effect.flatMap(
+    Effect.mapError(
+      jsonCodec(schema).encode(value),
+      (error) => new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
+    ),
+    (encoded) =>
+      Effect.catch(run.env.retryTransient(run.env.store.setJobData(run.handle.fence, job, key, encoded)), (error) =>
+        isRefusal(error)
+          ? Effect.fail(
+            new InvalidJobData({
+              deploymentId: run.deploymentId,
+              job,
+              key,
+              issue: `the store cannot hold it: ${storableText(error.detail)}`
+            })
+          )
+          : Effect.die(abandonFor(error)))
+  )
+
+/** `JobContext.getData`: the stored value decoded with its schema (a value that does not decode is corrupt). */
+const getJobData = <A, I>(run: Run, owner: string, key: string, schema: Schema.Codec<A, I>) =>
+  Effect.flatMap(
+    abandonOnStoreFailure(run, run.env.store.getJobData(run.deploymentId, owner, key)),
+    (stored) =>
+      Option.isNone(stored)
+        ? Effect.succeedNone
+        : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
+          onFailure: (error) =>
+            new StoredDataCorrupt({
+              deploymentId: run.deploymentId,
+              job: owner,
+              field: `job data "${key}"`,
+              issue: describeSchemaError(error).issue
+            }),
+          onSuccess: Option.some
+        })
+  )
+
+/** `JobContext.recordError`: appends the error to the log at once, and remembers it so it is not logged twice. */
+const recordJobError = (run: Run, error: unknown) =>
+  Effect.flatMap(now, (at) => {
+    if (typeof error === "object" && error !== null) run.recorded.add(error)
+    const row = errorRow(run.reg.jobs[run.current]!, run.phase, error, at)
+    const store = run.env.store
+    // The row is storable already; a refusal left can only be its size: it is recorded without its detail.
+    return Effect.catch(run.env.retryTransient(store.appendErrors(run.handle.fence, [row])), (error) =>
+      isRefusal(error)
+        ? abandonOnStoreFailure(run, store.appendErrors(run.handle.fence, [{ ...row, detail: undefined }]))
+        : Effect.die(abandonFor(error)))
+  })
 
 export const corrupt = (deploymentId: string, job: string | undefined, field: string, error: Schema.SchemaError) =>
   new StoredDataCorrupt({
