@@ -8,6 +8,7 @@ import {
   next,
   type Next,
   owedRollbacks,
+  parkCheckpoint,
   type Progress,
   type Refused,
   stoppedMessage,
@@ -628,5 +629,25 @@ describe("transitions", () => {
       for (const status of statuses) for (const tag of tags) next(fixtures[status], events[tag])
       assert.strictEqual(fixtures.running.status, "running")
     })
+  })
+})
+
+describe("parking", () => {
+  it("parks with the reason in the row and the log, and gives the lease up", () => {
+    const checkpoint = parkCheckpoint(AT, {
+      job: "b",
+      field: "output",
+      issue: "bad\u0000",
+      tag: "StoredDataCorrupt",
+      message: "corrupt"
+    })
+    assert.deepStrictEqual(checkpoint, {
+      at: AT,
+      deployment: { parked: { job: "b", field: "output", issue: "bad\\u0000", at: AT }, releaseLease: true },
+      jobs: [],
+      errors: [{ job: "b", phase: "resume", tag: "StoredDataCorrupt", message: "corrupt", detail: undefined, at: AT }]
+    })
+    const noJob = parkCheckpoint(AT, { field: "state", issue: "x", tag: "StoredDataCorrupt", message: "corrupt" })
+    assert.deepStrictEqual(noJob.deployment.parked, { field: "state", issue: "x", at: AT })
   })
 })

@@ -31,9 +31,19 @@ import { JobContext, type JobContextShape } from "../JobContext.ts"
 import type * as State from "../State.ts"
 import { describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
 import { timeCheckpoint } from "./metrics.ts"
-import { jsonIssue, logText, storableRow, storableText } from "./storable.ts"
+import { jsonIssue, storableRow, storableText } from "./storable.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
-import { type Event, isTerminal, type Next, next, type Progress, progressOf, type UnsavedOutput, type Write } from "./transitions.ts"
+import {
+  type Event,
+  isTerminal,
+  type Next,
+  next,
+  parkCheckpoint,
+  type Progress,
+  progressOf,
+  type UnsavedOutput,
+  type Write
+} from "./transitions.ts"
 
 export { logText, storableRow } from "./storable.ts"
 
@@ -437,21 +447,16 @@ export const parkCorrupt = (run: Pick<Run, "env" | "handle">, abandon: Abandon):
     if (abandon.reason !== "corrupt" || !(abandon.error instanceof StoredDataCorrupt)) return yield* abandoned(run, abandon)
     const error = abandon.error
     const at = yield* now
-    const written = yield* Effect.exit(run.env.retryTransient(run.env.store.checkpoint({
-      fence: run.handle.fence,
-      at,
-      deployment: {
-        parked: {
-          ...(error.job === undefined ? {} : { job: logText(error.job) }),
-          field: logText(error.field),
-          issue: logText(error.issue),
-          at
-        },
-        releaseLease: true
-      },
-      jobs: [],
-      errors: [storableRow({ job: error.job, phase: "resume", tag: error._tag, message: error.message, detail: undefined, at })]
-    })))
+    const checkpoint = parkCheckpoint(at, {
+      job: error.job,
+      field: error.field,
+      issue: error.issue,
+      tag: error._tag,
+      message: error.message
+    })
+    const written = yield* Effect.exit(
+      run.env.retryTransient(run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence }))
+    )
     if (written._tag === "Failure") {
       return yield* abandoned(run, new Abandon("persistence", Cause.squash(written.cause)))
     }
