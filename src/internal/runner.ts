@@ -7,6 +7,9 @@
  * deployment any further (shutdown, lease lost, store unavailable, corrupt data), leaving the deployment for a
  * later resume by whichever process holds its lease next.
  *
+ * What each checkpoint holds, and what the deployment's progress is after it, is computed by the transitions
+ * (`transitions.ts`); this file runs the jobs, encodes their values, and writes what the transitions computed.
+ *
  * @internal
  */
 import { Cause, Deferred, Duration, Effect, Exit, Option, Schema, Scope } from "effect"
