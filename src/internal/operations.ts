@@ -15,11 +15,10 @@
  *
  * @internal
  */
-import { Clock, Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option, type Schema } from "effect"
 import {
   DeploymentNotFound,
   DeploymentNotRunning,
-  ExecutionStopped,
   InputValidationError,
   OperationRefused,
   type OperationRefusedReason,
@@ -27,14 +26,10 @@ import {
   StoredDataCorrupt
 } from "../ActionError.ts"
 import type * as Actions from "../Actions.ts"
-import { type DeploymentStatus, Failure, type Operation } from "../Deployment.ts"
+import type { DeploymentStatus, Operation } from "../Deployment.ts"
 import type {
-  DeploymentPatch,
   DeploymentRow,
-  FailureRow,
-  JobPatch,
   Json,
-  NewErrorRow,
   NewHistoryRow,
   RequestRow,
   Runnable,
@@ -43,7 +38,17 @@ import type {
 import { parkedError } from "./awaiting.ts"
 import { describeSchemaError } from "./codec.ts"
 import type { Registration } from "./registration.ts"
-import { logText, type RunnerEnv, storableRow, withLastAttempt } from "./run.ts"
+import type { RunnerEnv } from "./run.ts"
+import { logText } from "./storable.ts"
+import {
+  appliesTo as statusesOf,
+  type Event,
+  next,
+  progressOf,
+  type Refused,
+  type Transition,
+  type Write
+} from "./transitions.ts"
 import type { CheckedBulk, CheckedOperation } from "./validateOperations.ts"
 
 /** What the operations need from the runtime. */
@@ -80,29 +85,29 @@ interface Applied extends CheckedOperation {
   readonly request: RequestRow | undefined
 }
 
-/** What a takeover writes, besides taking the lease. */
+/** What a takeover writes, besides taking the lease: a checkpoint the transitions computed, and the history. */
 interface TakeOverChange {
-  readonly deployment: DeploymentPatch
-  readonly jobs: ReadonlyArray<JobPatch>
-  readonly errors: ReadonlyArray<NewErrorRow>
+  readonly checkpoint: Write
   readonly history: NewHistoryRow
 }
 
-/** The statuses an operation applies to. */
+/** The statuses an operation applies to: those of its transition (`transitions.ts`). */
 const appliesTo: Record<Operation, ReadonlyArray<DeploymentStatus>> = {
-  stop: ["running", "paused"],
-  retry: ["paused"],
-  rollback: ["paused"],
-  retry_rollback: ["rollback_failed"],
-  restart: ["succeeded", "rolled_back", "rollback_failed"]
+  stop: statusesOf.StopRequested,
+  retry: statusesOf.Retry,
+  rollback: statusesOf.Rollback,
+  retry_rollback: statusesOf.RetryRollback,
+  restart: statusesOf.Restart
 }
+
+/** The progress of a stored deployment, as the transitions see it. */
+const progressFor = (reg: Registration, snapshot: Snapshot) =>
+  progressOf(snapshot, (index) => (reg.jobs[index]?.job.rollbacks.length ?? 0) > 0)
 
 /** Marks an operation this process cannot carry out, met while carrying out requests: left for another process. */
 class NotHere {
   readonly _tag = "NotHere"
 }
-
-const encodeFailure = Schema.encodeSync(Failure)
 
 /** Builds the operations of a runtime. */
 export const makeOperations = (deps: OperationsEnv) => {
@@ -117,6 +122,21 @@ export const makeOperations = (deps: OperationsEnv) => {
       status: row.status,
       detail
     })
+
+  /** The operation refused for what the transitions refused (the status was checked before: a job's record). */
+  const refusedBy = (applied: Applied, row: DeploymentRow, refusal: Refused) =>
+    refused(applied, row, refusal.reason === "nothing_to_retry" ? "nothing_to_retry" : "status", refusal.detail)
+
+  /** The checkpoint a transition computed, or the operation refused. */
+  const checkpointOf = (applied: Applied, row: DeploymentRow, result: Transition): Effect.Effect<Write, OperationRefused> => {
+    if (result._tag === "Refused") return Effect.fail(refusedBy(applied, row, result))
+    if (result.checkpoint === undefined) return Effect.die(new Error(`the ${applied.operation} transition writes nothing`))
+    return Effect.succeed(result.checkpoint)
+  }
+
+  /** The checkpoint of an operator's transition of a snapshot, or the operation refused. */
+  const transitionOf = (applied: Applied, reg: Registration, snapshot: Snapshot, event: Event) =>
+    checkpointOf(applied, snapshot.deployment, next(progressFor(reg, snapshot), event))
 
   const read = (deploymentId: string) =>
     Effect.flatMap(env.retryTransient(store.get(deploymentId)), (found) =>
@@ -197,7 +217,10 @@ export const makeOperations = (deps: OperationsEnv) => {
         now: at,
         leaseTtlMillis: deps.leaseTtlMillis,
         at,
-        ...change
+        deployment: change.checkpoint.deployment,
+        jobs: change.checkpoint.jobs,
+        errors: change.checkpoint.errors,
+        history: change.history
       }))
       if (result._tag === "NotFound") return yield* new DeploymentNotFound({ deploymentId: row.id })
       let snapshot: Snapshot
@@ -226,52 +249,17 @@ export const makeOperations = (deps: OperationsEnv) => {
       const index = row.currentJob
       const compiled = reg.jobs[index]!
       const record = snapshot.jobs[index]!
-      for (const earlier of snapshot.jobs.slice(0, index)) {
-        if (earlier.status !== "succeeded") {
-          return yield* refused(
-            applied,
-            row,
-            "status",
-            `job "${earlier.name}" before the failed job has no recorded output (it is ${earlier.status}): roll the deployment back instead`
-          )
-        }
-      }
-      let input: Json
-      if (applied.input !== undefined) {
-        const decoded = yield* Effect.mapError(compiled.input.decode(applied.input.value), invalidInput(reg, index))
-        input = yield* Effect.mapError(compiled.input.encode(decoded), invalidInput(reg, index))
-      } else if (record.input !== undefined) {
-        input = record.input
-      } else {
-        // The job failed before it got an input (the previous output did not fit it): it is made again.
-        const previous = reg.jobs[index - 1]!
-        const output = yield* Effect.mapError(
-          previous.output.decode(snapshot.jobs[index - 1]!.output),
-          (error) =>
-            new StoredDataCorrupt({
-              deploymentId: row.id,
-              job: previous.job.name,
-              field: "output",
-              issue: describeSchemaError(error).issue
-            })
-        )
-        input = yield* Effect.mapError(compiled.input.encode(output), invalidInput(reg, index))
-        yield* Effect.mapError(compiled.input.decode(input), invalidInput(reg, index))
-      }
+      const progress = progressFor(reg, snapshot)
+      // Whether it applies is judged before any input is made (a job without an input gets one made below).
+      const stored = next(progress, { _tag: "Retry", at, input: record.input })
+      if (stored._tag === "Refused" && stored.reason !== "input") return yield* refusedBy(applied, row, stored)
       const replaced = applied.input !== undefined
-      const earlier = withLastAttempt(record)
+      const retried = !replaced && stored._tag === "Next"
+        ? stored
+        : next(progress, { _tag: "Retry", at, input: yield* retryInput(applied, reg, snapshot) })
+      const checkpoint = yield* checkpointOf(applied, row, retried)
       return yield* takeOver(applied, reg, row, at, {
-        deployment: { status: "running", failure: null },
-        jobs: [{
-          index,
-          status: "running",
-          input,
-          attempts: record.attempts + 1,
-          startedAt: at,
-          finishedAt: null,
-          ...(earlier === undefined ? {} : { earlierAttempts: earlier })
-        }],
-        errors: [],
+        checkpoint,
         history: historyRow(applied, "done", at, {
           job: compiled.job.name,
           ...(replaced
@@ -284,52 +272,52 @@ export const makeOperations = (deps: OperationsEnv) => {
       })
     })
 
-  /** `stop` of a paused deployment: it rolls back with `ExecutionStopped` as its failure. */
-  const stopPausedHere = (applied: Applied, reg: Registration, snapshot: Snapshot, at: number) => {
-    const row = snapshot.deployment
-    const index = row.currentJob
-    const job = reg.jobs[index]!.job.name
-    const stopped = new ExecutionStopped({ deploymentId: row.id })
-    const failure: FailureRow = encodeFailure(
-      new Failure({
-        job,
-        jobIndex: index,
-        phase: row.failure?.phase ?? "execute",
-        tag: stopped._tag,
-        message: stopped.message,
-        detail: Option.none()
-      })
-    )
-    return takeOver(applied, reg, row, at, {
-      deployment: { status: "rolling_back", failure },
-      jobs: [],
-      errors: [storableRow({ job, phase: failure.phase, tag: stopped._tag, message: stopped.message, detail: undefined, at })],
-      history: historyRow(applied, "done", at, { job })
+  /** The input a retried job runs with: the replacement, or made again from the previous job's output. */
+  const retryInput = (applied: Applied, reg: Registration, snapshot: Snapshot) =>
+    Effect.gen(function*() {
+      const row = snapshot.deployment
+      const index = row.currentJob
+      const compiled = reg.jobs[index]!
+      if (applied.input !== undefined) {
+        const decoded = yield* Effect.mapError(compiled.input.decode(applied.input.value), invalidInput(reg, index))
+        return yield* Effect.mapError(compiled.input.encode(decoded), invalidInput(reg, index))
+      }
+      const record = snapshot.jobs[index]!
+      if (record.input !== undefined) return record.input
+      // The job failed before it got an input (the previous output did not fit it): it is made again.
+      const previous = reg.jobs[index - 1]!
+      const output = yield* Effect.mapError(
+        previous.output.decode(snapshot.jobs[index - 1]!.output),
+        (error) =>
+          new StoredDataCorrupt({
+            deploymentId: row.id,
+            job: previous.job.name,
+            field: "output",
+            issue: describeSchemaError(error).issue
+          })
+      )
+      const input = yield* Effect.mapError(compiled.input.encode(output), invalidInput(reg, index))
+      yield* Effect.mapError(compiled.input.decode(input), invalidInput(reg, index))
+      return input
     })
-  }
+
+  /** `stop` of a paused deployment: it rolls back with `ExecutionStopped` as its failure. */
+  const stopPausedHere = (applied: Applied, reg: Registration, snapshot: Snapshot, at: number) =>
+    Effect.flatMap(transitionOf(applied, reg, snapshot, { _tag: "StopRequested", at }), (checkpoint) =>
+      takeOver(applied, reg, snapshot.deployment, at, {
+        checkpoint,
+        history: historyRow(applied, "done", at, { job: reg.jobs[snapshot.deployment.currentJob]!.job.name })
+      }))
 
   /** `retryRollback`: the failed rollbacks get back the status they had before, and the rollback runs again. */
-  const retryRollbackHere = (applied: Applied, reg: Registration, snapshot: Snapshot, at: number) => {
-    const row = snapshot.deployment
-    const jobs: Array<JobPatch> = []
-    for (const job of snapshot.jobs) {
-      if (job.status !== "rollback_failed") continue
-      // Its rollback times stay until the rollback runs again and writes new ones.
-      jobs.push({ index: job.index, status: job.output === undefined ? "failed" : "succeeded" })
-    }
-    if (jobs.length === 0) {
-      return Effect.fail(refused(applied, row, "nothing_to_retry", "no job's rollback is recorded as failed"))
-    }
-    const highest = jobs[jobs.length - 1]!.index
-    return takeOver(applied, reg, row, at, {
-      deployment: { status: "rolling_back", currentJob: highest },
-      jobs,
-      errors: [],
-      history: historyRow(applied, "done", at, {
-        message: `rollbacks of ${jobs.map((job) => `"${snapshot.jobs[job.index]!.name}"`).join(", ")}`
-      })
-    })
-  }
+  const retryRollbackHere = (applied: Applied, reg: Registration, snapshot: Snapshot, at: number) =>
+    Effect.flatMap(transitionOf(applied, reg, snapshot, { _tag: "RetryRollback", at }), (checkpoint) =>
+      takeOver(applied, reg, snapshot.deployment, at, {
+        checkpoint,
+        history: historyRow(applied, "done", at, {
+          message: `rollbacks of ${checkpoint.jobs.map((job) => `"${snapshot.jobs[job.index]!.name}"`).join(", ")}`
+        })
+      }))
 
   /** `restart`: a new deployment of the action, as registered here, with the same first input. */
   const restartHere = (applied: Applied, reg: Registration, snapshot: Snapshot, at: number) =>
@@ -468,9 +456,7 @@ export const makeOperations = (deps: OperationsEnv) => {
           return yield* retryHere(applied, reg, snapshot, at)
         case "rollback":
           return yield* takeOver(applied, reg, row, at, {
-            deployment: { status: "rolling_back" },
-            jobs: [],
-            errors: [],
+            checkpoint: yield* transitionOf(applied, reg, snapshot, { _tag: "Rollback", at }),
             history: historyRow(applied, "done", at, { job: reg.jobs[row.currentJob]!.job.name })
           })
         case "stop":

@@ -17,15 +17,12 @@ import {
   StoredDataCorrupt,
   UnstorableValue
 } from "../ActionError.ts"
-import { ErrorEntry, type Failure, type JobPhase, type JobStatus } from "../Deployment.ts"
+import { ErrorEntry, type Failure, type JobPhase } from "../Deployment.ts"
 import type {
-  AttemptRow,
   Checkpoint,
   CheckpointResult,
   DeploymentStoreShape,
   Fence,
-  JobPatch,
-  JobRunRow,
   Json,
   NewErrorRow,
   Snapshot
@@ -34,8 +31,21 @@ import { JobContext, type JobContextShape } from "../JobContext.ts"
 import type * as State from "../State.ts"
 import { describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
 import { timeCheckpoint } from "./metrics.ts"
-import { jsonIssue, storableJson, storableText } from "./storable.ts"
+import { jsonIssue, storableRow, storableText } from "./storable.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
+import {
+  type Event,
+  isTerminal,
+  type Next,
+  next,
+  parkCheckpoint,
+  type Progress,
+  progressOf,
+  type UnsavedOutput,
+  type Write
+} from "./transitions.ts"
+
+export { logText, storableRow } from "./storable.ts"
 
 /** Why a local run stopped without finishing the deployment. */
 export type AbandonReason = "shutdown" | "lease_lost" | "persistence" | "corrupt"
@@ -93,7 +103,10 @@ export interface StateCell extends State.Cell<unknown> {
   dirty: boolean
 }
 
-/** The mutable state of one run. */
+/**
+ * The state of one run. What is persisted of the deployment is `progress`, a value the transitions
+ * (`transitions.ts`) compute and the run replaces once their checkpoint committed; the rest is local to the run.
+ */
 export interface Run {
   readonly env: RunnerEnv
   readonly reg: Registration
@@ -102,25 +115,42 @@ export interface Run {
   /** What job functions run with: the registration's services, the state cell, and the run's `JobContext`. */
   context: Context.Context<never>
   readonly cell: StateCell | undefined
-  readonly statuses: Array<JobStatus>
-  readonly attempts: Array<number>
   readonly recorded: WeakSet<object>
   readonly annotations: Record<string, string>
-  /** Index of the job running now (or whose input is being prepared). */
+  /** The deployment's progress as of the last checkpoint that committed. */
+  progress: Progress
+  /** Index of the job running now, being rolled back, or whose input is being prepared. */
   current: number
   phase: JobPhase
-  /** Highest index whose rollback is armed. */
-  armed: number
-  /** A finished job whose output is not checkpointed yet. */
-  unsaved: JobPatch | undefined
+  /** The output of a job that finished, while the checkpoint that records it is not written yet. */
+  unsaved: UnsavedOutput | undefined
   failure: Failure | undefined
   failureError: unknown
   readonly rollbackFailures: Array<RollbackFailure>
   abandoned: Abandon | undefined
-  /** The terminal write committed. */
-  terminal: boolean
-  stopRequested: boolean
 }
+
+/** The transition of `event` from the run's progress. A run only sends events that apply: a refusal is a defect. */
+export const transition = (run: Run, event: Event): Effect.Effect<Next & { readonly checkpoint: Write }> => {
+  const result = next(run.progress, event)
+  if (result._tag === "Next" && result.checkpoint !== undefined) {
+    return Effect.succeed(result as Next & { readonly checkpoint: Write })
+  }
+  const why = result._tag === "Refused" ? `refused (${result.reason}): ${result.detail}` : "writes nothing"
+  return Effect.die(new Error(`deployment ${run.deploymentId}: the transition ${event._tag} ${why}`))
+}
+
+/** Keeps the progress of a transition whose checkpoint committed, and a stop the store reported meanwhile. */
+export const committed = (run: Run, planned: Next, result?: CheckpointResult): void => {
+  run.progress = planned.progress
+  if (result?.stopRequested === true && run.progress.status === "running") {
+    const stopped = next(run.progress, { _tag: "StopRequested", at: planned.checkpoint?.at ?? 0 })
+    if (stopped._tag === "Next") run.progress = stopped.progress
+  }
+}
+
+/** Whether the run wrote its deployment's terminal status. */
+export const ended = (run: Run): boolean => isTerminal(run.progress.status)
 
 export const now = Clock.currentTimeMillis
 
@@ -203,40 +233,6 @@ export const encodeState = (run: Run, job: string): Effect.Effect<{ readonly sta
   )
 }
 
-/**
- * The earlier attempts of a job that starts again: those it kept, and the one that ends now (without an end when
- * the job never finished it: its process died).
- */
-export const withLastAttempt = (job: JobRunRow): ReadonlyArray<AttemptRow> | undefined =>
-  job.startedAt === undefined ? job.earlierAttempts : [
-    ...(job.earlierAttempts ?? []),
-    { attempt: job.attempts, startedAt: job.startedAt, ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }) }
-  ]
-
-/** The longest message an error log entry keeps, in characters; the rest is cut, and the cut said. */
-export const maxMessageLength = 65_536
-
-/** An error log text as every store can hold it: escaped (`storableText`) and at most `maxMessageLength` long. */
-export const logText = (text: string): string => {
-  const escaped = storableText(text)
-  if (escaped.length <= maxMessageLength) return escaped
-  // The result fits within the limit, suffix included, so that a text cut once is never cut again; the cut never
-  // splits a surrogate pair (that would leave an unpaired half, which no store can hold).
-  const suffix = (kept: number) => `… (${escaped.length - kept} more characters)`
-  let kept = maxMessageLength - suffix(0).length
-  const last = escaped.charCodeAt(kept - 1)
-  if (last >= 0xd800 && last <= 0xdbff) kept--
-  return `${escaped.slice(0, kept)}${suffix(kept)}`
-}
-
-/** An error log entry made storable: its texts escaped and cut (`logText`), its detail's strings escaped. */
-export const storableRow = (row: NewErrorRow): NewErrorRow => ({
-  ...row,
-  tag: logText(row.tag),
-  message: logText(row.message),
-  detail: row.detail === undefined ? undefined : storableJson(row.detail)
-})
-
 export const errorRow = (job: CompiledJob, phase: JobPhase, error: unknown, at: number): NewErrorRow => {
   const { message, tag } = describeError(error)
   const detail = job.job.error === undefined ? undefined : encodeOrUndefined(job.job.error, error)
@@ -248,10 +244,7 @@ export const errorRow = (job: CompiledJob, phase: JobPhase, error: unknown, at: 
  * (or being rolled back) when they are read, as jobs of a run never overlap.
  */
 export const makeJobContext = (run: Run): JobContextShape => {
-  const fence = () => run.handle.fence
-  const store = run.env.store
-  const current = () => run.reg.jobs[run.current]!
-  const name = () => current().job.name
+  const name = () => run.reg.jobs[run.current]!.job.name
   return {
     deploymentId: run.deploymentId,
     application: run.reg.application,
@@ -263,7 +256,7 @@ export const makeJobContext = (run: Run): JobContextShape => {
       return run.current
     },
     get attempt() {
-      return run.attempts[run.current] ?? 1
+      return run.progress.jobs[run.current]?.attempts ?? 1
     },
     get idempotencyKey() {
       return `${run.deploymentId}/${name()}`
@@ -274,65 +267,15 @@ export const makeJobContext = (run: Run): JobContextShape => {
     get phase() {
       return run.phase
     },
-    setData: (key, schema, value) =>
-      Effect.suspend(() => {
-        const job = name()
-        return Effect.flatMap(
-          Effect.mapError(
-            jsonCodec(schema).encode(value),
-            (error) =>
-              new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
-          ),
-          (encoded) =>
-            Effect.catch(run.env.retryTransient(store.setJobData(fence(), job, key, encoded)), (error) =>
-              isRefusal(error)
-                ? Effect.fail(
-                  new InvalidJobData({
-                    deploymentId: run.deploymentId,
-                    job,
-                    key,
-                    issue: `the store cannot hold it: ${storableText(error.detail)}`
-                  })
-                )
-                : Effect.die(abandonFor(error)))
-        )
-      }),
-    getData: (key, schema, options) =>
-      Effect.suspend(() => {
-        const owner = options?.job ?? name()
-        return Effect.flatMap(
-          abandonOnStoreFailure(run, store.getJobData(run.deploymentId, owner, key)),
-          (stored) =>
-            Option.isNone(stored)
-              ? Effect.succeedNone
-              : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
-                onFailure: (error) =>
-                  new StoredDataCorrupt({
-                    deploymentId: run.deploymentId,
-                    job: owner,
-                    field: `job data "${key}"`,
-                    issue: describeSchemaError(error).issue
-                  }),
-                onSuccess: Option.some
-              })
-        )
-      }),
-    recordError: (error) =>
-      Effect.flatMap(now, (at) => {
-        if (typeof error === "object" && error !== null) run.recorded.add(error)
-        const row = errorRow(current(), run.phase, error, at)
-        // The row is storable already; a refusal left can only be its size: it is recorded without its detail.
-        return Effect.catch(run.env.retryTransient(store.appendErrors(fence(), [row])), (error) =>
-          isRefusal(error)
-            ? abandonOnStoreFailure(run, store.appendErrors(fence(), [{ ...row, detail: undefined }]))
-            : Effect.die(abandonFor(error)))
-      }),
+    setData: (key, schema, value) => Effect.suspend(() => setJobData(run, name(), key, schema, value)),
+    getData: (key, schema, options) => Effect.suspend(() => getJobData(run, options?.job ?? name(), key, schema)),
+    recordError: (error) => recordJobError(run, error),
     errors: (options) =>
       Effect.flatMap(
         Effect.suspend(() =>
           abandonOnStoreFailure(
             run,
-            store.errors(run.deploymentId, options?.currentJobOnly === true ? name() : undefined)
+            run.env.store.errors(run.deploymentId, options?.currentJobOnly === true ? name() : undefined)
           )
         ),
         (rows) =>
@@ -344,6 +287,59 @@ export const makeJobContext = (run: Run): JobContextShape => {
       )
   }
 }
+
+/** `JobContext.setData`: the value encoded with its schema, and stored at once (a refusal is `InvalidJobData`). */
+const setJobData = <A, I>(run: Run, job: string, key: string, schema: Schema.Codec<A, I>, value: A) =>
+  Effect.flatMap(
+    Effect.mapError(
+      jsonCodec(schema).encode(value),
+      (error) => new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
+    ),
+    (encoded) =>
+      Effect.catch(run.env.retryTransient(run.env.store.setJobData(run.handle.fence, job, key, encoded)), (error) =>
+        isRefusal(error)
+          ? Effect.fail(
+            new InvalidJobData({
+              deploymentId: run.deploymentId,
+              job,
+              key,
+              issue: `the store cannot hold it: ${storableText(error.detail)}`
+            })
+          )
+          : Effect.die(abandonFor(error)))
+  )
+
+/** `JobContext.getData`: the stored value decoded with its schema (a value that does not decode is corrupt). */
+const getJobData = <A, I>(run: Run, owner: string, key: string, schema: Schema.Codec<A, I>) =>
+  Effect.flatMap(
+    abandonOnStoreFailure(run, run.env.store.getJobData(run.deploymentId, owner, key)),
+    (stored) =>
+      Option.isNone(stored)
+        ? Effect.succeedNone
+        : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
+          onFailure: (error) =>
+            new StoredDataCorrupt({
+              deploymentId: run.deploymentId,
+              job: owner,
+              field: `job data "${key}"`,
+              issue: describeSchemaError(error).issue
+            }),
+          onSuccess: Option.some
+        })
+  )
+
+/** `JobContext.recordError`: appends the error to the log at once, and remembers it so it is not logged twice. */
+const recordJobError = (run: Run, error: unknown) =>
+  Effect.flatMap(now, (at) => {
+    if (typeof error === "object" && error !== null) run.recorded.add(error)
+    const row = errorRow(run.reg.jobs[run.current]!, run.phase, error, at)
+    const store = run.env.store
+    // The row is storable already; a refusal left can only be its size: it is recorded without its detail.
+    return Effect.catch(run.env.retryTransient(store.appendErrors(run.handle.fence, [row])), (error) =>
+      isRefusal(error)
+        ? abandonOnStoreFailure(run, store.appendErrors(run.handle.fence, [{ ...row, detail: undefined }]))
+        : Effect.die(abandonFor(error)))
+  })
 
 export const corrupt = (deploymentId: string, job: string | undefined, field: string, error: Schema.SchemaError) =>
   new StoredDataCorrupt({
@@ -421,24 +417,20 @@ export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, h
     deploymentId: deployment.id,
     context,
     cell,
-    statuses: snapshot.jobs.map((job) => job.status),
-    attempts: snapshot.jobs.map((job) => job.attempts),
     recorded: new WeakSet(),
     annotations: {
       "deployment.id": deployment.id,
       "deployment.application": deployment.application,
       "deployment.action": deployment.action
     },
+    progress: progressOf(snapshot, (index) => (reg.jobs[index]?.job.rollbacks.length ?? 0) > 0),
     current: deployment.currentJob,
     phase: "input",
-    armed: -1,
     unsaved: undefined,
     failure: undefined,
     failureError: undefined,
     rollbackFailures: [],
-    abandoned: undefined,
-    terminal: false,
-    stopRequested: deployment.stopRequested
+    abandoned: undefined
   }
   run.context = Context.add(context, JobContext, makeJobContext(run))
   return run
@@ -455,21 +447,16 @@ export const parkCorrupt = (run: Pick<Run, "env" | "handle">, abandon: Abandon):
     if (abandon.reason !== "corrupt" || !(abandon.error instanceof StoredDataCorrupt)) return yield* abandoned(run, abandon)
     const error = abandon.error
     const at = yield* now
-    const written = yield* Effect.exit(run.env.retryTransient(run.env.store.checkpoint({
-      fence: run.handle.fence,
-      at,
-      deployment: {
-        parked: {
-          ...(error.job === undefined ? {} : { job: logText(error.job) }),
-          field: logText(error.field),
-          issue: logText(error.issue),
-          at
-        },
-        releaseLease: true
-      },
-      jobs: [],
-      errors: [storableRow({ job: error.job, phase: "resume", tag: error._tag, message: error.message, detail: undefined, at })]
-    })))
+    const checkpoint = parkCheckpoint(at, {
+      job: error.job,
+      field: error.field,
+      issue: error.issue,
+      tag: error._tag,
+      message: error.message
+    })
+    const written = yield* Effect.exit(
+      run.env.retryTransient(run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence }))
+    )
     if (written._tag === "Failure") {
       return yield* abandoned(run, new Abandon("persistence", Cause.squash(written.cause)))
     }

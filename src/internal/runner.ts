@@ -7,6 +7,9 @@
  * deployment any further (shutdown, lease lost, store unavailable, corrupt data), leaving the deployment for a
  * later resume by whichever process holds its lease next.
  *
+ * What each checkpoint holds, and what the deployment's progress is after it, is computed by the transitions
+ * (`transitions.ts`); this file runs the jobs, encodes their values, and writes what the transitions computed.
+ *
  * @internal
  */
 import { Cause, Deferred, Duration, Effect, Exit, Option, Schema, Scope } from "effect"
@@ -20,7 +23,7 @@ import {
 } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
 import type { PersistenceError } from "../ActionError.ts"
-import type { Checkpoint, FailureRow, JobPatch, JobRunRow, Json, Snapshot } from "../DeploymentStore.ts"
+import type { Checkpoint, CheckpointResult, FailureRow, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
 import { recordJobFailure, recordOutcome, runStart, timeAttempt } from "./metrics.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
@@ -29,7 +32,9 @@ import {
   Abandon,
   abandoned,
   abandonOf,
+  committed,
   decodeStored,
+  ended,
   encodeState,
   failedOutcome,
   findAbandon,
@@ -39,24 +44,17 @@ import {
   type Outcome,
   parkCorrupt,
   provideJob,
-  logText,
   type Run,
   type RunnerEnv,
-  storableRow,
+  transition,
   unstorable,
-  withLastAttempt,
   write
 } from "./run.ts"
-import { storableJson } from "./storable.ts"
+import { logText, storableJson } from "./storable.ts"
 import { runHooks } from "./steps.ts"
+import type { JobFailed, Next } from "./transitions.ts"
 
 export { Abandon } from "./run.ts"
-
-/** The `earlierAttempts` patch of a job that starts again: empty when it has no earlier attempt to keep. */
-const earlierAttemptsOf = (job: JobRunRow) => {
-  const earlierAttempts = withLastAttempt(job)
-  return earlierAttempts === undefined ? {} : { earlierAttempts }
-}
 export type { AbandonReason, Handle, Outcome, RunnerEnv } from "./run.ts"
 
 /** A failure of a transactional step's body, kept apart from its transaction's own failure. */
@@ -90,7 +88,7 @@ const attemptJob = (run: Run, compiled: CompiledJob, input: unknown): Effect.Eff
       orElse: () => Effect.fail(new JobTimeout({ job: job.name, timeout: Duration.format(Duration.fromInputUnsafe(timeout)) }))
     })
   }
-  const attempt = run.attempts[compiled.index] ?? 1
+  const attempt = run.progress.jobs[compiled.index]?.attempts ?? 1
   return provideJob(run, effect).pipe(
     timeAttempt(run.reg, compiled),
     Effect.withSpan("effect-actions.job", {
@@ -196,154 +194,151 @@ export const runDeployment = (
     })
   )
 
-const forward = (
-  run: Run,
-  snapshot: Snapshot,
-  fresh: boolean,
-  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-): Effect.Effect<Outcome> =>
-  Effect.gen(function*() {
-    const { jobs: compiledJobs } = run.reg
-    const scope = yield* Scope.make()
-    const start = snapshot.deployment.currentJob
-    const lastIndex = compiledJobs.length - 1
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
-    const prepared = yield* Effect.result(Effect.gen(function*() {
-      // Re-arm the rollbacks of the jobs that completed before a resume.
-      for (let index = 0; index < start; index++) {
-        const compiled = compiledJobs[index]!
-        const row = snapshot.jobs[index]!
-        const input = yield* decodeStored(run.deploymentId, compiled.input, row.input, compiled.job.name, "input")
-        const output = yield* decodeStored(run.deploymentId, compiled.output, row.output, compiled.job.name, "output")
-        yield* armRollback(run, scope, compiled, input, { value: Option.some(output) })
-      }
-      const compiled = compiledJobs[start]!
-      return yield* decodeStored(run.deploymentId, compiled.input, snapshot.jobs[start]!.input, compiled.job.name, "input")
-    }))
+/** Runs a deployment found `running` from its current job, and rolls it back (or pauses it) when a job fails. */
+const forward = (run: Run, snapshot: Snapshot, fresh: boolean, restore: Restore): Effect.Effect<Outcome> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const start = run.progress.currentJob
+    const prepared = yield* Effect.result(rearm(run, scope, snapshot, start))
     if (prepared._tag === "Failure") {
       yield* Scope.close(scope, Exit.void)
       return yield* parkCorrupt(run, prepared.failure)
     }
-
     // Resumed too often without progress: the job is failed instead of being run again (then rolled back).
     const overLimit = !fresh && run.handle.resumes > run.env.maxResumes
-    if (!fresh && !overLimit) {
-      const attempts = (run.attempts[start] ?? 0) + 1
-      run.attempts[start] = attempts
-      const at = yield* now
-      const result = yield* write(run, {
-        at,
-        deployment: {},
-        jobs: [{ index: start, status: "running", attempts, startedAt: at, ...earlierAttemptsOf(snapshot.jobs[start]!) }],
-        errors: []
-      }, { progress: false }).pipe(Effect.catch((error) => Effect.die(new Abandon("persistence", error))))
-      run.stopRequested = run.stopRequested || result.stopRequested
-    }
-
-    /**
-     * Runs job `index` and writes its checkpoint: the job's success and the next job's start, or the deployment's
-     * success after the last job. A transactional job runs with its checkpoint in one store transaction.
-     */
-    const step = (index: number, input: unknown, output: { value: Option.Option<unknown> }) => {
-      const compiled = compiledJobs[index]!
-      const transaction = compiled.job.transactional ? run.env.store.transaction : undefined
-      const body = Effect.gen(function*() {
-        const value = yield* restore(attemptJob(run, compiled, input))
-        run.phase = "output"
-        const encoded = yield* encodeOutput(run, compiled, value)
-        // A job's side effects happened: its rollback gets its output, whatever happens to the checkpoint.
-        // A transactional job's writes are undone with its transaction when the checkpoint does not commit.
-        if (transaction === undefined) output.value = Option.some(value)
-        const at = yield* now
-        const state = yield* encodeState(run, compiled.job.name)
-        const retry = { retry: transaction === undefined }
-        /** A checkpoint the store refuses fails this job: its output (or the state it set) can never be stored. */
-        const refused = (checkpoint: Omit<Checkpoint, "fence">) => (error: PersistenceError) => {
-          run.current = index
-          run.unsaved = undefined
-          run.phase = "output"
-          return Effect.fail(unstorable(run, compiled.job.name, checkpoint, error))
-        }
-        if (index === lastIndex) {
-          const last: Omit<Checkpoint, "fence"> = {
-            at,
-            deployment: { ...state, status: "succeeded", output: encoded, releaseLease: true },
-            jobs: [{ index, status: "succeeded", output: encoded, finishedAt: at }],
-            errors: []
-          }
-          yield* Effect.catch(write(run, last, retry), refused(last))
-          return { _tag: "Done", value } as const
-        }
-        const done: JobPatch = { index, status: "succeeded", output: encoded, finishedAt: at }
-        run.unsaved = done
-        const nextJob = compiledJobs[index + 1]!
-        run.current = index + 1
-        run.phase = "input"
-        const next = yield* prepareInput(run, nextJob, value, compiled.outputIsNextInput ? encoded : undefined)
-        const boundary: Omit<Checkpoint, "fence"> = {
-          at,
-          deployment: { ...state, currentJob: index + 1 },
-          jobs: [done, { index: index + 1, status: "running", input: next.json, attempts: 1, startedAt: at }],
-          errors: []
-        }
-        const result = yield* Effect.catch(write(run, boundary, retry), refused(boundary))
-        return { _tag: "Next", value, next: next.input, stateWritten: state.state !== undefined, result } as const
-      })
-      if (transaction === undefined) return body
-      // Failures of the body keep their meaning; a failure of the transaction itself (its COMMIT) leaves the
-      // outcome unknown, so the local run stops and the deployment resumes from its last checkpoint.
-      return transaction(Effect.mapError(body, (error) => new StepFailure(error))).pipe(
-        Effect.catch((error) =>
-          error instanceof StepFailure ? Effect.fail(error.error) : Effect.die(new Abandon("persistence", error))
-        )
-      )
-    }
-
-    const loop = Effect.gen(function*() {
-      let index = start
-      let input = prepared.success
-      while (true) {
-        const compiled = compiledJobs[index]!
-        const output = { value: Option.none<unknown>() }
-        yield* armRollback(run, scope, compiled, input, output)
-        run.current = index
-        if (run.stopRequested) {
-          run.phase = "input"
-          run.handle.interruptReason = "stop"
-          return yield* Effect.interrupt
-        }
-        if (overLimit && index === start) {
-          run.phase = "resume"
-          return yield* new ResumeLimitExceeded({
-            deploymentId: run.deploymentId,
-            job: compiled.job.name,
-            resumes: run.handle.resumes,
-            limit: run.env.maxResumes
-          })
-        }
-        const outcome = yield* step(index, input, output)
-        output.value = Option.some(outcome.value)
-        if (outcome._tag === "Done") {
-          run.terminal = true
-          run.statuses[index] = "succeeded"
-          return outcome.value
-        }
-        if (run.cell !== undefined && outcome.stateWritten) run.cell.dirty = false
-        run.unsaved = undefined
-        run.attempts[index + 1] = 1
-        run.statuses[index] = "succeeded"
-        run.statuses[index + 1] = "running"
-        run.stopRequested = run.stopRequested || outcome.result.stopRequested
-        index++
-        input = outcome.next
-      }
-    })
-
-    const exit = yield* Effect.exit(loop)
-    if (Exit.isSuccess(exit) || run.terminal) {
+    if (!fresh && !overLimit) yield* countAttempt(run)
+    const exit = yield* Effect.exit(runJobs(run, scope, restore, prepared.success, overLimit))
+    if (Exit.isSuccess(exit) || ended(run)) {
       yield* Scope.close(scope, Exit.void)
       return { _tag: "Succeeded", output: Exit.isSuccess(exit) ? exit.value : undefined } as const
     }
+    return yield* failed(run, scope, exit)
+  })
+
+/** Re-arms the rollbacks of the jobs that completed before a resume; returns the current job's input. */
+const rearm = (run: Run, scope: Scope.Scope, snapshot: Snapshot, start: number) =>
+  Effect.gen(function*() {
+    const compiledJobs = run.reg.jobs
+    for (let index = 0; index < start; index++) {
+      const compiled = compiledJobs[index]!
+      const row = snapshot.jobs[index]!
+      const input = yield* decodeStored(run.deploymentId, compiled.input, row.input, compiled.job.name, "input")
+      const output = yield* decodeStored(run.deploymentId, compiled.output, row.output, compiled.job.name, "output")
+      yield* armRollback(run, scope, compiled, input, { value: Option.some(output) })
+    }
+    const compiled = compiledJobs[start]!
+    return yield* decodeStored(run.deploymentId, compiled.input, snapshot.jobs[start]!.input, compiled.job.name, "input")
+  })
+
+/** Records the attempt of the current job that a resume starts (a write that is no progress). */
+const countAttempt = (run: Run) =>
+  Effect.gen(function*() {
+    const planned = yield* transition(run, { _tag: "Resumed", at: yield* now })
+    const result = yield* write(run, planned.checkpoint, { progress: false }).pipe(
+      Effect.catch((error) => Effect.die(new Abandon("persistence", error)))
+    )
+    committed(run, planned, result)
+  })
+
+/** Runs the jobs from the current one, checkpointing every boundary, until the last one succeeded. */
+const runJobs = (run: Run, scope: Scope.Scope, restore: Restore, first: unknown, overLimit: boolean) =>
+  Effect.gen(function*() {
+    const start = run.progress.currentJob
+    let index = start
+    let input = first
+    while (true) {
+      const compiled = run.reg.jobs[index]!
+      const output = { value: Option.none<unknown>() }
+      yield* armRollback(run, scope, compiled, input, output)
+      run.current = index
+      if (run.progress.stopRequested) {
+        run.phase = "input"
+        run.handle.interruptReason = "stop"
+        return yield* Effect.interrupt
+      }
+      if (overLimit && index === start) {
+        run.phase = "resume"
+        return yield* new ResumeLimitExceeded({
+          deploymentId: run.deploymentId,
+          job: compiled.job.name,
+          resumes: run.handle.resumes,
+          limit: run.env.maxResumes
+        })
+      }
+      const outcome = yield* step(run, restore, index, input, output)
+      output.value = Option.some(outcome.value)
+      committed(run, outcome.planned, outcome.result)
+      if (outcome._tag === "Done") return outcome.value
+      if (run.cell !== undefined && outcome.stateWritten) run.cell.dirty = false
+      run.unsaved = undefined
+      index++
+      input = outcome.next
+    }
+  })
+
+/**
+ * Runs job `index` and writes its checkpoint: the job's success and the next job's start, or the deployment's
+ * success after the last job. A transactional job runs with its checkpoint in one store transaction.
+ */
+const step = (run: Run, restore: Restore, index: number, input: unknown, output: { value: Option.Option<unknown> }) => {
+  const compiled = run.reg.jobs[index]!
+  const transaction = compiled.job.transactional ? run.env.store.transaction : undefined
+  const body = Effect.gen(function*() {
+    const value = yield* restore(attemptJob(run, compiled, input))
+    run.phase = "output"
+    const encoded = yield* encodeOutput(run, compiled, value)
+    // A job's side effects happened: its rollback gets its output, whatever happens to the checkpoint.
+    // A transactional job's writes are undone with its transaction when the checkpoint does not commit.
+    if (transaction === undefined) output.value = Option.some(value)
+    const at = yield* now
+    const state = yield* encodeState(run, compiled.job.name)
+    const retry = { retry: transaction === undefined }
+    /** A checkpoint the store refuses fails this job: its output (or the state it set) can never be stored. */
+    const refused = (checkpoint: Omit<Checkpoint, "fence">) => (error: PersistenceError) => {
+      run.current = index
+      run.unsaved = undefined
+      run.phase = "output"
+      return Effect.fail(unstorable(run, compiled.job.name, checkpoint, error))
+    }
+    if (index === run.reg.jobs.length - 1) {
+      const planned = yield* transition(run, { _tag: "JobSucceeded", at, index, output: encoded, ...state })
+      const result = yield* Effect.catch(write(run, planned.checkpoint, retry), refused(planned.checkpoint))
+      return { _tag: "Done", value, planned, result } as const
+    }
+    run.unsaved = { output: encoded, finishedAt: at }
+    run.current = index + 1
+    run.phase = "input"
+    const nextJob = run.reg.jobs[index + 1]!
+    const next = yield* prepareInput(run, nextJob, value, compiled.outputIsNextInput ? encoded : undefined)
+    const planned = yield* transition(run, {
+      _tag: "JobSucceeded",
+      at,
+      index,
+      output: encoded,
+      next: { input: next.json },
+      ...state
+    })
+    const result = yield* Effect.catch(write(run, planned.checkpoint, retry), refused(planned.checkpoint))
+    return { _tag: "Next", value, next: next.input, stateWritten: state.state !== undefined, planned, result } as const
+  })
+  if (transaction === undefined) return body
+  // Failures of the body keep their meaning; a failure of the transaction itself (its COMMIT) leaves the
+  // outcome unknown, so the local run stops and the deployment resumes from its last checkpoint.
+  return transaction(Effect.mapError(body, (error) => new StepFailure(error))).pipe(
+    Effect.catch((error) =>
+      error instanceof StepFailure ? Effect.fail(error.error) : Effect.die(new Abandon("persistence", error))
+    )
+  )
+}
+
+/**
+ * A failed forward run: abandoned, or its failure checkpointed and the deployment paused (the failure policy) or
+ * rolled back (the scope closes with the failure, which runs the armed rollbacks).
+ */
+const failed = (run: Run, scope: Scope.Closeable, exit: Exit.Failure<unknown, unknown>): Effect.Effect<Outcome> =>
+  Effect.gen(function*() {
     const classified = classify(run, exit.cause)
     if (classified instanceof Abandon) {
       run.abandoned = classified
@@ -354,66 +349,64 @@ const forward = (
     run.failureError = classified.error
     const at = yield* now
     const error = classified.error
-    const alreadyRecorded = typeof error === "object" && error !== null && run.recorded.has(error)
-    const compiled = compiledJobs[run.current]!
+    const compiled = run.reg.jobs[run.current]!
     yield* recordJobFailure(run.reg, compiled, classified.failure)
-    // The failure policy: a pause leaves the rollbacks armed in the store for an operator; a stop always rolls back.
-    const pause = (compiled.job.onFailure ?? run.reg.action.onFailure) === "pause" &&
-      !(error instanceof ExecutionStopped) && !run.stopRequested
-    const failedPatch: JobPatch = { index: run.current, status: "failed", finishedAt: at }
     const stateResult = yield* Effect.result(encodeState(run, compiled.job.name))
-    const failedCheckpoint = (withState: boolean): Omit<Checkpoint, "fence"> => ({
+    const event: JobFailed = {
+      _tag: "JobFailed",
       at,
-      deployment: {
-        ...(withState && stateResult._tag === "Success" ? stateResult.success : {}),
-        ...(pause
-          ? { status: "paused", currentJob: run.current, releaseLease: true }
-          : { status: "rolling_back", currentJob: run.armed }),
-        failure: failureRow(classified.failure)
-      },
-      jobs: run.unsaved === undefined ? [failedPatch] : [run.unsaved, failedPatch],
-      errors: alreadyRecorded ? [] : [storableRow({
-        job: classified.failure.job,
-        phase: classified.failure.phase,
-        tag: classified.failure.tag,
-        message: classified.failure.message,
-        detail: Option.getOrUndefined(classified.failure.detail),
-        at
-      })]
-    })
-    // What is recorded is storable by now. A refusal left is the state's (then left as last stored), or the output
-    // of a job that succeeded just before the failure (then not recorded: that job stays `running`, and its
-    // rollback gets no output).
-    const failedWrite = yield* Effect.exit(
-      Effect.catch(write(run, failedCheckpoint(true)), () => {
-        if (run.cell !== undefined) run.cell.dirty = false
-        return Effect.catch(write(run, failedCheckpoint(false)), (error) => {
-          if (run.unsaved === undefined) return Effect.fail(error)
-          run.unsaved = undefined
-          return write(run, failedCheckpoint(false))
-        })
-      })
-    )
+      index: run.current,
+      failure: failureRow(classified.failure),
+      // The failure policy: a pause leaves the rollbacks armed in the store for an operator; a stop always rolls back.
+      onFailure: (compiled.job.onFailure ?? run.reg.action.onFailure) === "pause" ? "pause" : "rollback",
+      stopped: error instanceof ExecutionStopped,
+      logged: typeof error === "object" && error !== null && run.recorded.has(error),
+      ...(stateResult._tag === "Success" ? stateResult.success : {}),
+      previous: run.unsaved
+    }
+    const failedWrite = yield* Effect.exit(writeFailure(run, event))
     if (Exit.isFailure(failedWrite)) {
       run.abandoned = abandonOf(failedWrite.cause)
       yield* Scope.close(scope, exit)
       return yield* abandoned(run, run.abandoned)
     }
-    if (run.unsaved !== undefined) run.statuses[run.unsaved.index] = "succeeded"
-    run.statuses[run.current] = "failed"
+    committed(run, failedWrite.value.planned)
     if (run.cell !== undefined && stateResult._tag === "Success" && stateResult.success.state !== undefined) {
       run.cell.dirty = false
     }
-    if (pause) {
+    if (run.progress.status === "paused") {
       // Nothing is rolled back: the scope closes as a success, so no rollback finalizer runs.
       yield* Effect.logWarning(
         `job "${classified.failure.job}" failed (${classified.failure.tag}): paused for an operator (retry, rollback or stop)`
       )
       yield* Scope.close(scope, Exit.void)
       // A stop asked while the pause was being written is carried out by the runtime (`stopRequested`).
-      return { _tag: "Paused", failure: classified.failure, stopRequested: failedWrite.value.stopRequested } as const
+      return { _tag: "Paused", failure: classified.failure, stopRequested: failedWrite.value.result.stopRequested } as const
     }
     yield* Effect.logInfo(`job "${classified.failure.job}" failed (${classified.failure.tag}): rolling back`)
     yield* Scope.close(scope, exit)
     return run.abandoned === undefined ? failedOutcome(run) : yield* abandoned(run, run.abandoned)
   })
+
+/**
+ * Writes a job's failure. What is recorded is storable by now. A refusal left is the state's (then left as last
+ * stored), or the output of a job that succeeded just before the failure (then not recorded: that job stays
+ * `running`, and its rollback gets no output).
+ */
+const writeFailure = (
+  run: Run,
+  event: JobFailed
+): Effect.Effect<{ readonly planned: Next; readonly result: CheckpointResult }, PersistenceError> => {
+  const attempt = (event: JobFailed) =>
+    Effect.flatMap(transition(run, event), (planned) =>
+      Effect.map(write(run, planned.checkpoint), (result) => ({ planned, result })))
+  const { state: _state, ...withoutState } = event
+  return Effect.catch(attempt(event), () => {
+    if (run.cell !== undefined) run.cell.dirty = false
+    return Effect.catch(attempt(withoutState), (error) => {
+      if (withoutState.previous === undefined) return Effect.fail(error)
+      run.unsaved = undefined
+      return attempt({ ...withoutState, previous: undefined })
+    })
+  })
+}

@@ -9,6 +9,7 @@
  *
  * @internal
  */
+import type { NewErrorRow } from "../DeploymentStore.ts"
 
 // A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
 const unstorable = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -101,3 +102,27 @@ export const storableJson = <A>(value: A): A => {
     return "(a value nested too deeply to store)" as A
   }
 }
+
+/** The longest message an error log entry keeps, in characters; the rest is cut, and the cut said. */
+export const maxMessageLength = 65_536
+
+/** An error log text as every store can hold it: escaped (`storableText`) and at most `maxMessageLength` long. */
+export const logText = (text: string): string => {
+  const escaped = storableText(text)
+  if (escaped.length <= maxMessageLength) return escaped
+  // The result fits within the limit, suffix included, so that a text cut once is never cut again; the cut never
+  // splits a surrogate pair (that would leave an unpaired half, which no store can hold).
+  const suffix = (kept: number) => `… (${escaped.length - kept} more characters)`
+  let kept = maxMessageLength - suffix(0).length
+  const last = escaped.charCodeAt(kept - 1)
+  if (last >= 0xd800 && last <= 0xdbff) kept--
+  return `${escaped.slice(0, kept)}${suffix(kept)}`
+}
+
+/** An error log entry made storable: its texts escaped and cut (`logText`), its detail's strings escaped. */
+export const storableRow = (row: NewErrorRow): NewErrorRow => ({
+  ...row,
+  tag: logText(row.tag),
+  message: logText(row.message),
+  detail: row.detail === undefined ? undefined : storableJson(row.detail)
+})
