@@ -42,7 +42,7 @@
 import type { PgClientConfig } from "@effect/sql-pg/PgClient"
 import { Context, type Duration, Effect, Layer, Option, type Queue, type Scope, Stream } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
-import { type InvalidOption, LeaseLost, PersistenceError } from "./ActionError.ts"
+import { type InvalidOption, PersistenceError } from "./ActionError.ts"
 import {
   type CreateResult,
   DeploymentStore,
@@ -52,7 +52,7 @@ import {
   type ListQuery,
   type Snapshot,
 } from "./DeploymentStore.ts"
-import { makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
+import { leaseLost, makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
 import { makeColumns } from "./internal/sqlColumns.ts"
 import { makeLeases } from "./internal/sqlLeases.ts"
 import { makeReads } from "./internal/sqlReads.ts"
@@ -196,7 +196,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const statementDeps = { sql, tables, run, columns, lockBound, serverNow, leaseUntil }
   const reads = makeReads(statementDeps)
   const leases = makeLeases(statementDeps)
-  const checkpoint = makeCheckpoints({ client, sql, tables, columns, writes, run, lockBound, batching: resolved.batching })
+  const checkpoint = makeCheckpoints({ ...statementDeps, client, writes, batching: resolved.batching })
 
   const operations = makeOperations({
     sql,
@@ -209,8 +209,6 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
     stopChannel
   })
 
-  const leaseLost = (fence: Fence) =>
-    new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
   /** The deployment row, locked against a concurrent claim, while `fence` holds its lease. */
   const fencedRow = (fence: Fence) =>
     sql`SELECT d.id FROM ${deployments} d

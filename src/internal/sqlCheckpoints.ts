@@ -22,10 +22,9 @@ import { Effect, Exit, Option } from "effect"
 import type { SqlClient } from "effect/sql"
 import { LeaseLost, PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, CheckpointResult, Fence } from "../DeploymentStore.ts"
-import type { Columns } from "./sqlColumns.ts"
+import type { StatementDeps } from "./sqlColumns.ts"
 import { makeGroupCommit } from "./groupCommit.ts"
-import { allStorable, isUuid, type Run } from "./sqlRows.ts"
-import type { Tables } from "./sqlTables.ts"
+import { allStorable, isUuid } from "./sqlRows.ts"
 import type { Writes } from "./sqlWrites.ts"
 
 /** How checkpoints are written together (`SqlDeploymentStore.Options.checkpointBatching`, once checked). */
@@ -37,18 +36,15 @@ export interface Batching {
 }
 
 /** Everything the checkpoint statements need from the store. */
-export interface CheckpointDeps {
+export interface CheckpointDeps extends StatementDeps {
+  /** The client as given (its transaction service tells a checkpoint inside a transaction). */
   readonly client: SqlClient.SqlClient
-  readonly sql: SqlClient.SqlClient
-  readonly tables: Tables
-  readonly columns: Columns
   readonly writes: Writes
-  readonly run: Run
-  readonly lockBound: ReturnType<SqlClient.SqlClient["literal"]>
   readonly batching: Batching
 }
 
-const leaseLost = (fence: Fence) =>
+/** The `LeaseLost` of a write whose fence no longer holds. */
+export const leaseLost = (fence: Fence): LeaseLost =>
   new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
 
 /** Whether no stored lease can match `fence` (its id is not a UUID, its epoch not an integer, its owner unstorable). */

@@ -7,6 +7,7 @@
  */
 import type { SqlClient, Statement } from "effect/sql"
 import type { Runnable } from "../DeploymentStore.ts"
+import type { Run } from "./sqlRows.ts"
 import type { Tables } from "./sqlTables.ts"
 
 /** A `timestamptz` column as whole epoch milliseconds (floored: a time written by hand may have microseconds). */
@@ -70,3 +71,17 @@ export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
 
 /** The fragments of `makeColumns`. */
 export type Columns = ReturnType<typeof makeColumns>
+
+/** What the store's statements share: the client, the tables, the statement runner and the common fragments. */
+export interface StatementDeps {
+  readonly sql: SqlClient.SqlClient
+  readonly tables: Tables
+  readonly run: Run
+  readonly columns: Columns
+  /** A condition that is always true and bounds the statement's wait for row locks (`lock_timeout`). */
+  readonly lockBound: Statement.Fragment
+  /** The database server's time of the current statement: the clock of every lease. */
+  readonly serverNow: Statement.Fragment
+  /** The lease expiry `ttl` milliseconds after `serverNow`. */
+  readonly leaseUntil: (ttl: number) => Statement.Fragment
+}

@@ -6,10 +6,9 @@
  * @internal
  */
 import { Effect } from "effect"
-import type { SqlClient } from "effect/sql"
 import { PersistenceError } from "../ActionError.ts"
 import type { DeploymentStoreShape } from "../DeploymentStore.ts"
-import { type Columns } from "./sqlColumns.ts"
+import type { StatementDeps } from "./sqlColumns.ts"
 import { unmatchable } from "./sqlCheckpoints.ts"
 import {
   allStorable,
@@ -19,25 +18,11 @@ import {
   decodeSnapshot,
   invalidTtl,
   isUuid,
-  type Run,
   ttlIssue,
   unstorableText
 } from "./sqlRows.ts"
-import { activeStatuses, type Tables, terminalStatuses } from "./sqlTables.ts"
+import { activeStatuses, terminalStatuses } from "./sqlTables.ts"
 
-/** What the store's statements share: the client, the tables, the statement runner and the common fragments. */
-export interface StatementDeps {
-  readonly sql: SqlClient.SqlClient
-  readonly tables: Tables
-  readonly run: Run
-  readonly columns: Columns
-  /** A condition that is always true and bounds the statement's wait for row locks (`lock_timeout`). */
-  readonly lockBound: ReturnType<SqlClient.SqlClient["literal"]>
-  /** The database server's time of the current statement: the clock of every lease. */
-  readonly serverNow: ReturnType<SqlClient.SqlClient["literal"]>
-  /** The lease expiry `ttl` milliseconds after `serverNow`. */
-  readonly leaseUntil: (ttl: number) => ReturnType<SqlClient.SqlClient["literal"]>
-}
 
 /** The store's lease statements, and `prune`. */
 export const makeLeases = (deps: StatementDeps): Pick<

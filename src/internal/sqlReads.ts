@@ -6,9 +6,8 @@
  * @internal
  */
 import { Effect, Option } from "effect"
-import type { SqlClient } from "effect/sql"
 import type { DeploymentStoreShape, StatusCounts } from "../DeploymentStore.ts"
-import { type Columns, millis } from "./sqlColumns.ts"
+import { millis, type StatementDeps } from "./sqlColumns.ts"
 import {
   allStorable,
   decodeCounts,
@@ -18,23 +17,9 @@ import {
   decodeSnapshot,
   decodeStatus,
   isUuid,
-  type Run,
 } from "./sqlRows.ts"
-import { countedStatuses, type Tables } from "./sqlTables.ts"
+import { countedStatuses } from "./sqlTables.ts"
 
-/** What the store's statements share: the client, the tables, the statement runner and the common fragments. */
-export interface StatementDeps {
-  readonly sql: SqlClient.SqlClient
-  readonly tables: Tables
-  readonly run: Run
-  readonly columns: Columns
-  /** A condition that is always true and bounds the statement's wait for row locks (`lock_timeout`). */
-  readonly lockBound: ReturnType<SqlClient.SqlClient["literal"]>
-  /** The database server's time of the current statement: the clock of every lease. */
-  readonly serverNow: ReturnType<SqlClient.SqlClient["literal"]>
-  /** The lease expiry `ttl` milliseconds after `serverNow`. */
-  readonly leaseUntil: (ttl: number) => ReturnType<SqlClient.SqlClient["literal"]>
-}
 
 /** The store's reads. */
 export const makeReads = (deps: StatementDeps): Pick<
