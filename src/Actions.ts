@@ -470,9 +470,12 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       stop: (deploymentId, reason) =>
         operations.operate("stop", { deploymentId, reason, input: undefined, key: undefined })
     })
-    const launchFresh = (reg: Registration, snapshot: Snapshot) => Effect.asVoid(launch(reg, snapshot, true))
+    // A created deployment counts as started; one an operator's operation took over is the same deployment going on.
+    const launchCreated = (reg: Registration, snapshot: Snapshot) => Effect.asVoid(launch(reg, snapshot, "created"))
+    const launchTakenOver = (reg: Registration, snapshot: Snapshot) =>
+      Effect.asVoid(launch(reg, snapshot, "takenOver"))
     const isRunning = (deploymentId: string) => running.has(deploymentId)
-    const create = makeCreate({ env, owner, leaseTtlMillis, scope, launch: launchFresh, isRunning })
+    const create = makeCreate({ env, owner, leaseTtlMillis, scope, launch: launchCreated, isRunning })
     const awaiting = makeAwaiting({ env, running, registry, pollInterval: settings.awaitPollInterval })
 
     const operations = makeOperations({
@@ -482,7 +485,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       registrationOf: registry.registrationOf,
       registrationFor: registry.registrationFor,
       runnable: registry.runnable,
-      launch: launchFresh,
+      launch: launchTakenOver,
       isRunning,
       interruptLocal: (deploymentId) => interruptLocal(deploymentId, "stop"),
       createRestart: (reg, input, key, id, restartOf) => create(reg, input, key, { id, restartOf })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Fiber, Metric, Schedule } from "effect"
+import { Context, Deferred, Effect, Fiber, Metric, Option, Schedule } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, Actions, DeploymentStore, Job, Metrics } from "effect-actions"
 import { blockingOnFirstAttempt, Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
@@ -301,6 +301,57 @@ describe("Metrics", () => {
         Object.keys(histograms(snapshot, Metrics.deploymentDuration)).sort(),
         ["shop/paused/paused", "shop/paused/succeeded"]
       )
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
+
+  it.effect("counts a deployment as started once, however many operators' operations take it over", () =>
+    Effect.gen(function*() {
+      const quotaFails = { failing: true }
+      const undoFails = { failing: true }
+      const reserve = Job.make("reserve", {
+        input: Counter,
+        output: Counter,
+        execute: ({ n }) => Effect.succeed({ n: n + 1 }),
+        rollback: () => undoFails.failing ? Effect.fail(new Boom({ job: "reserve" })) : Effect.void
+      })
+      const quota = Job.make("quota", {
+        input: Counter,
+        output: Counter,
+        execute: ({ n }) => quotaFails.failing ? Effect.fail(new Boom({ job: "quota" })) : Effect.succeed({ n: n + 1 })
+      })
+      const snapshot = yield* Effect.gen(function*() {
+        const actions = yield* Actions.Actions
+        const operated = Action.make("operated", [reserve, quota], { onFailure: "pause" })
+        yield* actions.register(operated, { application: "shop" })
+        const resting = (id: string) =>
+          Effect.gen(function*() {
+            while (true) {
+              const { status } = yield* actions.get(id)
+              if (status !== "running" && status !== "rolling_back") return status
+              yield* TestClock.adjust("10 millis")
+            }
+          })
+        const id = yield* actions.start(operated, { n: 0 }, { application: "shop" })
+        assert.strictEqual(yield* resting(id), "paused")
+        yield* actions.retry(id)
+        assert.strictEqual(yield* resting(id), "paused", "the retry failed again")
+        yield* actions.rollback(id)
+        assert.strictEqual(yield* resting(id), "rollback_failed")
+        undoFails.failing = false
+        yield* actions.retryRollback(id)
+        assert.strictEqual(yield* resting(id), "rolled_back")
+        quotaFails.failing = false
+        const receipt = yield* actions.restart(id)
+        const restarted = Option.getOrThrow(receipt.restartedAs)
+        assert.strictEqual(yield* resting(restarted), "succeeded")
+        return yield* Metric.snapshot
+      }).pipe(withActions)
+      // the deployment and its restart; the retry, the rollback and the retry of the rollback start nothing
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsStarted), { "shop/operated": 2 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsPaused), { "shop/operated": 2 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRollbackFailed), { "shop/operated": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRolledBack), { "shop/operated": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/operated": 1 })
+      assert.deepStrictEqual(gauges(snapshot, Metrics.deploymentsInFlight), { "shop/operated": 0 })
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 
   it.effect("records into the registry of the fibers that run the deployments, not effect's global one", () =>

@@ -38,12 +38,21 @@ const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle) =>
   })
 
 /**
- * Builds the launch of a runtime: `launch(reg, snapshot, fresh)` runs a deployment this process holds the lease of
- * (`fresh`: it was just created, not resumed) and returns its handle.
+ * How a deployment came to be launched by this process:
+ * - `created`: it was just created (it counts as started, and its first job's attempt is already recorded);
+ * - `takenOver`: an operator's operation took it over and recorded what it changed (an attempt of a retried job
+ *   included), so it is not started again and no attempt is counted on launch;
+ * - `resumed`: recovery claimed it after another process (or this one) stopped running it.
+ */
+export type LaunchKind = "created" | "takenOver" | "resumed"
+
+/**
+ * Builds the launch of a runtime: `launch(reg, snapshot, kind)` runs a deployment this process holds the lease of
+ * and returns its handle.
  */
 export const makeLaunch = (deps: LaunchEnv) => {
   const { env, owner, running, scope } = deps
-  return (reg: Registration, snapshot: Snapshot, fresh: boolean): Effect.Effect<Handle> =>
+  return (reg: Registration, snapshot: Snapshot, kind: LaunchKind): Effect.Effect<Handle> =>
     Effect.gen(function*() {
       const deployment = snapshot.deployment
       const handle: Handle = {
@@ -56,11 +65,11 @@ export const makeLaunch = (deps: LaunchEnv) => {
         resumes: deployment.resumes
       }
       running.set(deployment.id, handle)
-      handle.fiber = yield* runDeployment(env, reg, snapshot, handle, fresh).pipe(
+      handle.fiber = yield* runDeployment(env, reg, snapshot, handle, kind !== "resumed").pipe(
         Effect.ensuring(Effect.sync(() => {
           if (running.get(deployment.id) === handle) running.delete(deployment.id)
         })),
-        trackRun(reg, fresh),
+        trackRun(reg, kind === "created"),
         Effect.andThen(stopIfAskedWhilePausing(deps, handle)),
         Effect.forkIn(scope)
       )

@@ -184,13 +184,13 @@ export const recordOutcome = (reg: Registration, outcome: Outcome, started: bigi
   })
 
 /**
- * Counts a run in flight while it runs, and a fresh deployment as started: wraps the run's effect, so the gauge
- * goes down however the run ends.
+ * Counts a run in flight while it runs, and a just created deployment (`created`) as started: wraps the run's
+ * effect, so the gauge goes down however the run ends.
  */
-export const trackRun = (reg: Registration, fresh: boolean) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+export const trackRun = (reg: Registration, created: boolean) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.withFiber((fiber) => {
     const series = seriesOf(reg)
-    if (fresh) series.started.updateUnsafe(1, fiber.context)
+    if (created) series.started.updateUnsafe(1, fiber.context)
     series.inFlight.modifyUnsafe(1, fiber.context)
     return Effect.onExitPrimitive(self, () => {
       series.inFlight.modifyUnsafe(-1, fiber.context)

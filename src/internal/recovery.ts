@@ -11,6 +11,7 @@ import { ActionVersionMismatch, type PersistenceError } from "../ActionError.ts"
 import type { ResumeSummary } from "../Actions.ts"
 import type { DeploymentStoreShape, Snapshot } from "../DeploymentStore.ts"
 import { recordClaims, recordResume } from "./metrics.ts"
+import type { LaunchKind } from "./launch.ts"
 import type { Registration } from "./registration.ts"
 import type { Registry } from "./registry.ts"
 import type { Handle } from "./run.ts"
@@ -26,7 +27,7 @@ export interface RecoveryEnv {
   readonly maxInFlight: number
   readonly registry: Registry
   readonly running: ReadonlyMap<string, Handle>
-  readonly launch: (reg: Registration, snapshot: Snapshot, fresh: boolean) => Effect.Effect<Handle>
+  readonly launch: (reg: Registration, snapshot: Snapshot, kind: LaunchKind) => Effect.Effect<Handle>
   readonly interruptLocal: (deploymentId: string, reason: "stop" | "lease_lost") => Effect.Effect<void>
   /** Carries out pending operator requests, at most `limit`; returns the ids of the deployments it did. */
   readonly carryRequests: (limit: number) => Effect.Effect<ReadonlyArray<string>, PersistenceError>
@@ -98,7 +99,7 @@ export const makeRecovery = (deps: RecoveryEnv) => {
         }
         const reg = registry.registrationFor(deployment.application, deployment.action)
         if (reg === undefined) continue
-        yield* deps.launch(reg, snapshot, false)
+        yield* deps.launch(reg, snapshot, "resumed")
         yield* recordResume(reg)
         resumed.push(snapshot.deployment.id)
       }
