@@ -295,7 +295,9 @@ export interface DeploymentStoreShape {
   readonly requestOperation: (write: OperationRequestWrite) => Effect.Effect<OperationRequestResult, PersistenceError>
   /**
    * The deployments with a pending request whose `(application, action, fingerprint)` is runnable, oldest request
-   * first. A read: carrying a request out is a `takeOver` (or `recordOperation`) naming it.
+   * first; a pending `restart` needs only its `(application, action)` to be runnable, with any fingerprint (a
+   * restart starts the action as registered now, not the deployment's version of it). A read: carrying a request
+   * out is a `takeOver` (or `recordOperation`) naming it.
    */
   readonly findRequests: (query: RequestQuery) => Effect.Effect<ReadonlyArray<DeploymentRow>, PersistenceError>
   /**

@@ -460,6 +460,33 @@ describe("Actions operations", () => {
         yield* worker.shutdown
         yield* cli.shutdown
       }))
+    it.effect("a restart requested elsewhere is carried out by a process that has a later version of the action", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore.makeMemory
+        const log = makeLog()
+        const old = yield* startProcess(store, "old", { recovery: { enabled: false } })
+        const first = Action.make("evolving", [step("a", log)])
+        yield* old.actions.register(first)
+        const id = yield* old.actions.start(first, { n: 1 })
+        yield* settled(old.actions, id)
+        yield* old.shutdown
+
+        // the workers now run a version of the action with one more job; the CLI has no action at all
+        const later = Action.make("evolving", [step("a", log), step("b", log)])
+        const worker = yield* startProcess(store, "worker", { recovery: { enabled: false } })
+        const cli = yield* startProcess(store, "cli", { recovery: { enabled: false } })
+        yield* worker.actions.register(later)
+        const receipt = yield* cli.actions.restart(id)
+        assert.strictEqual(receipt.outcome, "requested")
+        assert.deepStrictEqual((yield* worker.actions.resume()).carried, [id])
+        const restarted = yield* settled(cli.actions, Option.getOrThrow(receipt.restartedAs))
+
+        assert.strictEqual(restarted.status, "succeeded")
+        assert.deepStrictEqual(restarted.jobs.map((job) => job.name), ["a", "b"])
+        assert.isTrue(Option.isNone((yield* cli.actions.get(id)).request), "the request is carried out, not left pending")
+        yield* worker.shutdown
+        yield* cli.shutdown
+      }))
   })
 
   describe("many processes", () => {

@@ -371,11 +371,16 @@ export const makeMemoryStore: Effect.Effect<DeploymentStoreShape> = Effect.gen(f
     findRequests: (query) =>
       Effect.sync(() => {
         const runnable = new Set(query.runnable.map((r) => JSON.stringify([r.application, r.action, r.fingerprint])))
+        const named = new Set(query.runnable.map((r) => JSON.stringify([r.application, r.action])))
         const rows: Array<DeploymentRow> = []
         for (const entry of entries.values()) {
           const row = entry.deployment
           if (row.request === undefined || row.parked !== undefined) continue
-          if (runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))) rows.push(copyRow(row))
+          // a restart starts the action as registered now: any version of it can carry the request out
+          const found = row.request.operation === "restart"
+            ? named.has(JSON.stringify([row.application, row.action]))
+            : runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))
+          if (found) rows.push(copyRow(row))
         }
         rows.sort((a, b) => (a.request?.at ?? 0) - (b.request?.at ?? 0))
         return rows.slice(0, query.limit)

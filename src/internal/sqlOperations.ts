@@ -86,7 +86,9 @@ const retried = <A>(
 
 /**
  * The `findRequests` statement (`undefined`: nothing to find): the deployments with a pending request, from the
- * partial index of those (`deployments_requests_idx`, a few rows at any time), oldest request first. A function of
+ * partial index of those (`deployments_requests_idx`, a few rows at any time), oldest request first. A restart
+ * request matches the action by name whatever its version (a restart runs the action as registered now); the
+ * others need the deployment's own version. A function of
  * its own, so that its plan can be checked (`test/SqlDeploymentStore.plans.test.ts`).
  */
 export const makeRequestsStatement = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
@@ -95,8 +97,10 @@ export const makeRequestsStatement = (sql: SqlClient.SqlClient, tables: Tables, 
     if (query.runnable.length === 0 || !(query.limit >= 1)) return undefined
     return sql`SELECT ${columns.deploymentColumns} FROM ${deployments} d
 WHERE d.request IS NOT NULL AND d.parked IS NULL
-  AND (d.application, d.action, d.fingerprint) IN (
-    SELECT r.application, r.action, r.fingerprint FROM ${columns.runnableRows(query.runnable)}
+  AND EXISTS (
+    SELECT 1 FROM ${columns.runnableRows(query.runnable)}
+    WHERE r.application = d.application AND r.action = d.action
+      AND (r.fingerprint = d.fingerprint OR d.request->>'operation' = 'restart')
   )
 ORDER BY d.request->'at', d.created_at, d.id
 LIMIT ${Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER)}::bigint`

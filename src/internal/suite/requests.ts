@@ -27,6 +27,7 @@ export const requestTests = (it: SuiteIt, helpers: Helpers): void => {
   describe("requested operations", () => {
     requestOperationTests(it, helpers)
     findRequestTests(it, helpers)
+    restartRequestTests(it, helpers)
     recordOperationTests(it, helpers)
   })
 }
@@ -161,6 +162,33 @@ const findRequestTests = (it: SuiteIt, { created, get, paused }: Helpers): void 
       assert.isTrue(yield* store.recordOperation(early.deployment.id, entryOf("retry", "refused"), requestId))
       const rest = yield* store.findRequests({ runnable, limit: 10 })
       assert.deepStrictEqual(rest.map((row) => row.id), [middle, late].map((s) => s.deployment.id))
+    }))
+}
+
+const restartRequestTests = (it: SuiteIt, { paused }: Helpers): void => {
+  it.effect("findRequests finds a restart request by the action's name whatever its version, the others by version", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore
+      const application = `app-${crypto.randomUUID()}`
+      const ask = (snapshot: Snapshot, operation: "restart" | "retry", at: number) =>
+        store.requestOperation({
+          deploymentId: snapshot.deployment.id,
+          request: { ...requestOf(operation, at), ...(operation === "restart" ? { restartId: crypto.randomUUID() } : {}) },
+          statuses: ["paused"],
+          history: entryOf(operation, "requested", { at })
+        })
+      // both made by an earlier version of the action; the runnable definition is a later one
+      const restart = yield* paused(makeSnapshot({ application, fingerprint: "[\"v1\"]" }))
+      const retry = yield* paused(makeSnapshot({ application, fingerprint: "[\"v1\"]" }))
+      const elsewhere = yield* paused(makeSnapshot({ application, action: "another-action", fingerprint: "[\"v1\"]" }))
+      assert.strictEqual((yield* ask(restart, "restart", T0 + 10))._tag, "Requested")
+      assert.strictEqual((yield* ask(retry, "retry", T0 + 20))._tag, "Requested")
+      assert.strictEqual((yield* ask(elsewhere, "restart", T0 + 30))._tag, "Requested")
+      const later = { ...runnableOf(restart), fingerprint: "[\"v2\"]" }
+      const found = yield* store.findRequests({ runnable: [later], limit: 10 })
+      assert.deepStrictEqual(found.map((row) => row.id), [restart.deployment.id])
+      const own = yield* store.findRequests({ runnable: [later, runnableOf(retry)], limit: 10 })
+      assert.deepStrictEqual(own.map((row) => row.id), [restart.deployment.id, retry.deployment.id])
     }))
 }
 
