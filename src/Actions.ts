@@ -352,7 +352,8 @@ export interface ActionsShape {
   /**
    * Applies `stop`, `retry`, `rollback` or `retryRollback` to every deployment that matches a filter, in batches of
    * 100; `dryRun` only counts and lists them. A deployment the operation does not apply to is reported `refused` in
-   * its item, not failed on.
+   * its item, not failed on. A store failure stops it with `PersistenceError`: what was done stays done (each
+   * deployment's history shows it) and no longer matches, so running it again does the rest.
    */
   readonly bulk: (options: BulkOptions) => Effect.Effect<BulkResult, PersistenceError | InvalidArgument>
   /** One recovery pass: claims deployments whose lease expired and resumes them. */

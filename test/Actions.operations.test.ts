@@ -661,6 +661,56 @@ describe("Actions operations", () => {
         assert.strictEqual((yield* actions.get(done)).status, "succeeded")
       })))
 
+    it.effect("works through more deployments than one batch, and stops at a store failure; run again, it does the rest", () =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        let lists = 0
+        let takeOvers = 0
+        let failFrom = Infinity
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          list: (query) => Effect.suspend(() => (lists++, inner.list(query))),
+          takeOver: (request) =>
+            Effect.suspend(() =>
+              ++takeOvers >= failFrom
+                ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "takeOver", detail: "down" }))
+                : inner.takeOver(request)
+            )
+        }
+        const operator = yield* startProcess(store, "operator")
+        const { actions } = operator
+        const action = pausing(makeLog(), { failing: true })
+        yield* actions.register(action)
+        const ids: Array<string> = []
+        for (let n = 0; n < 250; n++) ids.push(yield* actions.start(action, { n }))
+        for (const id of ids) yield* settled(actions, id)
+
+        lists = 0
+        const dry = yield* actions.bulk({ operation: "rollback", dryRun: true })
+        assert.strictEqual(dry.matched, 250)
+        assert.deepStrictEqual([...dry.ids].sort(), [...ids].sort())
+        assert.strictEqual(lists, 3, "read in pages of 100")
+
+        failFrom = 120
+        // the store's transient failures are retried a few times first, on the test clock
+        const failing = yield* Effect.forkChild(Effect.flip(actions.bulk({ operation: "rollback" })))
+        yield* TestClock.adjust("10 seconds")
+        const failed = yield* Fiber.join(failing)
+        assert.strictEqual(failed._tag, "PersistenceError", "a store failure is not reported as a refusal")
+        yield* Effect.forEach(ids, (id) => settled(actions, id), { discard: true })
+        const rolledBack = (yield* actions.list({ statuses: ["rolled_back"], limit: 1000 })).items.length
+        assert.isAtLeast(rolledBack, 100, "the first batch was done before the failure")
+        assert.isBelow(rolledBack, 250)
+
+        failFrom = Infinity
+        const rest = yield* actions.bulk({ operation: "rollback" })
+        assert.strictEqual(rest.matched, 250 - rolledBack, "what was done no longer matches")
+        assert.isTrue(rest.items.every((item) => item.outcome === "done"))
+        assert.deepStrictEqual(rest.items.map((item) => item.deploymentId), rest.ids)
+        for (const id of ids) assert.strictEqual((yield* settled(actions, id)).status, "rolled_back")
+        yield* operator.shutdown
+      }))
+
     it.effect("filters by creation time, and reports a deployment the operation does not apply to as refused", () =>
       memory(Effect.gen(function*() {
         const actions = yield* Actions.Actions

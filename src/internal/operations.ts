@@ -554,8 +554,12 @@ export const makeOperations = (deps: OperationsEnv) => {
         const done = yield* Effect.forEach(batch, (deploymentId) =>
           operate(checked.operation, { deploymentId, reason: checked.reason, input: undefined, key: undefined }).pipe(
             Effect.map((receipt): Actions.BulkItem => ({ deploymentId, outcome: receipt.outcome, message: Option.none() })),
-            Effect.catch((error): Effect.Effect<Actions.BulkItem> =>
-              Effect.succeed({ deploymentId, outcome: "refused", message: Option.some(error.message) })
+            // A deployment the operation does not apply to is reported; a store failure stops the bulk operation
+            // (what was done stays done, and no longer matches when it is run again).
+            Effect.catchIf(
+              (error) => error._tag !== "PersistenceError",
+              (error): Effect.Effect<Actions.BulkItem> =>
+                Effect.succeed({ deploymentId, outcome: "refused", message: Option.some(error.message) })
             )
           ), { concurrency: bulkConcurrency })
         items.push(...done)
