@@ -259,6 +259,20 @@ describe("effect-actions CLI", () => {
         assert.deepInclude(JSON.parse(json.stderr), { _tag: "PersistenceError", reason: "connection" })
       }), 120_000)
 
+    it.effect("connects with --database-url, which wins over DATABASE_URL", () =>
+      Effect.gen(function*() {
+        const flagOnly = yield* runCli(["--database-url", databaseUrl, "--prefix", prefix, "list", "--json"])
+        assertExit(flagOnly, 0)
+        assert.isArray(parseJson(flagOnly).items)
+        const down = "postgres://postgres@127.0.0.1:1/test"
+        const flagWins = yield* runCli(["--database-url", down, "--prefix", prefix, "list"], {
+          env: { DATABASE_URL: databaseUrl }
+        })
+        assertExit(flagWins, 3)
+        assert.include(flagWins.stderr, "connection")
+        assert.notInclude(flagWins.stderr + flagWins.stdout, "postgres://", "the URL is never printed")
+      }), 120_000)
+
     it.effect("migrates a store's tables once: a second run applies nothing", () =>
       Effect.gen(function*() {
         const fresh = uniquePrefix()
