@@ -55,7 +55,11 @@ const DeployApp = Action.make("deploy-app", [reserveCapacity, createMachines], {
 const program = Effect.gen(function*() {
   const actions = yield* Actions.Actions
   yield* actions.register(DeployApp, { application: "shop" })
-  const id = yield* actions.start(DeployApp, { name: "web", region: "eu-west", replicas: 6 }, { application: "shop" })
+  // The key makes a second run of the worker find the same deployment instead of starting another one.
+  const id = yield* actions.start(DeployApp, { name: "web", region: "eu-west", replicas: 6 }, {
+    application: "shop",
+    key: "web-eu-west"
+  })
   yield* Effect.log(`started deployment ${id}; it pauses on the quota. Retry it from the CLI; Ctrl-C to stop.`)
   return yield* Effect.never
 })
