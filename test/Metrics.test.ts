@@ -3,6 +3,7 @@ import { Context, Deferred, Effect, Fiber, Metric, Option, Schedule } from "effe
 import { TestClock } from "effect/testing"
 import { Action, Actions, DeploymentStore, Job, Metrics } from "effect-actions"
 import { blockingOnFirstAttempt, Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
+import { freshStore, PgLive } from "./support/postgres.ts"
 import { startProcess } from "./support/processes.ts"
 
 /**
@@ -52,7 +53,7 @@ const histograms = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>, metric: Met
  * fails), `leaky` ends rollback_failed once (`b` fails, then `a`'s rollback fails), and `retried` succeeds once with
  * a job that fails twice before succeeding under `Job.retry`. Returns the metric snapshot after them.
  */
-const scripted = Effect.gen(function*() {
+const script = Effect.gen(function*() {
   const log = makeLog()
   let calls = 0
   const flaky = Job.make("flaky", {
@@ -76,7 +77,9 @@ const scripted = Effect.gen(function*() {
   assert.strictEqual((yield* failedDeployment(actions.execute(leaky, { n: 0 }))).status, "rollback_failed")
   yield* actions.execute(retried, { n: 0 })
   assert.strictEqual(calls, 3)
-}).pipe(withActions, Effect.andThen(Metric.snapshot))
+})
+
+const scripted = script.pipe(withActions, Effect.andThen(Metric.snapshot))
 
 const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
 
@@ -368,4 +371,41 @@ describe("Metrics", () => {
       const global = counts(yield* Metric.snapshot, Metrics.deploymentsSucceeded)
       assert.isUndefined(global["registry-isolation/once"])
     }))
+})
+
+describe("Metrics on PostgreSQL", () => {
+  it.live("count the scripted deployments, attempts, rollbacks and checkpoints as on the memory store", () =>
+    isolated(Effect.gen(function*() {
+      const { store } = yield* freshStore()
+      const snapshot = yield* script.pipe(
+        Effect.provide(Actions.layer({ recovery: { enabled: false } })),
+        Effect.provideService(DeploymentStore.DeploymentStore, store),
+        Effect.andThen(Metric.snapshot)
+      )
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsStarted), {
+        "shop/ok": 3,
+        "shop/failing": 2,
+        "shop/leaky": 1,
+        "shop/retried": 1
+      })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/ok": 3, "shop/retried": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRolledBack), { "shop/failing": 2 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRollbackFailed), { "shop/leaky": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.rollbacksFailed), { "shop/leaky/a": 1 })
+      assert.deepStrictEqual(counts(snapshot, Metrics.jobFailures), { "shop/failing/b/Boom": 2, "shop/leaky/b/Boom": 1 })
+      const checkpoints = histograms(snapshot, Metrics.checkpointDuration)
+      assert.deepStrictEqual(
+        Object.fromEntries(Object.entries(checkpoints).map(([key, { count }]) => [key, count])),
+        { "shop/ok": 6, "shop/failing": 8, "shop/leaky": 4, "shop/retried": 1 }
+      )
+      for (const [key, { sum }] of Object.entries(checkpoints)) {
+        assert.isAbove(sum, 0, `${key}: a checkpoint on PostgreSQL takes time on the real clock`)
+      }
+      assert.deepStrictEqual(gauges(snapshot, Metrics.deploymentsInFlight), {
+        "shop/ok": 0,
+        "shop/failing": 0,
+        "shop/leaky": 0,
+        "shop/retried": 0
+      })
+    }).pipe(Effect.scoped, Effect.provide(PgLive))), 60_000)
 })
