@@ -65,6 +65,9 @@ const waitForRows = (page: Page, ids: ReadonlyArray<string>) =>
     }, [...ids])
   )
 
+/** Each test's limit: the page's waits give up after 10 s each, so a slow machine still fits. */
+const testTimeout = 30_000
+
 layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("the deployments list in Chromium", (it) => {
   it.effect("pages by 25: Older → shows the next deployments, disjoint and in order, and ← Newer the first page again", () =>
     Effect.gen(function*() {
@@ -85,7 +88,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("the depl
       yield* ui(() => page.getByRole("button", { name: "← Newer" }).click())
       yield* waitForRows(page, first)
       assert.include(yield* ui(() => page.locator(".pager").textContent()), "page 1")
-    }))
+    }), testTimeout)
 
   it.effect("keeps the first page at 25 rows as new deployments arrive live, and the next page starts where it ends", () =>
     Effect.gen(function*() {
@@ -106,7 +109,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("the depl
       yield* ui(() => page.getByRole("button", { name: "Older →" }).click())
       yield* waitForRows(page, ids.slice(pageSize))
       assert.deepStrictEqual(yield* rowIds(page), [before[pageSize - 2], before[pageSize - 1], before[pageSize]])
-    }))
+    }), testTimeout)
 
   it.effect("reads the counts again when a new deployment appears in the event stream", () =>
     Effect.gen(function*() {
@@ -121,7 +124,7 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("the depl
       yield* ui(() => page.waitForFunction(() =>
         document.querySelector('[data-count-status="succeeded"] .count-value')?.textContent === "1"
       ))
-    }))
+    }), testTimeout)
 
   it.effect("filters by id (one row), by creation time (the older kept, the newer dropped) and by application", () =>
     Effect.gen(function*() {
@@ -159,5 +162,5 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("the depl
       yield* ui(() => page.getByLabel("Application").press("Enter"))
       yield* waitForRows(page, [elsewhere])
       assert.include(page.url(), `application=${applications.other}`)
-    }))
+    }), testTimeout)
 })
