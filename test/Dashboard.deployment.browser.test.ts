@@ -1,0 +1,109 @@
+/**
+ * A deployment's page of the dashboard in a real browser (system Chromium through `playwright-core`), against a real
+ * server on 127.0.0.1 that serves the page and the operator API over PostgreSQL: times in the viewer's zone, in the
+ * summary and in the timeline's labels.
+ */
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import { Action, Actions, Job } from "effect-actions"
+import { timeZone } from "./support/browser.ts"
+import { DashboardServed, open, ui } from "./support/dashboard.ts"
+import { readUntil } from "./support/http.ts"
+import { Boom, Counter } from "./support/jobs.ts"
+import { registerAll } from "./support/operator.ts"
+import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
+
+const application = `page-${crypto.randomUUID().slice(0, 8)}`
+
+/** A note over the viewer's cut (160 characters), and under 1,000 (so that its length prints without a separator). */
+const note = "Every host of the fleet, with its rack, its power feed, its last audit and who signed it off. ".repeat(5)
+/** What `inventory` returns: a long string, an array over the viewer's 25 entries, and an object two levels down. */
+const inventory = {
+  note,
+  hosts: Array.from({ length: 30 }, (_, i) => `host-${String(i + 1).padStart(2, "0")}`),
+  meta: { labels: { team: "storage", tier: "gold" } }
+}
+const Inventory = Schema.Struct({
+  note: Schema.String,
+  hosts: Schema.Array(Schema.String),
+  meta: Schema.Struct({ labels: Schema.Struct({ team: Schema.String, tier: Schema.String }) })
+})
+
+/** `bulky` (failure policy `pause`): `inventory` outputs `inventory`, then `approve` fails, so it pauses there. */
+const Bulky = Action.make("bulky", [
+  Job.make("inventory", { input: Counter, output: Inventory, execute: () => Effect.succeed(inventory), rollback: () => Effect.void }),
+  Job.make("approve", { input: Inventory, output: Inventory, error: Boom, execute: () => Effect.fail(new Boom({ job: "approve" })) })
+], { onFailure: "pause" })
+
+const TestLayer = DashboardServed.pipe(
+  Layer.provideMerge(Layer.effectDiscard(Effect.gen(function*() {
+    yield* registerAll(application)
+    yield* (yield* Actions.Actions).register(Bulky, { application })
+  }))),
+  Layer.provideMerge(Actions.layer({ recovery: { enabled: false } })),
+  Layer.provideMerge(storeLayer(uniquePrefix())),
+  Layer.provideMerge(PgLive)
+)
+
+/** A paused `bulky` deployment's page, with the `inventory` job's section opened. */
+const pausedBulky = Effect.gen(function*() {
+  const id = yield* (yield* Actions.Actions).start(Bulky, { n: 1 }, { application })
+  yield* readUntil(id, (d) => d.status === "paused")
+  const page = yield* open(`#/deployments/${id}`)
+  yield* ui(() => page.locator('details.job[data-job="inventory"] > summary').click())
+  return { id, page, output: page.locator('[data-json="output of inventory"]') }
+})
+
+/** Each test's limit: the page's waits give up after 10 s each, so a slow machine still fits. */
+const testTimeout = 30_000
+
+layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("a deployment's page in Chromium", (it) => {
+  it.effect("shows times in the viewer's zone, in UTC on hover, and bars labelled in both", () =>
+    Effect.gen(function*() {
+      const { page } = yield* pausedBulky
+      const zone = yield* ui(() => page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone))
+      assert.strictEqual(zone, timeZone)
+      const times = yield* ui(() => page.locator(".summary time").evaluateAll((elements, zone) => {
+        const options = { year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" } as const
+        const inZone = new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone })
+        const inUtc = new Intl.DateTimeFormat(undefined, { ...options, timeZone: "UTC" })
+        return elements.map((element) => {
+          const iso = element.getAttribute("datetime") ?? ""
+          return {
+            text: element.textContent,
+            local: inZone.format(new Date(iso)),
+            utc: inUtc.format(new Date(iso)),
+            title: element.getAttribute("title"),
+            expectedTitle: `UTC: ${new Date(iso).toISOString().replace("T", " ").replace("Z", " UTC")}`
+          }
+        })
+      }, timeZone))
+      assert.isAtLeast(times.length, 4)
+      for (const time of times) {
+        assert.strictEqual(time.text, time.local, "the viewer's zone")
+        assert.notStrictEqual(time.text, time.utc, "not UTC")
+        assert.strictEqual(time.title, time.expectedTitle)
+      }
+
+      const bars = yield* ui(() => page.locator(".bar[data-start]").evaluateAll((elements, zone) => {
+        const inZone = new Intl.DateTimeFormat(undefined, {
+          year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, timeZone: zone
+        })
+        return elements.map((element) => {
+          const start = new Date(element.getAttribute("data-start") ?? "")
+          return {
+            label: element.getAttribute("aria-label") ?? "",
+            title: element.getAttribute("title"),
+            local: inZone.format(start),
+            utc: `[UTC ${start.toISOString().replace("T", " ").replace("Z", "")}`
+          }
+        })
+      }, timeZone))
+      assert.isAtLeast(bars.length, 2)
+      for (const bar of bars) {
+        assert.include(bar.label, `, ${bar.local} → `, "the start in the viewer's zone")
+        assert.include(bar.label, bar.utc, "and in UTC")
+        assert.strictEqual(bar.title, bar.label)
+      }
+    }), testTimeout)
+})
