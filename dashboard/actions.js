@@ -190,6 +190,7 @@ export const actionBar = (deployment, onDone) =>
         type: "button",
         class: operation === "stop" ? "danger" : "",
         "data-operation": operation,
+        "data-focus": `operation ${operation}`,
         disabled: !applies,
         title: applies ? consequence(operation, deployment) : `Only for ${appliesTo[operation].join(", ").replaceAll("_", " ")} deployments`,
         onclick: async () => {

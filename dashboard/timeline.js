@@ -9,7 +9,8 @@
  * attempt as a narrow marker at the time the error log recorded its failure, or at the last attempt's start.
  *
  * Each bar is focusable; its label (and title) says its job, attempt, start and end in the viewer's time zone and in
- * UTC, and its duration.
+ * UTC, and its duration. It carries a `data-focus` key, so that the deployment page gives it the focus back when it is
+ * drawn again.
  *
  * @since 0.3.0
  */
@@ -96,6 +97,7 @@ export const timeline = (deployment, errorLog, now) => {
         "data-kind": "attempt",
         "data-attempt": attempt.attempt,
         "data-start": attempt.startedAt,
+        "data-focus": `bar ${job.index} attempt ${attempt.attempt}`,
         tabindex: "0",
         role: "img",
         "aria-label": text,
@@ -116,6 +118,7 @@ export const timeline = (deployment, errorLog, now) => {
           style: `left:${x(at).toFixed(3)}%`,
           "data-kind": "attempt",
           "data-attempt": attempt,
+          "data-focus": `bar ${job.index} attempt ${attempt}`,
           tabindex: "0",
           role: "img",
           "aria-label": text,
@@ -131,6 +134,7 @@ export const timeline = (deployment, errorLog, now) => {
         "data-kind": "forward",
         "data-attempt": job.attempts,
         "data-start": job.startedAt,
+        "data-focus": `bar ${job.index} forward`,
         tabindex: "0",
         role: "img",
         "aria-label": text,
@@ -149,6 +153,7 @@ export const timeline = (deployment, errorLog, now) => {
         "data-kind": "rollback",
         "data-rollback-order": order,
         "data-start": job.rollbackStartedAt,
+        "data-focus": `bar ${job.index} rollback`,
         tabindex: "0",
         role: "img",
         "aria-label": text,
@@ -165,6 +170,7 @@ export const timeline = (deployment, errorLog, now) => {
           class: `failure-mark${side(at)}`,
           style: `left:${x(at).toFixed(3)}%`,
           "data-kind": "failure",
+          "data-focus": `bar ${job.index} failure`,
           tabindex: "0",
           role: "img",
           "aria-label": text,

@@ -1,11 +1,13 @@
 /**
  * A deployment's page of the dashboard in a real browser (system Chromium through `playwright-core`), against a real
- * server on 127.0.0.1 that serves the page and the operator API over PostgreSQL: times in the viewer's zone, in the
- * summary and in the timeline's labels.
+ * server on 127.0.0.1 that serves the page and the operator API over PostgreSQL: the JSON viewer on long values, what
+ * the viewer opened and focused kept when the page is drawn again, and times in the viewer's zone (in the summary
+ * and in the timeline's labels).
  */
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { Action, Actions, Job } from "effect-actions"
+import type { Page } from "playwright-core"
 import { timeZone } from "./support/browser.ts"
 import { DashboardServed, open, ui } from "./support/dashboard.ts"
 import { readUntil } from "./support/http.ts"
@@ -54,10 +56,70 @@ const pausedBulky = Effect.gen(function*() {
   return { id, page, output: page.locator('[data-json="output of inventory"]') }
 })
 
+const isOpen = (page: Page, selector: string) =>
+  ui(() => page.locator(selector).evaluate((details) => (details as HTMLDetailsElement).open))
+
 /** Each test's limit: the page's waits give up after 10 s each, so a slow machine still fits. */
 const testTimeout = 30_000
 
 layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("a deployment's page in Chromium", (it) => {
+  it.effect("cuts long strings and arrays short, shows them in full on request, collapses and expands, and shows the whole value as text", () =>
+    Effect.gen(function*() {
+      const { id, page, output } = yield* pausedBulky
+      const string = output.locator('[data-path="/note"] .j-string')
+      assert.strictEqual(yield* ui(() => string.textContent()), `${JSON.stringify(note.slice(0, 160))}…`, "cut at 160 characters")
+      yield* ui(() => output.getByRole("button", { name: `show all ${note.length} characters` }).click())
+      assert.strictEqual(yield* ui(() => string.textContent()), JSON.stringify(note))
+
+      const hosts = output.locator('details[data-path="/hosts"] > ul > li')
+      assert.strictEqual(yield* ui(() => hosts.count()), 26, "25 items and the control")
+      yield* ui(() => output.getByRole("button", { name: "show 5 more" }).click())
+      assert.deepStrictEqual(yield* ui(() => hosts.allTextContents()), inventory.hosts.map((host) => JSON.stringify(host)))
+
+      const root = '[data-json="output of inventory"] details[data-path=""]'
+      const labels = '[data-json="output of inventory"] details[data-path="/meta/labels"]'
+      assert.deepStrictEqual([yield* isOpen(page, root), yield* isOpen(page, labels)], [true, false], "open two levels deep")
+      yield* ui(() => page.locator(`${root} > summary`).click())
+      assert.strictEqual(yield* isOpen(page, root), false, "collapsed")
+      yield* ui(() => page.locator(`${root} > summary`).click())
+      yield* ui(() => page.locator(`${labels} > summary`).click())
+      assert.deepStrictEqual([yield* isOpen(page, root), yield* isOpen(page, labels)], [true, true], "expanded")
+
+      // The value as the page received it (the store may order its keys differently from `inventory`).
+      const received = yield* ui(() => page.evaluate(async (id) => {
+        const deployment = await (await fetch(`/api/deployments/${id}`)).json() as { jobs: Array<{ output: unknown }> }
+        return deployment.jobs[0]!.output
+      }, id))
+      assert.deepStrictEqual(received, inventory)
+      yield* ui(() => page.getByRole("button", { name: "Show the whole output of inventory as text" }).click())
+      assert.strictEqual(yield* ui(() => output.locator("pre").textContent()), JSON.stringify(received, null, 2))
+    }), testTimeout)
+
+  it.effect("keeps what the viewer opened, collapsed, expanded and focused when a change draws the page again", () =>
+    Effect.gen(function*() {
+      const { id, page, output } = yield* pausedBulky
+      yield* ui(() => output.getByRole("button", { name: /^show all/ }).click())
+      yield* ui(() => output.getByRole("button", { name: "show 5 more" }).click())
+      yield* ui(() => output.locator('details[data-path="/hosts"] > summary').click())
+      yield* ui(() => output.locator('details[data-path="/meta/labels"] > summary').click())
+      const bar = '.tl-row[data-job="inventory"] .bar.forward'
+      yield* ui(() => page.locator(bar).focus())
+
+      yield* (yield* Actions.Actions).stop(id) // a change: the page reads the deployment again and draws it again
+      yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
+      yield* ui(() => page.waitForSelector('.tl-row[data-job="inventory"] .bar.rollback'))
+
+      assert.strictEqual(yield* isOpen(page, 'details.job[data-job="inventory"]'), true, "the job's section stays open")
+      assert.strictEqual(yield* ui(() => output.locator('.j-string[data-path="/note"]').textContent()), JSON.stringify(note), "still in full")
+      assert.strictEqual(yield* ui(() => output.locator('details[data-path="/hosts"] > ul > li').count()), 30, "still all items")
+      assert.strictEqual(yield* isOpen(page, '[data-json="output of inventory"] details[data-path="/hosts"]'), false, "still collapsed")
+      assert.strictEqual(yield* isOpen(page, '[data-json="output of inventory"] details[data-path="/meta/labels"]'), true, "still expanded")
+      const focused = yield* ui(() => page.evaluate(() => document.activeElement?.getAttribute("data-focus") ?? null))
+      assert.strictEqual(focused, "bar 0 forward", "the focus is back on the bar")
+      const same = yield* ui(() => page.locator(bar).evaluate((element) => element === document.activeElement))
+      assert.isTrue(same)
+    }), testTimeout)
+
   it.effect("shows times in the viewer's zone, in UTC on hover, and bars labelled in both", () =>
     Effect.gen(function*() {
       const { page } = yield* pausedBulky
