@@ -1,8 +1,8 @@
 /**
  * A deployment's page of the dashboard in a real browser (system Chromium through `playwright-core`), against a real
  * server on 127.0.0.1 that serves the page and the operator API over PostgreSQL: the JSON viewer on long values, what
- * the viewer opened and focused kept when the page is drawn again, and times in the viewer's zone (in the summary
- * and in the timeline's labels).
+ * the viewer opened and focused kept when the page is drawn again, times in the viewer's zone (in the summary and in
+ * the timeline's labels), and the dialog during an operation in flight.
  */
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
@@ -12,7 +12,7 @@ import { timeZone } from "./support/browser.ts"
 import { DashboardServed, open, ui } from "./support/dashboard.ts"
 import { readUntil } from "./support/http.ts"
 import { Boom, Counter } from "./support/jobs.ts"
-import { registerAll } from "./support/operator.ts"
+import { Quota, registerAll } from "./support/operator.ts"
 import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
 
 const application = `page-${crypto.randomUUID().slice(0, 8)}`
@@ -167,5 +167,32 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("a deploy
         assert.include(bar.label, bar.utc, "and in UTC")
         assert.strictEqual(bar.title, bar.label)
       }
+    }), testTimeout)
+
+  it.effect("keeps the dialog through Escape while the operation is in flight, then shows its receipt", () =>
+    Effect.gen(function*() {
+      const id = yield* (yield* Actions.Actions).start(Quota, { n: 2 }, { application })
+      yield* readUntil(id, (d) => d.status === "paused")
+      const page = yield* open(`#/deployments/${id}`)
+      let release: () => void = () => {}
+      const released = new Promise<void>((resolve) => { release = resolve })
+      let arrived: () => void = () => {}
+      const inFlight = new Promise<void>((resolve) => { arrived = resolve })
+      yield* ui(() => page.route("**/api/deployments/*/stop", async (route) => {
+        arrived()
+        await released
+        await route.continue()
+      }))
+      yield* ui(() => page.getByRole("button", { name: "Stop", exact: true }).click())
+      yield* ui(() => page.getByRole("dialog").getByRole("button", { name: "Stop" }).click())
+      yield* ui(() => inFlight)
+      assert.isTrue(yield* ui(() => page.locator("#confirm-cancel").isDisabled()), "Cancel is disabled in flight")
+      yield* ui(() => page.keyboard.press("Escape"))
+      assert.isTrue(yield* ui(() => page.locator("dialog#confirm").evaluate((d) => (d as HTMLDialogElement).open)), "still open")
+      release()
+      yield* ui(() => page.getByText("Stop: done.").waitFor())
+      yield* ui(() => page.getByRole("dialog").waitFor({ state: "hidden" }))
+      yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
+      assert.strictEqual((yield* (yield* Actions.Actions).get(id)).status, "rolled_back")
     }), testTimeout)
 })
