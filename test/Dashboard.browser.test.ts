@@ -211,6 +211,9 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       assert.strictEqual(stored.failure._tag === "Some" ? stored.failure.value.tag : "", "ExecutionStopped")
       yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
       yield* ui(() => page.getByText("Stop: done.").waitFor())
+      const history = page.locator('tr[data-operation="stop"]')
+      yield* ui(() => history.waitFor())
+      assert.include(yield* ui(() => history.locator("td").nth(5).textContent()), "from the browser test", "the reason, in the history")
 
       // Then a restart: the receipt links to the new deployment.
       yield* ui(() => page.getByRole("button", { name: "Restart", exact: true }).click())

@@ -1,18 +1,19 @@
 /**
  * A deployment's page of the dashboard in a real browser (system Chromium through `playwright-core`), against a real
- * server on 127.0.0.1 that serves the page and the operator API over PostgreSQL: the JSON viewer on long values, what
- * the viewer opened and focused kept when the page is drawn again, times in the viewer's zone (in the summary and in
- * the timeline's labels), and the dialog during an operation in flight.
+ * server on 127.0.0.1 that serves the page and the operator API over PostgreSQL: the JSON viewer on long values,
+ * times in the viewer's zone (in the summary and in the timeline's labels), roll back and retry rollback from the
+ * page, the error log's phases and the timeline's durations, what the viewer opened and focused kept when the page
+ * is drawn again, the dialog during an operation in flight, and nothing loaded from elsewhere.
  */
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { Action, Actions, Job } from "effect-actions"
 import type { Page } from "playwright-core"
-import { timeZone } from "./support/browser.ts"
-import { DashboardServed, open, ui } from "./support/dashboard.ts"
+import { page as newPage, timeZone } from "./support/browser.ts"
+import { Browser, DashboardServed, open, Origin, ui } from "./support/dashboard.ts"
 import { readUntil } from "./support/http.ts"
 import { Boom, Counter } from "./support/jobs.ts"
-import { Quota, registerAll } from "./support/operator.ts"
+import { Quota, registerAll, Teardown } from "./support/operator.ts"
 import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
 
 const application = `page-${crypto.randomUUID().slice(0, 8)}`
@@ -169,6 +170,55 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("a deploy
       }
     }), testTimeout)
 
+  it.effect("rolls a paused deployment back from its page after a confirmation that says what will happen", () =>
+    Effect.gen(function*() {
+      const id = yield* (yield* Actions.Actions).start(Quota, { n: 1 }, { application })
+      yield* readUntil(id, (d) => d.status === "paused")
+      const page = yield* open(`#/deployments/${id}`)
+      yield* ui(() => page.getByRole("button", { name: "Roll back", exact: true }).click())
+      const dialog = page.getByRole("dialog")
+      assert.strictEqual(
+        yield* ui(() => dialog.locator(".consequence").textContent()),
+        "The deployment rolls back as if check-quota had failed now: its rollback runs, then the completed jobs' in reverse order: reserve."
+      )
+      yield* ui(() => dialog.getByLabel(/Reason/).fill("the quota will not be raised"))
+      yield* ui(() => dialog.getByRole("button", { name: "Roll back" }).click())
+      yield* readUntil(id, (d) => d.status === "rolled_back")
+      yield* ui(() => page.getByText("Roll back: done.").waitFor())
+      yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
+      const history = page.locator('tr[data-operation="rollback"]')
+      assert.strictEqual(yield* ui(() => history.locator("td").nth(5).textContent()), "the quota will not be raised", "the reason, in the history")
+    }), testTimeout)
+
+  it.effect("retries a failed rollback from its page; the error log shows each entry's phase, the timeline each bar's duration", () =>
+    Effect.gen(function*() {
+      const actions = yield* Actions.Actions
+      yield* Effect.exit(actions.execute(Teardown, { n: 1 }, { application }))
+      const id = (yield* actions.list({ application, action: "teardown", limit: 1 })).items[0]!.id
+      assert.strictEqual((yield* actions.get(id)).status, "rollback_failed")
+      const page = yield* open(`#/deployments/${id}`)
+
+      yield* ui(() => page.waitForSelector("table.log tr[data-phase]"))
+      const phases = yield* ui(() => page.locator("table.log tr[data-phase]").evaluateAll((rows) =>
+        rows.map((row) => [row.getAttribute("data-phase"), row.querySelector(".phase")?.textContent ?? null])
+      ))
+      assert.deepStrictEqual(phases, [["execute", "execute"], ["rollback", "rollback"]], "explode failed, then release's rollback")
+      const texts = yield* ui(() => page.locator(".bar .bar-text").allTextContents())
+      const durations = texts.filter((text) => /\d+(\.\d+)? ?(ms|s)\b/.test(text))
+      assert.isAtLeast(durations.length, 2, texts.join(" | "))
+
+      yield* ui(() => page.getByRole("button", { name: "Retry rollback", exact: true }).click())
+      const dialog = page.getByRole("dialog")
+      assert.strictEqual(
+        yield* ui(() => dialog.locator(".consequence").textContent()),
+        "The failed rollbacks run again, in reverse order: release. Rollbacks already done do not run again. It ends rolled back, or rollback failed again."
+      )
+      yield* ui(() => dialog.getByRole("button", { name: "Retry rollback" }).click())
+      yield* readUntil(id, (d) => d.status === "rolled_back")
+      yield* ui(() => page.getByText("Retry rollback: done.").waitFor())
+      yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
+    }), testTimeout)
+
   it.effect("keeps the dialog through Escape while the operation is in flight, then shows its receipt", () =>
     Effect.gen(function*() {
       const id = yield* (yield* Actions.Actions).start(Quota, { n: 2 }, { application })
@@ -194,5 +244,24 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("a deploy
       yield* ui(() => page.getByRole("dialog").waitFor({ state: "hidden" }))
       yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
       assert.strictEqual((yield* (yield* Actions.Actions).get(id)).status, "rolled_back")
+    }), testTimeout)
+
+  it.effect("loads nothing from another origin: its files, the API and the event stream are the server's", () =>
+    Effect.gen(function*() {
+      const page = yield* newPage(yield* Browser)
+      page.setDefaultTimeout(10_000)
+      const origin = yield* Origin
+      const requested: Array<string> = []
+      page.on("request", (request) => requested.push(request.url()))
+      const id = yield* (yield* Actions.Actions).start(Quota, { n: 3 }, { application })
+      yield* readUntil(id, (d) => d.status === "paused")
+      yield* ui(() => page.goto(`${origin}/#/?application=${application}`))
+      yield* ui(() => page.waitForSelector(`tr[data-id="${id}"]`))
+      yield* ui(() => page.locator(`tr[data-id="${id}"] a`).click())
+      yield* ui(() => page.waitForSelector(".bar.forward"))
+      yield* ui(() => page.evaluate("document.fonts.ready"))
+      assert.includeMembers(requested, [`${origin}/`, `${origin}/assets/app.js`, `${origin}/assets/style.css`])
+      assert.isTrue(requested.some((url) => url.startsWith(`${origin}/api/events`)))
+      assert.deepStrictEqual(requested.filter((url) => new URL(url).origin !== origin), [])
     }), testTimeout)
 })
