@@ -3,7 +3,8 @@
  * server on 127.0.0.1 that serves the page and the operator API over PostgreSQL: the JSON viewer on long values,
  * times in the viewer's zone (in the summary and in the timeline's labels), roll back and retry rollback from the
  * page, the error log's phases and the timeline's durations, what the viewer opened and focused kept when the page
- * is drawn again, the dialog during an operation in flight, and nothing loaded from elsewhere.
+ * is drawn again, the dialog during an operation in flight, nothing loaded from elsewhere, and `h()` refusing an
+ * inline handler.
  */
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
@@ -263,5 +264,39 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("a deploy
       assert.includeMembers(requested, [`${origin}/`, `${origin}/assets/app.js`, `${origin}/assets/style.css`])
       assert.isTrue(requested.some((url) => url.startsWith(`${origin}/api/events`)))
       assert.deepStrictEqual(requested.filter((url) => new URL(url).origin !== origin), [])
+    }), testTimeout)
+
+  it.effect("builds no element with an inline handler: h() refuses an on* attribute that is not a function", () =>
+    Effect.gen(function*() {
+      const page = yield* open("#/")
+      yield* ui(() => page.waitForSelector("h1"))
+      // The page's own module, as the page loads it (a module script puts its `h` on the window for the test).
+      yield* ui(() => page.addScriptTag({ type: "module", content: 'import { h } from "/assets/dom.js"; window.h = h' }))
+      yield* ui(() => page.waitForFunction(() => "h" in window))
+      const outcomes = yield* ui(() => page.evaluate(() => {
+        const { h } = window as unknown as { h: (tag: string, attributes: Record<string, unknown>) => HTMLElement }
+        const attempt = (attributes: Record<string, unknown>) => {
+          try {
+            return h("a", attributes).outerHTML
+          } catch (error) {
+            return error instanceof TypeError ? "TypeError" : String(error)
+          }
+        }
+        let clicked = false
+        const button = h("button", { onclick: () => { clicked = true } })
+        button.click()
+        return {
+          string: attempt({ onclick: "alert(1)" }),
+          upper: attempt({ ONMOUSEOVER: "alert(1)" }),
+          number: attempt({ onload: 1 }),
+          listener: [button.outerHTML, clicked]
+        }
+      }))
+      assert.deepStrictEqual(outcomes, {
+        string: "TypeError",
+        upper: "TypeError",
+        number: "TypeError",
+        listener: ["<button></button>", true]
+      })
     }), testTimeout)
 })
