@@ -82,44 +82,77 @@ const errorLine = /** @type {HTMLElement} */ (document.getElementById("confirm-e
 const okButton = /** @type {HTMLButtonElement} */ (document.getElementById("confirm-ok"))
 const cancelButton = /** @type {HTMLButtonElement} */ (document.getElementById("confirm-cancel"))
 
-/** @type {((event: SubmitEvent) => void) | undefined} */
-let currentSubmit = undefined
+/** The listeners of the question the dialog asks now, removed when it is answered. */
+let removeListeners = () => {}
 cancelButton.addEventListener("click", () => dialog.close("cancel"))
 
 /**
  * Asks for confirmation in the dialog; `run` is called on confirm, and the dialog stays open with the error when it
  * throws (a 400 `InputValidationError`, a 409 refusal). Resolves with `run`'s result, or undefined on cancel.
  *
+ * While `run` is in flight the dialog cannot be dismissed (Cancel is disabled, Escape does nothing, and a dialog
+ * the browser closes anyway is shown again): the operation is applied whatever the viewer does, so the page waits
+ * for its answer to show the receipt (or the error).
+ *
  * @template A
  * @param {{ title: string, content: ReadonlyArray<Node | string>, confirm: string, run: () => Promise<A> }} options
  * @returns {Promise<A | undefined>}
  */
 export const confirmDialog = (options) => new Promise((resolve) => {
+  removeListeners()
   title.textContent = options.title
   replace(body, ...options.content)
   errorLine.hidden = true
   okButton.textContent = options.confirm
   okButton.disabled = false
-  if (currentSubmit) form.removeEventListener("submit", currentSubmit)
+  cancelButton.disabled = false
+  let inFlight = false
+  /** @param {boolean} running */
+  const setInFlight = (running) => {
+    inFlight = running
+    okButton.disabled = running
+    cancelButton.disabled = running
+    form.setAttribute("aria-busy", String(running))
+  }
+  /** @param {A | undefined} value */
+  const answer = (value) => {
+    removeListeners()
+    resolve(value)
+  }
   /** @param {SubmitEvent} event */
-  currentSubmit = async (event) => {
+  const onSubmit = async (event) => {
     event.preventDefault()
-    okButton.disabled = true
+    if (inFlight) return
+    setInFlight(true)
     errorLine.hidden = true
     try {
       const result = await options.run()
+      setInFlight(false)
+      answer(result)
       dialog.close("done")
-      resolve(result)
     } catch (error) {
+      setInFlight(false)
       errorLine.textContent = error instanceof Error ? error.message : String(error)
       errorLine.hidden = false
-      okButton.disabled = false
     }
   }
-  form.addEventListener("submit", currentSubmit)
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue !== "done") resolve(undefined)
-  }, { once: true })
+  /** @param {Event} event */
+  const onCancel = (event) => {
+    if (inFlight) event.preventDefault()
+  }
+  const onClose = () => {
+    if (inFlight) dialog.showModal()
+    else answer(undefined)
+  }
+  form.addEventListener("submit", onSubmit)
+  dialog.addEventListener("cancel", onCancel)
+  dialog.addEventListener("close", onClose)
+  removeListeners = () => {
+    form.removeEventListener("submit", onSubmit)
+    dialog.removeEventListener("cancel", onCancel)
+    dialog.removeEventListener("close", onClose)
+    removeListeners = () => {}
+  }
   dialog.returnValue = ""
   dialog.showModal()
   const first = /** @type {HTMLElement | null} */ (body.querySelector("textarea, input"))
@@ -190,6 +223,7 @@ export const actionBar = (deployment, onDone) =>
         type: "button",
         class: operation === "stop" ? "danger" : "",
         "data-operation": operation,
+        "data-focus": `operation ${operation}`,
         disabled: !applies,
         title: applies ? consequence(operation, deployment) : `Only for ${appliesTo[operation].join(", ").replaceAll("_", " ")} deployments`,
         onclick: async () => {

@@ -3,6 +3,9 @@
  * The page of one deployment: its summary and operations, the timeline, each job's input, output and data, the
  * state, the error log with its phases, and the operator history; refreshed live from the event stream.
  *
+ * A refresh draws the page again from the fresh data; what the viewer opened, collapsed, expanded or showed in full
+ * is kept (a `ViewState`), and the focus goes back to the element that had it (by its `data-focus` key).
+ *
  * @since 0.3.0
  */
 import * as Api from "./api.js"
@@ -12,6 +15,7 @@ import { jsonView } from "./json.js"
 import { setLive } from "./live.js"
 import { statusBadge, time } from "./format.js"
 import { timeline } from "./timeline.js"
+import { focusedKey, rememberOpen, restoreFocus, viewState } from "./view-state.js"
 
 /** @param {string} term @param {import("./dom.js").Child} value */
 const item = (term, value) => [h("dt", {}, term), h("dd", {}, value)]
@@ -35,24 +39,30 @@ const summary = (deployment) =>
       : null,
     deployment.parked ? item("Parked", `${deployment.parked.field}: ${deployment.parked.issue}`) : null)
 
-/** @param {import("./types.js").Deployment} deployment */
-const failureBox = (deployment) => {
+/** @typedef {import("./view-state.js").ViewState} ViewState */
+
+/** @param {import("./types.js").Deployment} deployment @param {ViewState} state */
+const failureBox = (deployment, state) => {
   const failure = deployment.failure
   if (!failure) return null
   return h("section", { class: "failure", "aria-labelledby": "failure-title" },
     h("h2", { id: "failure-title" }, "✗ Failure"),
     h("p", {}, h("strong", {}, failure.tag), ` in ${failure.job} (job ${failure.jobIndex + 1}, phase ${failure.phase}): `, failure.message),
-    failure.detail === undefined ? null : jsonView(failure.detail, "failure detail"))
+    failure.detail === undefined ? null : jsonView(failure.detail, "failure detail", state))
 }
 
-/** @param {import("./types.js").Deployment} deployment @param {ReadonlyArray<import("./types.js").JobDataEntry>} data */
-const jobsSection = (deployment, data) =>
+/**
+ * @param {import("./types.js").Deployment} deployment
+ * @param {ReadonlyArray<import("./types.js").JobDataEntry>} data
+ * @param {ViewState} state
+ */
+const jobsSection = (deployment, data, state) =>
   h("section", { "aria-labelledby": "jobs-title" },
     h("h2", { id: "jobs-title" }, "Jobs"),
     deployment.jobs.map((job) => {
       const entries = data.filter((entry) => entry.job === job.name)
-      return h("details", { class: "job", "data-key": `job-${job.index}`, "data-job": job.name },
-        h("summary", {}, `${job.index + 1}. ${job.name} `, statusBadge(job.status, "job"),
+      return rememberOpen(state, `job ${job.index}`, false, h("details", { class: "job", "data-job": job.name },
+        h("summary", { "data-focus": `job ${job.index}` }, `${job.index + 1}. ${job.name} `, statusBadge(job.status, "job"),
           h("span", { class: "muted small" }, ` ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}`)),
         h("div", { class: "job-body" },
           h("dl", { class: "summary" },
@@ -60,16 +70,16 @@ const jobsSection = (deployment, data) =>
             item("Finished", time(job.finishedAt)),
             item("Rollback started", time(job.rollbackStartedAt)),
             item("Rollback finished", time(job.rollbackFinishedAt))),
-          h("h3", {}, "Input"), jsonView(job.input, `input of ${job.name}`),
-          h("h3", {}, "Output"), jsonView(job.output, `output of ${job.name}`),
+          h("h3", {}, "Input"), jsonView(job.input, `input of ${job.name}`, state),
+          h("h3", {}, "Output"), jsonView(job.output, `output of ${job.name}`, state),
           h("h3", {}, "Job data"),
           entries.length === 0
             ? h("p", { class: "muted" }, "none")
-            : entries.map((entry) => h("div", { class: "data-entry" }, h("h4", { class: "mono" }, entry.key), jsonView(entry.value, `job data ${entry.key} of ${job.name}`)))))
+            : entries.map((entry) => h("div", { class: "data-entry" }, h("h4", { class: "mono" }, entry.key), jsonView(entry.value, `job data ${entry.key} of ${job.name}`, state))))))
     }))
 
-/** @param {ReadonlyArray<import("./types.js").ErrorEntry>} entries */
-const errorLog = (entries) =>
+/** @param {ReadonlyArray<import("./types.js").ErrorEntry>} entries @param {ViewState} state */
+const errorLog = (entries, state) =>
   h("section", { "aria-labelledby": "errors-title" },
     h("h2", { id: "errors-title" }, `Error log (${entries.length})`),
     entries.length === 0
@@ -84,7 +94,7 @@ const errorLog = (entries) =>
             h("td", {}, h("span", { class: `phase phase-${entry.phase}` }, entry.phase.replace("_", " "))),
             h("td", { class: "mono" }, entry.tag),
             h("td", {}, entry.message),
-            h("td", {}, entry.detail === undefined ? "—" : jsonView(entry.detail, `detail of error ${entry.sequence}`)))))))
+            h("td", {}, entry.detail === undefined ? "—" : jsonView(entry.detail, `detail of error ${entry.sequence}`, state)))))))
 
 /** @param {ReadonlyArray<import("./types.js").HistoryEntry>} entries */
 const historyLog = (entries) =>
@@ -119,11 +129,15 @@ export const renderDeployment = (root, id) => {
   let closed = false
   let timer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined)
 
+  /** What the viewer opened, expanded and showed in full, kept from one drawing of the page to the next. */
+  const state = viewState()
+
   const refresh = async () => {
     try {
       const [deployment, errors, data] = await Promise.all([Api.get(id), Api.errors(id), Api.data(id)])
       if (closed) return
-      const open = new Set([...content.querySelectorAll("details[open][data-key]")].map((d) => d.getAttribute("data-key")))
+      // The page is drawn again from the fresh data; the focus goes back to the element that had it.
+      const focused = focusedKey(content)
       replace(content,
         h("h1", {}, "Deployment ", h("span", { class: "mono" }, deployment.id), " ", statusBadge(deployment.status)),
         actionBar(deployment, (receipt) => {
@@ -134,17 +148,15 @@ export const renderDeployment = (root, id) => {
         }),
         notice,
         summary(deployment),
-        failureBox(deployment),
+        failureBox(deployment, state),
         timeline(deployment, errors.items, Date.now()),
-        jobsSection(deployment, data.items),
+        jobsSection(deployment, data.items, state),
         h("section", { "aria-labelledby": "state-title" },
-          h("h2", { id: "state-title" }, "State"), jsonView(deployment.state, "state"),
-          h("h2", {}, "Output"), jsonView(deployment.output, "deployment output")),
-        errorLog(errors.items),
+          h("h2", { id: "state-title" }, "State"), jsonView(deployment.state, "state", state),
+          h("h2", {}, "Output"), jsonView(deployment.output, "deployment output", state)),
+        errorLog(errors.items, state),
         historyLog(deployment.history))
-      for (const details of content.querySelectorAll("details[data-key]")) {
-        if (open.has(details.getAttribute("data-key"))) details.setAttribute("open", "")
-      }
+      restoreFocus(content, focused)
       if (source === undefined) follow(deployment)
     } catch (error) {
       if (error instanceof Api.ApiError && error.status === 404) {

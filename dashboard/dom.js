@@ -13,6 +13,9 @@
  * An element with attributes (`on*` functions become listeners, `true` a bare attribute, false/null/undefined
  * none) and children (strings become text).
  *
+ * An `on*` attribute given anything but a function throws a `TypeError`: a string there would be an inline handler,
+ * script that the page never writes, so it is refused rather than set (a cheap guard against script injection).
+ *
  * @param {string} tag
  * @param {Record<string, unknown>} [attributes]
  * @param {...Child} children
@@ -22,7 +25,8 @@ export const h = (tag, attributes = {}, ...children) => {
   const element = document.createElement(tag)
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue
-    if (name.startsWith("on") && typeof value === "function") {
+    if (/^on/i.test(name)) {
+      if (typeof value !== "function") throw new TypeError(`h: the attribute ${name} takes a function (a listener), not ${typeof value}`)
       element.addEventListener(name.slice(2).toLowerCase(), /** @type {EventListener} */ (value))
     } else if (value === true) {
       element.setAttribute(name, "")

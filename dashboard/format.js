@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * How values are shown: statuses with an icon and a word (never colour alone), times in the viewer's time zone
- * with UTC on hover, durations.
+ * with UTC on hover (and in UTC too in the timeline's labels), durations.
  *
  * @since 0.3.0
  */
@@ -43,6 +43,19 @@ const localFormat = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"
 })
 
+const preciseFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3
+})
+const preciseClock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3 })
+const localDay = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" })
+
+/**
+ * An instant in UTC, to the millisecond: `2026-03-14 11:01:02.345 UTC`.
+ *
+ * @param {number} millis
+ */
+export const utc = (millis) => new Date(millis).toISOString().replace("T", " ").replace("Z", " UTC")
+
 /**
  * A time in the viewer's time zone, with its UTC form on hover (`title`) and in `datetime`.
  *
@@ -51,8 +64,32 @@ const localFormat = new Intl.DateTimeFormat(undefined, {
 export const time = (iso) => {
   if (iso === undefined) return h("span", { class: "muted" }, "—")
   const date = new Date(iso)
-  return h("time", { datetime: iso, title: `UTC: ${date.toISOString().replace("T", " ").replace("Z", " UTC")}` },
-    localFormat.format(date))
+  return h("time", { datetime: iso, title: `UTC: ${utc(date.getTime())}` }, localFormat.format(date))
+}
+
+/**
+ * An instant for a label, in the viewer's time zone to the millisecond, then in UTC:
+ * `14 Mar 2026, 12:01:02.345 [UTC 2026-03-14 11:01:02.345]`.
+ *
+ * @param {number} millis
+ */
+export const instant = (millis) => `${preciseFormat.format(millis)} [UTC ${utc(millis).replace(" UTC", "")}]`
+
+/**
+ * A period for a label, in the viewer's time zone to the millisecond (the end as a time of day when it is on the
+ * start's day), then in UTC: `14 Mar 2026, 12:01:02.345 → 12:01:02.360 [UTC 2026-03-14 11:01:02.345 → 11:01:02.360]`.
+ * `to` may be a text instead, such as `still running`.
+ *
+ * @param {number} from
+ * @param {number | string} to
+ */
+export const period = (from, to) => {
+  const start = utc(from).replace(" UTC", "")
+  if (typeof to === "string") return `${preciseFormat.format(from)} → ${to} [UTC ${start}]`
+  const sameLocalDay = localDay.format(from) === localDay.format(to)
+  const end = utc(to).replace(" UTC", "")
+  const sameUtcDay = end.slice(0, 10) === start.slice(0, 10)
+  return `${preciseFormat.format(from)} → ${sameLocalDay ? preciseClock.format(to) : preciseFormat.format(to)} [UTC ${start} → ${sameUtcDay ? end.slice(11) : end}]`
 }
 
 /**

@@ -77,6 +77,11 @@ export const renderList = (root, params) => {
   /** @type {Array<string | undefined>} */
   const cursors = [undefined]
   let page = 0
+  /**
+   * Whether live inserts pushed rows off the first page since it was read: the next page's cursor (the position of
+   * the first page's last row as read) would skip them, so it is read again before the next page is.
+   */
+  let nextCursorStale = false
   /** @type {Map<string, import("./types.js").Summary>} */
   const shown = new Map()
 
@@ -163,12 +168,17 @@ export const renderList = (root, params) => {
       if (filters.search && uuid.test(filters.search)) {
         items = await Api.get(filters.search).then((d) => [d], (e) => e instanceof Api.ApiError && e.status === 404 ? [] : Promise.reject(e))
       } else {
+        if (target === 1 && nextCursorStale) {
+          cursors[1] = (await Api.list({ ...listQuery(), limit: String(pageSize) })).next
+          nextCursorStale = false
+        }
         const result = await Api.list({ ...listQuery(), limit: String(pageSize), cursor: cursors[target] })
         items = result.items
         next = result.next
       }
       page = target
       cursors[page + 1] = next
+      if (page === 0) nextCursorStale = false
       shown.clear()
       replace(tbody, items.map((d) => { shown.set(d.id, d); return row(d) }))
       message.textContent = items.length === 0 ? "No deployment matches these filters." : ""
@@ -218,6 +228,14 @@ export const renderList = (root, params) => {
     else tbody.append(fresh)
     shown.set(d.id, d)
     message.textContent = ""
+    // The page keeps its size: the oldest rows go (to the next page, whose cursor is read again).
+    const rowsNow = [...tbody.querySelectorAll("tr[data-id]")]
+    for (const extra of rowsNow.slice(pageSize)) {
+      shown.delete(extra.getAttribute("data-id") ?? "")
+      extra.remove()
+      nextCursorStale = true
+      older.disabled = false
+    }
   }
 
   const source = Api.events({ status: filters.status || undefined, application: filters.application || undefined, action: filters.action || undefined })
@@ -226,7 +244,8 @@ export const renderList = (root, params) => {
   source.addEventListener("deployment", (event) => {
     const data = JSON.parse(/** @type {MessageEvent} */ (event).data)
     upsert(data.deployment)
-    if (data.previousStatus !== undefined) scheduleCounts()
+    // A new deployment (no previous status) or a status change moves the counts.
+    if (data.previousStatus !== data.deployment.status) scheduleCounts()
   })
   source.addEventListener("removed", (event) => {
     const data = JSON.parse(/** @type {MessageEvent} */ (event).data)

@@ -8,10 +8,14 @@
  * its bar ends where the next attempt starts. A deployment recorded before those times were kept shows an earlier
  * attempt as a narrow marker at the time the error log recorded its failure, or at the last attempt's start.
  *
+ * Each bar is focusable; its label (and title) says its job, attempt, start and end in the viewer's time zone and in
+ * UTC, and its duration. It carries a `data-focus` key, so that the deployment page gives it the focus back when it is
+ * drawn again.
+ *
  * @since 0.3.0
  */
 import { h } from "./dom.js"
-import { duration, jobStatuses, statusBadge, time } from "./format.js"
+import { duration, instant, jobStatuses, period, statusBadge, time, utc } from "./format.js"
 
 const forwardPhases = new Set(["input", "pre_hook", "execute", "post_hook", "output"])
 
@@ -19,9 +23,6 @@ const forwardPhases = new Set(["input", "pre_hook", "execute", "post_hook", "out
 const clock = (millis, span) => new Date(millis).toLocaleTimeString(undefined, {
   hour: "2-digit", minute: "2-digit", second: "2-digit", ...(span < 60_000 ? { fractionalSecondDigits: /** @type {1} */ (span < 10_000 ? 2 : 1) } : {})
 })
-
-/** @param {number} millis */
-const utc = (millis) => new Date(millis).toISOString().replace("T", " ").replace("Z", " UTC")
 
 /**
  * What happened to each job, in words and order: ran forward, undone (in rollback order), rollback failed, left
@@ -89,13 +90,14 @@ export const timeline = (deployment, errorLog, now) => {
       const cut = attempt.finishedAt === undefined
       const to = cut ? (next === undefined ? from : Date.parse(next)) : Date.parse(attempt.finishedAt ?? "")
       const failedAt = failures.find((entry) => entry.millis >= from && entry.millis <= to)
-      const text = `${job.name}: attempt ${attempt.attempt}, ${utc(from)} → ${cut ? "cut short (its process stopped)" : utc(to)} (${duration(to - from)})${failedAt === undefined ? "" : `, failed: ${failedAt.tag}: ${failedAt.message}`}`
+      const text = `${job.name}: attempt ${attempt.attempt}, ${period(from, cut ? "cut short (its process stopped)" : to)} (${duration(to - from)})${failedAt === undefined ? "" : `, failed: ${failedAt.tag}: ${failedAt.message}`}`
       bars.push(h("div", {
         class: `bar attempt stored${cut ? " unknown" : ""}${side(to)}`,
         style: place(from, to),
         "data-kind": "attempt",
         "data-attempt": attempt.attempt,
         "data-start": attempt.startedAt,
+        "data-focus": `bar ${job.index} attempt ${attempt.attempt}`,
         tabindex: "0",
         role: "img",
         "aria-label": text,
@@ -110,12 +112,13 @@ export const timeline = (deployment, errorLog, now) => {
         const at = known?.millis ?? lastStart
         const text = known === undefined
           ? `${job.name}: attempt ${attempt}, its times were not recorded (only the last attempt's are)`
-          : `${job.name}: attempt ${attempt} failed at ${utc(at)}: ${known.tag}: ${known.message} (its start was not recorded)`
+          : `${job.name}: attempt ${attempt} failed at ${instant(at)}: ${known.tag}: ${known.message} (its start was not recorded)`
         bars.push(h("div", {
           class: `bar attempt${known === undefined ? " unknown" : ""}`,
           style: `left:${x(at).toFixed(3)}%`,
           "data-kind": "attempt",
           "data-attempt": attempt,
+          "data-focus": `bar ${job.index} attempt ${attempt}`,
           tabindex: "0",
           role: "img",
           "aria-label": text,
@@ -124,13 +127,14 @@ export const timeline = (deployment, errorLog, now) => {
       }
       const finished = job.finishedAt === undefined ? (job.status === "running" ? now : lastStart) : Date.parse(job.finishedAt)
       const failed = job.status === "failed" || (failure?.jobIndex === job.index && failure.phase !== "rollback")
-      const text = `${job.name}: attempt ${job.attempts}, ${utc(lastStart)} → ${job.finishedAt === undefined ? "still running" : utc(finished)} (${duration(finished - lastStart)})${failed ? ", failed" : ""}`
+      const text = `${job.name}: attempt ${job.attempts}, ${period(lastStart, job.finishedAt === undefined ? "still running" : finished)} (${duration(finished - lastStart)})${failed ? ", failed" : ""}`
       bars.push(h("div", {
         class: `bar forward${failed ? " failed" : ""}${job.finishedAt === undefined ? " open" : ""}${side(finished)}`,
         style: place(lastStart, finished),
         "data-kind": "forward",
         "data-attempt": job.attempts,
         "data-start": job.startedAt,
+        "data-focus": `bar ${job.index} forward`,
         tabindex: "0",
         role: "img",
         "aria-label": text,
@@ -142,13 +146,14 @@ export const timeline = (deployment, errorLog, now) => {
       const to = job.rollbackFinishedAt === undefined ? (active ? now : from) : Date.parse(job.rollbackFinishedAt)
       const order = rollbackOrder.get(job.name)
       const broken = job.status === "rollback_failed"
-      const text = `${job.name}: rollback ${order} of ${rolledBack.length}, ${utc(from)} → ${job.rollbackFinishedAt === undefined ? "still running" : utc(to)} (${duration(to - from)})${broken ? ", failed" : ""}`
+      const text = `${job.name}: rollback ${order} of ${rolledBack.length}, ${period(from, job.rollbackFinishedAt === undefined ? "still running" : to)} (${duration(to - from)})${broken ? ", failed" : ""}`
       bars.push(h("div", {
         class: `bar rollback${broken ? " failed" : ""}${job.rollbackFinishedAt === undefined ? " open" : ""}${side(to)}`,
         style: place(from, to),
         "data-kind": "rollback",
         "data-rollback-order": order,
         "data-start": job.rollbackStartedAt,
+        "data-focus": `bar ${job.index} rollback`,
         tabindex: "0",
         role: "img",
         "aria-label": text,
@@ -160,11 +165,12 @@ export const timeline = (deployment, errorLog, now) => {
       const entry = errorLog.findLast((e) => e.job === job.name && e.phase === failure.phase && e.tag === failure.tag)
       const at = entry !== undefined ? Date.parse(entry.at) : job.finishedAt !== undefined ? Date.parse(job.finishedAt) : undefined
       if (at !== undefined) {
-        const text = `Failure point: ${job.name} failed in ${failure.phase} with ${failure.tag} at ${utc(at)}: ${failure.message}`
+        const text = `Failure point: ${job.name} failed in ${failure.phase} with ${failure.tag} at ${instant(at)}: ${failure.message}`
         bars.push(h("div", {
           class: `failure-mark${side(at)}`,
           style: `left:${x(at).toFixed(3)}%`,
           "data-kind": "failure",
+          "data-focus": `bar ${job.index} failure`,
           tabindex: "0",
           role: "img",
           "aria-label": text,

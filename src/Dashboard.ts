@@ -42,7 +42,10 @@ import { InvalidOption } from "./ActionError.ts"
 export interface Options {
   /** Where the page is, such as `/dashboard`; at the router's root when left out. */
   readonly prefix?: `/${string}` | undefined
-  /** Where the browser reaches the operator API: a path such as `/api`, or an absolute `http(s)` URL. */
+  /**
+   * Where the browser reaches the operator API: a path such as `/api`, or an absolute `http(s)` URL, without a query
+   * or a fragment (the page appends the endpoints' paths, such as `/deployments`, to it).
+   */
   readonly api: string
 }
 
@@ -62,7 +65,8 @@ const contentTypes: Readonly<Record<string, string>> = {
 }
 
 const pathPattern = /^(\/[A-Za-z0-9._~-]+)+$/
-const apiPattern = /^(\/[A-Za-z0-9._~-]+)+$|^https?:\/\/[^\s"<>]+$/
+/** A path, or an http(s) URL with no query and no fragment: the page appends its endpoints' paths to it. */
+const apiPattern = /^(\/[A-Za-z0-9._~-]+)+$|^https?:\/\/[^\s"<>?#]+$/
 
 /** The page's files, read once: name → bytes. */
 const readAssets = Effect.gen(function*() {
@@ -88,7 +92,8 @@ const headers = { "cache-control": "no-cache", "x-content-type-options": "nosnif
 /**
  * The dashboard mounted in the current `HttpRouter`: the page at `${prefix}` and its files under
  * `${prefix}/assets/`. Provide an `HttpRouter.middleware(...).layer` to it to put your authentication in front of
- * its routes. A prefix or an API location that is not a plain path (or URL) fails the layer with `InvalidOption`.
+ * its routes. A prefix or an API location that is not a plain path (or URL), or an API location with a query
+ * string or a fragment, fails the layer with `InvalidOption`.
  *
  * @since 0.3.0
  * @category layers
@@ -105,7 +110,7 @@ export const layer = (
       return yield* new InvalidOption({
         option: "api",
         value: options.api,
-        expected: "a path such as /api or an http(s) URL"
+        expected: "a path such as /api or an http(s) URL, with no query string or fragment"
       })
     }
     const files = yield* readAssets

@@ -4,18 +4,15 @@
  * of a rolled-back deployment, stop and retry from the page, the bulk dry run, and keyboard access. The tests write
  * screenshots of the list, of a deployment page and of the retry dialog with its 400 to `test-screenshots/` (gitignored).
  */
-import { NodeHttpServer, NodeServices } from "@effect/platform-node"
-import { assert, describe, layer } from "@effect/vitest"
-import { Context, Effect, Layer, Option } from "effect"
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
 import { Action, Actions, Job } from "effect-actions"
-import { Dashboard, OperatorHttp } from "effect-actions/http"
-import { HttpRouter, HttpServer } from "effect/http"
-import { createServer } from "node:http"
-import type { Browser as PlaywrightBrowser, Page } from "playwright-core"
-import { browser, page as newPage, screenshot, screenshotsDir } from "./support/browser.ts"
+import type { Page } from "playwright-core"
+import { screenshot, screenshotsDir } from "./support/browser.ts"
+import { DashboardServed, open, ui } from "./support/dashboard.ts"
 import { readUntil } from "./support/http.ts"
 import { Boom, Counter } from "./support/jobs.ts"
-import { Explode, Hold, Provision, Quota, registerAll, testEvents } from "./support/operator.ts"
+import { Explode, Hold, Provision, Quota, registerAll } from "./support/operator.ts"
 import { PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
 
 const application = `ui-${crypto.randomUUID().slice(0, 8)}`
@@ -43,19 +40,7 @@ const Chain = Action.make("chain", [
   })
 ])
 
-class Browser extends Context.Service<Browser, PlaywrightBrowser>()("test/Browser") {}
-class Origin extends Context.Service<Origin, string>()("test/Origin") {}
-
-const Served = HttpRouter.serve(
-  Layer.mergeAll(OperatorHttp.layer({ prefix: "/api", events: testEvents }), Dashboard.layer({ api: "/api" })),
-  { disableLogger: true, disableListenLog: true }
-).pipe(
-  Layer.provideMerge(Layer.effect(Origin, Effect.map(HttpServer.HttpServer, (server) =>
-    server.address._tag === "UnixPathAddress" ? "" : `http://127.0.0.1:${server.address.port}`))),
-  Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 }))
-)
-
-const TestLayer = Layer.mergeAll(Served, Layer.effect(Browser, browser)).pipe(
+const TestLayer = DashboardServed.pipe(
   Layer.provideMerge(Layer.effectDiscard(Effect.gen(function*() {
     yield* registerAll(application)
     yield* (yield* Actions.Actions).register(Chain, { application })
@@ -65,19 +50,6 @@ const TestLayer = Layer.mergeAll(Served, Layer.effect(Browser, browser)).pipe(
   Layer.provideMerge(storeLayer(uniquePrefix())),
   Layer.provideMerge(PgLive)
 )
-
-/** A promise of the browser, as an Effect. */
-const ui = <A>(run: () => Promise<A>) => Effect.promise(run)
-
-/** A page at the dashboard's `hash`, with short timeouts. */
-const open = (hash: string) =>
-  Effect.gen(function*() {
-    const page = yield* newPage(yield* Browser)
-    page.setDefaultTimeout(10_000)
-    const origin = yield* Origin
-    yield* ui(() => page.goto(`${origin}/${hash}`))
-    return page
-  })
 
 const rowIds = (page: Page) =>
   page.locator("tbody tr[data-id]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id")))
@@ -239,6 +211,9 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
       assert.strictEqual(stored.failure._tag === "Some" ? stored.failure.value.tag : "", "ExecutionStopped")
       yield* ui(() => page.waitForSelector("h1 .status[data-status='rolled_back']"))
       yield* ui(() => page.getByText("Stop: done.").waitFor())
+      const history = page.locator('tr[data-operation="stop"]')
+      yield* ui(() => history.waitFor())
+      assert.include(yield* ui(() => history.locator("td").nth(5).textContent()), "from the browser test", "the reason, in the history")
 
       // Then a restart: the receipt links to the new deployment.
       yield* ui(() => page.getByRole("button", { name: "Restart", exact: true }).click())
@@ -333,22 +308,3 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("dashboar
     }))
 })
 
-describe("Dashboard", () => {
-  layer(Layer.empty)("options", (it) => {
-    it.effect("refuses a prefix or an API location that is not a plain path", () =>
-      Effect.gen(function*() {
-        const cases = [
-          [{ api: "/api", prefix: "/a b" as "/a" }, "prefix"],
-          [{ api: "javascript:alert(1)" }, "api"]
-        ] as const
-        for (const [options, option] of cases) {
-          const error = yield* Effect.flip(
-            Layer.build(Dashboard.layer(options)).pipe(
-              Effect.provide(Layer.mergeAll(HttpRouter.layer, NodeServices.layer))
-            )
-          )
-          assert.deepStrictEqual([error._tag, error.option], ["InvalidOption", option])
-        }
-      }))
-  })
-})

@@ -1,6 +1,7 @@
 /**
- * The demo's actions and its generator of realistic deployments: most succeed; some fail and roll back; some pause
- * (`onFailure: "pause"`) until an operator retries or rolls them back; one rollback fails (retry it from the page).
+ * The demo's actions and its generator of realistic deployments: most succeed; some fail and roll back (one always
+ * does: it asks for more machines than the region's quota); some pause (`onFailure: "pause"`) until an operator
+ * retries or rolls them back; one rollback fails (retry it from the page).
  */
 import { Duration, Effect, Option, Random, Schedule, Schema } from "effect"
 import { Action, Actions, Job, JobContext, State } from "effect-actions"
@@ -44,6 +45,9 @@ const Progress = State.make("Progress", {
 })
 const note = (step: string, text: string) => Progress.update((p) => ({ step, notes: [...p.notes, text] }))
 
+/** The machines a region grants a release: a release that asks for more fails to provision, and rolls back. */
+export const regionQuota = 8
+
 /** `deploy-service`: build, provision, migrate, switch traffic; any step may fail, and the completed ones roll back. */
 export const DeployService = Action.make("deploy-service", [
   Job.make("build-image", {
@@ -66,6 +70,9 @@ export const DeployService = Action.make("deploy-service", [
     execute: (built) =>
       Effect.gen(function*() {
         yield* work(400, 1500)
+        if (built.replicas > regionQuota) {
+          return yield* new QuotaExceeded({ region: built.region, requested: built.replicas, available: regionQuota })
+        }
         yield* sometimes(0.08, () => new QuotaExceeded({ region: built.region, requested: built.replicas, available: built.replicas - 1 }))
         const machines = Array.from({ length: built.replicas }, (_, i) => `${built.service}-${built.region}-${i + 1}`)
         const context = yield* JobContext.JobContext
@@ -192,14 +199,19 @@ const startOne = Effect.gen(function*() {
 })
 
 /**
- * The generator: a first batch (with one `resize-pool`, whose rollback fails, and one paused renewal), then a new
- * deployment every `every` until interrupted.
+ * The generator: a first batch (with one `resize-pool`, whose rollback fails, one paused renewal, and one release
+ * over the region's quota, which rolls back), then a new deployment every `every` until interrupted.
  */
 export const generate = (options: { readonly initial: number; readonly every: Duration.Input }) =>
   Effect.gen(function*() {
     const actions = yield* Actions.Actions
     yield* actions.start(ResizePool, { pool: "batch-workers", from: 12, to: 40 }, { application: "platform", key: "batch-workers-40" })
     yield* actions.start(RenewCertificate, { domain: "legacy.accounts.example.test" }, { application: "edge", key: "legacy-accounts" })
+    yield* actions.start(
+      DeployService,
+      { service: "search", version: "3.0.0", region: "ap-south-1", replicas: regionQuota + 4 },
+      { application: "shop", key: "search-3.0-over-quota" }
+    )
     for (let i = 0; i < options.initial; i++) {
       yield* startOne
       yield* Effect.sleep("60 millis")

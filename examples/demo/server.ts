@@ -25,7 +25,7 @@ export const demoServer = (options: {
       const address = (yield* HttpServer.HttpServer).address
       yield* options.onListen(`http://127.0.0.1:${address._tag === "UnixPathAddress" ? 0 : address.port}/`)
     }))),
-    Layer.merge(Layer.effectDiscard(Effect.forkDetach(generate(options)))),
+    Layer.merge(Layer.effectDiscard(Effect.forkScoped(generate(options)))), // stops with the server
     Layer.provideMerge(Layer.effectDiscard(registerDemo)),
     Layer.provide(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: options.port })),
     Layer.provideMerge(Actions.layerMemory({ recovery: { enabled: false } }))
