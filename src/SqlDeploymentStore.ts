@@ -52,7 +52,8 @@ import {
   type ListQuery,
   type Snapshot,
 } from "./DeploymentStore.ts"
-import { leaseLost, makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
+import { leaseLost } from "./internal/fences.ts"
+import { makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
 import { makeColumns } from "./internal/sqlColumns.ts"
 import { makeLeases } from "./internal/sqlLeases.ts"
 import { makeReads } from "./internal/sqlReads.ts"
