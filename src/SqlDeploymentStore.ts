@@ -60,20 +60,9 @@ import { makeReads } from "./internal/sqlReads.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
 import { makeOperations } from "./internal/sqlOperations.ts"
 import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/sqlOptions.ts"
-import {
-  decodeCount,
-  decodeCreateResult,
-  decodeListPage,
-  decodeSnapshot,
-  fromMigrationError,
-  fromSqlError,
-  invalidTtl,
-  isUuid,
-  jsonParam,
-  makeRun,
-  ttlIssue,
-  unstorableText
-} from "./internal/sqlRows.ts"
+import { invalidTtl, isUuid, jsonParam, ttlIssue, unstorableText } from "./internal/sqlParams.ts"
+import { decodeCount, decodeCreateResult, decodeListPage, decodeSnapshot } from "./internal/sqlRows.ts"
+import { fromMigrationError, fromSqlError, makeRun } from "./internal/sqlRun.ts"
 import { loaderFor } from "./internal/sqlTables.ts"
 import { makeWrites } from "./internal/sqlWrites.ts"
 

@@ -25,7 +25,7 @@ import type { Checkpoint, CheckpointResult, Fence } from "../DeploymentStore.ts"
 import { leaseLost } from "./fences.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { makeGroupCommit } from "./groupCommit.ts"
-import { allStorable, isUuid } from "./sqlRows.ts"
+import { allStorable, isUuid } from "./sqlParams.ts"
 import type { Writes } from "./sqlWrites.ts"
 
 /** How checkpoints are written together (`SqlDeploymentStore.Options.checkpointBatching`, once checked). */

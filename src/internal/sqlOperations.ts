@@ -27,20 +27,16 @@ import type {
   TakeOverResult
 } from "../DeploymentStore.ts"
 import { type Columns, millis } from "./sqlColumns.ts"
+import { invalidTtl, isUuid, jsonParam, ttlIssue, unstorableValue } from "./sqlParams.ts"
 import {
   decodeCount,
   decodeDeployment,
   decodeHistory,
   decodeOperationRequestResult,
   decodeStopResult,
-  decodeTakeOverResult,
-  invalidTtl,
-  isUuid,
-  jsonParam,
-  type Run,
-  ttlIssue,
-  unstorableValue
+  decodeTakeOverResult
 } from "./sqlRows.ts"
+import type { Run } from "./sqlRun.ts"
 import type { Tables } from "./sqlTables.ts"
 import type { Writes } from "./sqlWrites.ts"
 
