@@ -20,9 +20,9 @@ import {
   applyPatches,
   copyRow,
   copySnapshot,
-  type MemoryState,
-  unstorable
+  type MemoryState
 } from "./memoryState.ts"
+import { unstorableValue } from "./storable.ts"
 
 /** The memory store's part of the operators' operations. */
 export type MemoryOperations = Pick<
@@ -33,7 +33,7 @@ export type MemoryOperations = Pick<
 /** `requestStop`: sets the stop flag of a running deployment, and tells `stopRequests` about it. */
 const requestStop = (state: MemoryState): DeploymentStoreShape["requestStop"] => (deploymentId, at, history) =>
   Effect.suspend((): Effect.Effect<StopResult, PersistenceError> => {
-    const refused = history === undefined ? undefined : unstorable("requestStop", history)
+    const refused = history === undefined ? undefined : unstorableValue("requestStop", history)
     if (refused !== undefined) return Effect.fail(refused)
     const entry = state.entries.get(deploymentId)
     if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
@@ -49,7 +49,7 @@ const requestStop = (state: MemoryState): DeploymentStoreShape["requestStop"] =>
 /** `takeOver`: the operation's patches and a new lease for the caller, only if the deployment is still as read. */
 const takeOver = (state: MemoryState): DeploymentStoreShape["takeOver"] => (request) =>
   Effect.suspend((): Effect.Effect<TakeOverResult, PersistenceError> => {
-    const refused = unstorable("takeOver", request)
+    const refused = unstorableValue("takeOver", request)
     if (refused !== undefined) return Effect.fail(refused)
     const entry = state.entries.get(request.deploymentId)
     if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
@@ -76,7 +76,7 @@ const takeOver = (state: MemoryState): DeploymentStoreShape["takeOver"] => (requ
 /** `requestOperation`: records a request for a process that has the action, when none is pending. */
 const requestOperation = (state: MemoryState): DeploymentStoreShape["requestOperation"] => (write) =>
   Effect.suspend((): Effect.Effect<OperationRequestResult, PersistenceError> => {
-    const refused = unstorable("requestOperation", write)
+    const refused = unstorableValue("requestOperation", write)
     if (refused !== undefined) return Effect.fail(refused)
     const entry = state.entries.get(write.deploymentId)
     if (entry === undefined) return Effect.succeed({ _tag: "NotFound" })
@@ -114,7 +114,7 @@ const findRequests = (state: MemoryState): DeploymentStoreShape["findRequests"] 
 /** `recordOperation`: appends a history entry, clearing the request it carried out (only if still pending). */
 const recordOperation = (state: MemoryState): DeploymentStoreShape["recordOperation"] => (deploymentId, history, requestId) =>
   Effect.suspend((): Effect.Effect<boolean, PersistenceError> => {
-    const refused = unstorable("recordOperation", history)
+    const refused = unstorableValue("recordOperation", history)
     if (refused !== undefined) return Effect.fail(refused)
     const entry = state.entries.get(deploymentId)
     if (entry === undefined) return Effect.succeed(false)

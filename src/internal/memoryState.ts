@@ -1,12 +1,13 @@
 /**
  * The memory store's state and the helpers its parts share: the entries (a deployment row with its job records,
  * error log, history and job data), the copies handed out (the store's own rows are updated in place, never handed
- * out), the fence check, the refusal of what PostgreSQL refuses, and the patches of a checkpoint.
+ * out), the fence check, and the patches of a checkpoint. It refuses what PostgreSQL refuses (`unstorableValue`), so
+ * that what passes on it passes there.
  *
  * @internal
  */
 import { Effect, type PubSub } from "effect"
-import { type LeaseLost, PersistenceError } from "../ActionError.ts"
+import type { LeaseLost, PersistenceError } from "../ActionError.ts"
 import type {
   DeploymentPatch,
   DeploymentRow,
@@ -21,7 +22,7 @@ import type {
   Snapshot
 } from "../DeploymentStore.ts"
 import { holdsLease, leaseLost } from "./fences.ts"
-import { jsonIssue } from "./storable.ts"
+import { unstorableValue } from "./storable.ts"
 
 /** A type with its fields writable: the store's own rows, updated in place. */
 export type Mutable<A> = { -readonly [K in keyof A]: A[K] }
@@ -65,14 +66,6 @@ export const copySnapshot = (entry: MemoryEntry): Snapshot => ({
   jobs: entry.jobs.map((job) => ({ ...job }))
 })
 
-/** Refuses what PostgreSQL refuses too, so that what passes on the memory store passes there. */
-export const unstorable = (operation: string, value: unknown): PersistenceError | undefined => {
-  const issue = jsonIssue(value)
-  return issue === undefined
-    ? undefined
-    : new PersistenceError({ reason: "invalid", operation, detail: `a value cannot be stored: ${issue}` })
-}
-
 /** The entry a fenced write applies to, or `LeaseLost` when its lease is not the fence's. */
 export const fenced = (state: MemoryState, fence: Fence): Effect.Effect<MemoryEntry, LeaseLost> =>
   Effect.suspend(() => {
@@ -85,7 +78,7 @@ export const fenced = (state: MemoryState, fence: Fence): Effect.Effect<MemoryEn
 /** The fenced entry, unless `value` holds something no store can hold. */
 export const refuseUnstorable = (operation: string, value: unknown, entry: Effect.Effect<MemoryEntry, LeaseLost>) =>
   Effect.suspend((): Effect.Effect<MemoryEntry, LeaseLost | PersistenceError> => {
-    const refused = unstorable(operation, value)
+    const refused = unstorableValue(operation, value)
     return refused === undefined ? entry : Effect.fail(refused)
   })
 

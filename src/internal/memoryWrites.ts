@@ -15,9 +15,9 @@ import {
   fenced,
   keyOf,
   type MemoryState,
-  refuseUnstorable,
-  unstorable
+  refuseUnstorable
 } from "./memoryState.ts"
+import { unstorableValue } from "./storable.ts"
 
 /** The memory store's writes. */
 export type MemoryWrites = Pick<
@@ -29,7 +29,7 @@ export type MemoryWrites = Pick<
 const create = (state: MemoryState): DeploymentStoreShape["create"] => (snapshot) =>
   Effect.suspend((): Effect.Effect<CreateResult, PersistenceError> => {
     const { deployment } = snapshot
-    const refused = unstorable("create", snapshot)
+    const refused = unstorableValue("create", snapshot)
     if (refused !== undefined) return Effect.fail(refused)
     const repeated = state.entries.get(deployment.id)
     if (repeated !== undefined) return Effect.succeed({ _tag: "Existing", snapshot: copySnapshot(repeated) })
@@ -85,7 +85,7 @@ export const makeMemoryWrites = (state: MemoryState): MemoryWrites => ({
 
   appendErrorOnce: (deploymentId, error) =>
     Effect.suspend(() => {
-      const refused = unstorable("appendErrorOnce", error)
+      const refused = unstorableValue("appendErrorOnce", error)
       return refused === undefined ? Effect.sync(() => appendOnce(state, deploymentId, error)) : Effect.fail(refused)
     })
 })

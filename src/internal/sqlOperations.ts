@@ -27,7 +27,7 @@ import type {
   TakeOverResult
 } from "../DeploymentStore.ts"
 import { type Columns, millis } from "./sqlColumns.ts"
-import { invalidTtl, isUuid, jsonParam, ttlIssue, unstorableValue } from "./sqlParams.ts"
+import { invalidTtl, isUuid, jsonParam, ttlIssue } from "./sqlParams.ts"
 import {
   decodeCount,
   decodeDeployment,
@@ -38,6 +38,7 @@ import {
 } from "./sqlRows.ts"
 import type { Run } from "./sqlRun.ts"
 import type { Tables } from "./sqlTables.ts"
+import { unstorableValue } from "./storable.ts"
 import type { Writes } from "./sqlWrites.ts"
 
 /** What the operations' statements need of the store. */

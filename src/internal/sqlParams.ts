@@ -7,7 +7,7 @@
  */
 import { PersistenceError } from "../ActionError.ts"
 import type { FailureRow, Json } from "../DeploymentStore.ts"
-import { jsonIssue, textIssue } from "./storable.ts"
+import { textIssue } from "./storable.ts"
 
 // ---------------------------------------------------------------------------
 // refusals
@@ -30,17 +30,6 @@ export const unstorableText = (
     }
   }
   return undefined
-}
-
-/**
- * A value to write (a history entry, a request, a takeover) that holds a string or a key no store can hold, as the
- * store's `invalid` refusal; `undefined` when every string can be stored. Checked before the statement is sent.
- */
-export const unstorableValue = (operation: string, value: unknown): PersistenceError | undefined => {
-  const issue = jsonIssue(value)
-  return issue === undefined
-    ? undefined
-    : new PersistenceError({ reason: "invalid", operation, detail: `a value cannot be stored: ${issue}` })
 }
 
 /** Why a lease duration given to the store is not one, or `undefined`. */
