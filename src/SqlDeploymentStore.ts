@@ -52,27 +52,17 @@ import {
   type ListQuery,
   type Snapshot,
 } from "./DeploymentStore.ts"
-import { leaseLost, makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
+import { leaseLost } from "./internal/fences.ts"
+import { makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
 import { makeColumns } from "./internal/sqlColumns.ts"
 import { makeLeases } from "./internal/sqlLeases.ts"
 import { makeReads } from "./internal/sqlReads.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
 import { makeOperations } from "./internal/sqlOperations.ts"
 import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/sqlOptions.ts"
-import {
-  decodeCount,
-  decodeCreateResult,
-  decodeListPage,
-  decodeSnapshot,
-  fromMigrationError,
-  fromSqlError,
-  invalidTtl,
-  isUuid,
-  jsonParam,
-  makeRun,
-  ttlIssue,
-  unstorableText
-} from "./internal/sqlRows.ts"
+import { invalidTtl, isUuid, jsonParam, ttlIssue, unstorableText } from "./internal/sqlParams.ts"
+import { decodeCount, decodeCreateResult, decodeListPage, decodeSnapshot } from "./internal/sqlRows.ts"
+import { fromMigrationError, fromSqlError, makeRun } from "./internal/sqlRun.ts"
 import { loaderFor } from "./internal/sqlTables.ts"
 import { makeWrites } from "./internal/sqlWrites.ts"
 

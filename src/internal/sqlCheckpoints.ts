@@ -20,11 +20,12 @@
  */
 import { Effect, Exit, Option } from "effect"
 import type { SqlClient } from "effect/sql"
-import { LeaseLost, PersistenceError } from "../ActionError.ts"
+import { type LeaseLost, PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, CheckpointResult, Fence } from "../DeploymentStore.ts"
+import { leaseLost } from "./fences.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { makeGroupCommit } from "./groupCommit.ts"
-import { allStorable, isUuid } from "./sqlRows.ts"
+import { allStorable, isUuid } from "./sqlParams.ts"
 import type { Writes } from "./sqlWrites.ts"
 
 /** How checkpoints are written together (`SqlDeploymentStore.Options.checkpointBatching`, once checked). */
@@ -42,10 +43,6 @@ export interface CheckpointDeps extends StatementDeps {
   readonly writes: Writes
   readonly batching: Batching
 }
-
-/** The `LeaseLost` of a write whose fence no longer holds. */
-export const leaseLost = (fence: Fence): LeaseLost =>
-  new LeaseLost({ deploymentId: fence.deploymentId, owner: fence.owner, epoch: fence.epoch })
 
 /** Whether no stored lease can match `fence` (its id is not a UUID, its epoch not an integer, its owner unstorable). */
 export const unmatchable = (fence: Fence): boolean =>

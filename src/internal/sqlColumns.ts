@@ -7,7 +7,7 @@
  */
 import type { SqlClient, Statement } from "effect/sql"
 import type { Runnable } from "../DeploymentStore.ts"
-import type { Run } from "./sqlRows.ts"
+import type { Run } from "./sqlRun.ts"
 import type { Tables } from "./sqlTables.ts"
 
 /** A `timestamptz` column as whole epoch milliseconds (floored: a time written by hand may have microseconds). */

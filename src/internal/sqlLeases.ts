@@ -10,17 +10,8 @@ import { PersistenceError } from "../ActionError.ts"
 import type { DeploymentStoreShape } from "../DeploymentStore.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { unmatchable } from "./sqlCheckpoints.ts"
-import {
-  allStorable,
-  decodeCount,
-  decodeDeployment,
-  decodeHeldLease,
-  decodeSnapshot,
-  invalidTtl,
-  isUuid,
-  ttlIssue,
-  unstorableText
-} from "./sqlRows.ts"
+import { allStorable, invalidTtl, isUuid, ttlIssue, unstorableText } from "./sqlParams.ts"
+import { decodeCount, decodeDeployment, decodeHeldLease, decodeSnapshot } from "./sqlRows.ts"
 import { activeStatuses, terminalStatuses } from "./sqlTables.ts"
 
 

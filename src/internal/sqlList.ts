@@ -27,7 +27,8 @@ import type { PersistenceError } from "../ActionError.ts"
 import { DeploymentStatus } from "../Deployment.ts"
 import { invalidCursor, type ListQuery } from "../DeploymentStore.ts"
 import type { Columns } from "./sqlColumns.ts"
-import { allStorable, decodeListCursor } from "./sqlRows.ts"
+import { decodeListCursor } from "./sqlListCursor.ts"
+import { allStorable } from "./sqlParams.ts"
 import type { Tables } from "./sqlTables.ts"
 
 const isDeploymentStatus = Schema.is(DeploymentStatus)

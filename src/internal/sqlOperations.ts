@@ -27,21 +27,18 @@ import type {
   TakeOverResult
 } from "../DeploymentStore.ts"
 import { type Columns, millis } from "./sqlColumns.ts"
+import { invalidTtl, isUuid, jsonParam, ttlIssue } from "./sqlParams.ts"
 import {
   decodeCount,
   decodeDeployment,
   decodeHistory,
   decodeOperationRequestResult,
   decodeStopResult,
-  decodeTakeOverResult,
-  invalidTtl,
-  isUuid,
-  jsonParam,
-  type Run,
-  ttlIssue,
-  unstorableValue
+  decodeTakeOverResult
 } from "./sqlRows.ts"
+import type { Run } from "./sqlRun.ts"
 import type { Tables } from "./sqlTables.ts"
+import { unstorableValue } from "./storable.ts"
 import type { Writes } from "./sqlWrites.ts"
 
 /** What the operations' statements need of the store. */

@@ -8,15 +8,14 @@
 import { Effect, Option } from "effect"
 import type { DeploymentStoreShape, StatusCounts } from "../DeploymentStore.ts"
 import { millis, type StatementDeps } from "./sqlColumns.ts"
+import { allStorable, isUuid } from "./sqlParams.ts"
 import {
-  allStorable,
   decodeCounts,
   decodeError,
   decodeJobDataRow,
   decodeJsonValue,
   decodeSnapshot,
-  decodeStatus,
-  isUuid,
+  decodeStatus
 } from "./sqlRows.ts"
 import { countedStatuses } from "./sqlTables.ts"
 

@@ -1,245 +1,43 @@
 /**
- * The boundary of the SQL deployment store: running one statement, mapping `SqlError` to `PersistenceError`, and
- * decoding the rows PostgreSQL returns into the contract's encoded rows.
+ * Decoding the rows PostgreSQL returns to the SQL deployment store into the contract's encoded rows.
  *
  * JSON columns are selected as text (`col::text`) and parsed here, so that SQL `NULL` (absent) and the JSON value
  * `null` stay apart; job records are aggregated into one JSON text per deployment, each nullable JSON value wrapped
  * in a one-element array (`[value]` present, `null` absent). Timestamps are selected as whole epoch milliseconds
  * (rounded down, so that a time written by hand with microseconds reads too); a row that still does not decode is a
- * thrown `Error` here, which `run` turns into a `PersistenceError` and `decodeListPage` into an unreadable row.
+ * thrown `Error` here, which `Run` (`sqlRun.ts`) turns into a `PersistenceError` and `decodeListPage` into an
+ * unreadable row.
  *
  * @internal
  */
-import { Duration, Effect, Option, Predicate, Schema } from "effect"
-import type { Migrator, SqlConnection, SqlError as SqlErrors } from "effect/sql"
-import { PersistenceError, type PersistenceErrorReason } from "../ActionError.ts"
+import { Schema } from "effect"
+import type { SqlConnection } from "effect/sql"
 import { DeploymentStatus, JobPhase, JobStatus, Operation, OperationOutcome } from "../Deployment.ts"
-import {
-  type AttemptRow,
-  type CreateResult,
-  decodeCursor,
-  type DeploymentRow,
-  encodeCursor,
-  type ErrorRow,
-  type FailureRow,
-  type HeldLease,
-  type HistoryRow,
-  type JobDataRow,
-  type JobRunRow,
-  type Json,
-  type ListPage,
-  type OperationRequestResult,
-  type ParkedRow,
-  type RequestRow,
-  type Snapshot,
-  type StatusCounts,
-  type StatusRow,
-  type StopResult,
-  type TakeOverResult,
-  type UnreadableRow
+import type {
+  AttemptRow,
+  CreateResult,
+  DeploymentRow,
+  ErrorRow,
+  FailureRow,
+  HeldLease,
+  HistoryRow,
+  JobDataRow,
+  JobRunRow,
+  Json,
+  ListPage,
+  OperationRequestResult,
+  ParkedRow,
+  RequestRow,
+  Snapshot,
+  StatusCounts,
+  StatusRow,
+  StopResult,
+  TakeOverResult,
+  UnreadableRow
 } from "../DeploymentStore.ts"
-import { jsonIssue, textIssue } from "./storable.ts"
+import { encodeListCursor } from "./sqlListCursor.ts"
 
 type Row = SqlConnection.Row
-
-// ---------------------------------------------------------------------------
-// errors
-// ---------------------------------------------------------------------------
-
-const reasonOfTag: Record<SqlErrors.SqlErrorReason["_tag"], PersistenceErrorReason> = {
-  ConnectionError: "connection",
-  AuthenticationError: "connection",
-  UniqueViolation: "conflict",
-  DeadlockError: "conflict",
-  SerializationError: "conflict",
-  LockTimeoutError: "timeout",
-  StatementTimeoutError: "timeout",
-  ConstraintError: "invalid",
-  SqlSyntaxError: "invalid",
-  AuthorizationError: "invalid",
-  UnknownError: "unknown"
-}
-
-const sqlStateOf = (cause: unknown): string | undefined =>
-  Predicate.hasProperty(cause, "code") && typeof cause.code === "string" ? cause.code : undefined
-
-/**
- * Refines the reasons the driver leaves unclassified, by SQLSTATE: data the server cannot store (class 22, such as
- * a `\u0000` in a JSON string, or 54, a value too large) is `invalid`; a server that refuses connections for now
- * (53300 too many connections, 57P01-57P03 shutting down or starting) is `connection`.
- */
-const refineUnknown = (code: string | undefined): PersistenceErrorReason => {
-  if (code === undefined) return "unknown"
-  if (code.startsWith("22") || code.startsWith("54")) return "invalid"
-  if (code === "53300" || code === "57P01" || code === "57P02" || code === "57P03") return "connection"
-  return "unknown"
-}
-
-const messageOf = (cause: unknown): string | undefined =>
-  Predicate.hasProperty(cause, "message") && typeof cause.message === "string" && cause.message !== ""
-    ? cause.message
-    : undefined
-
-/** Maps a `SqlError` to the `PersistenceError` of a store operation, keeping the `SqlError` as its cause. */
-export const fromSqlError = (operation: string, error: SqlErrors.SqlError): PersistenceError => {
-  const reason = error.reason
-  const code = sqlStateOf(reason.cause)
-  const mapped = reason._tag === "UnknownError" ? refineUnknown(code) : reasonOfTag[reason._tag]
-  const parts = [reason._tag, reason.message, messageOf(reason.cause)].filter(
-    (part, index, all): part is string => part !== undefined && all.indexOf(part) === index
-  )
-  const detail = parts.join(": ") + (code === undefined ? "" : ` (SQLSTATE ${code})`)
-  return new PersistenceError({ reason: mapped, operation, detail, cause: error })
-}
-
-/** Maps a failed migration run to a `PersistenceError` (of the SQL error behind it, when there is one). */
-export const fromMigrationError = (error: Migrator.MigrationError | SqlErrors.SqlError): PersistenceError => {
-  if (error._tag === "SqlError") return fromSqlError("migrations", error)
-  const cause: unknown = error.cause
-  if (Predicate.hasProperty(cause, "_tag") && cause._tag === "SqlError") {
-    const mapped = fromSqlError("migrations", cause as SqlErrors.SqlError)
-    return new PersistenceError({ ...mapped, detail: `${error.message}: ${mapped.detail}`, cause: error })
-  }
-  return new PersistenceError({ reason: "unknown", operation: "migrations", detail: error.message, cause: error })
-}
-
-/** A value the store was asked to write cannot be encoded (not JSON, or an id that is not a UUID). */
-export const invalidInput = (operation: string, cause: unknown): PersistenceError =>
-  new PersistenceError({
-    reason: "invalid",
-    operation,
-    detail: `cannot encode the values to write: ${messageOf(cause) ?? String(cause)}`,
-    cause
-  })
-
-/** A row the database returned does not have the expected shape. */
-export const unexpectedRow = (operation: string, cause: unknown): PersistenceError =>
-  new PersistenceError({
-    reason: "unknown",
-    operation,
-    detail: `unexpected row from the database: ${messageOf(cause) ?? String(cause)}`,
-    cause
-  })
-
-/** A statement got no answer within the store's `statementTimeout` (it was cancelled: see `makeRun`). */
-export const statementTimedOut = (operation: string, timeoutMillis: number): PersistenceError =>
-  new PersistenceError({
-    reason: "timeout",
-    operation,
-    detail: `no answer from the database within ${
-      Duration.format(Duration.millis(timeoutMillis))
-    } (statementTimeout); the statement was cancelled`
-  })
-
-/**
- * Runs one statement as a store operation: `build` makes the statement (a throw while encoding its parameters is
- * an `invalid` error), `SqlError`s become `PersistenceError`s, and `decode` reads the rows (a throw is an
- * `unknown` error, never a defect).
- */
-export type Run = <A>(
-  operation: string,
-  build: () => Effect.Effect<ReadonlyArray<Row>, SqlErrors.SqlError>,
-  decode: (rows: ReadonlyArray<Row>) => A
-) => Effect.Effect<A, PersistenceError>
-
-/**
- * The `Run` of a store whose statements get an answer within `timeoutMillis`, or fail with reason `timeout`.
- *
- * The bound is the client's: when it passes, the statement's fiber is interrupted, and `@effect/sql-pg` then sends
- * the server a `CancelRequest` and waits for the connection to be idle again (or drops the connection when the
- * server does not answer within 5 s), so that the statement stops on the server too and its locks are released.
- */
-export const makeRun = (timeoutMillis: number): Run => {
-  const duration = Duration.millis(timeoutMillis)
-  return (operation, build, decode) =>
-    Effect.suspend(() => {
-      let statement: Effect.Effect<ReadonlyArray<Row>, SqlErrors.SqlError>
-      try {
-        statement = build()
-      } catch (cause) {
-        return Effect.fail(invalidInput(operation, cause))
-      }
-      return Effect.flatMap(
-        Effect.mapError(statement, (error) => fromSqlError(operation, error)).pipe(
-          Effect.timeoutOrElse({
-            duration,
-            orElse: () => Effect.fail(statementTimedOut(operation, timeoutMillis))
-          }),
-          Effect.withSpan(`effect-actions.store.${operation}`, {}, { captureStackTrace: false })
-        ),
-        (rows) => {
-          try {
-            return Effect.succeed(decode(rows))
-          } catch (cause) {
-            return Effect.fail(unexpectedRow(operation, cause))
-          }
-        }
-      )
-    })
-}
-
-/**
- * Text that would not be stored exactly: PostgreSQL refuses `\u0000` in `text`, and the driver would encode an
- * unpaired surrogate as U+FFFD, silently. The named values are checked before the statement is sent; the first
- * issue is the store's `invalid` refusal.
- */
-export const unstorableText = (
-  operation: string,
-  values: Readonly<Record<string, string | undefined>>
-): PersistenceError | undefined => {
-  for (const [name, value] of Object.entries(values)) {
-    if (value === undefined) continue
-    const issue = textIssue(value)
-    if (issue !== undefined) {
-      return new PersistenceError({ reason: "invalid", operation, detail: `${name} cannot be stored: ${issue}` })
-    }
-  }
-  return undefined
-}
-
-/**
- * A value to write (a history entry, a request, a takeover) that holds a string or a key no store can hold, as the
- * store's `invalid` refusal; `undefined` when every string can be stored. Checked before the statement is sent.
- */
-export const unstorableValue = (operation: string, value: unknown): PersistenceError | undefined => {
-  const issue = jsonIssue(value)
-  return issue === undefined
-    ? undefined
-    : new PersistenceError({ reason: "invalid", operation, detail: `a value cannot be stored: ${issue}` })
-}
-
-/** Why a lease duration given to the store is not one, or `undefined`. */
-export const ttlIssue = (ttl: number): string | undefined =>
-  Number.isFinite(ttl) && ttl >= 0 ? undefined : `leaseTtlMillis must be a finite number >= 0, got ${ttl}`
-
-/** The refusal of a lease duration that is not one. */
-export const invalidTtl = (operation: string, issue: string): PersistenceError =>
-  new PersistenceError({ reason: "invalid", operation, detail: issue })
-
-/** Whether every value is text the store can hold (else no stored row can match it). */
-export const allStorable = (...values: ReadonlyArray<string | undefined>): boolean =>
-  values.every((value) => value === undefined || textIssue(value) === undefined)
-
-// ---------------------------------------------------------------------------
-// parameters
-// ---------------------------------------------------------------------------
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/** Whether an id can be stored in a `uuid` column (any other id names no stored deployment). */
-export const isUuid = (id: string): boolean => uuidPattern.test(id)
-
-/** A JSON value as a `jsonb` parameter: its JSON text, or SQL `NULL` when absent. */
-export const jsonParam = (value: Json | FailureRow | undefined): string | null => {
-  if (value === undefined) return null
-  const text = JSON.stringify(value)
-  if (typeof text !== "string") throw new Error(`not a JSON value: ${String(value)}`)
-  return text
-}
-
-// ---------------------------------------------------------------------------
-// rows
-// ---------------------------------------------------------------------------
 
 const isDeploymentStatus = Schema.is(DeploymentStatus)
 const isJobStatus = Schema.is(JobStatus)
@@ -480,58 +278,6 @@ export const decodeStatus = (row: Row): StatusRow => ({
 // ---------------------------------------------------------------------------
 // list pages
 // ---------------------------------------------------------------------------
-
-/**
- * A `list` position: the creation time of the last row of a page and its id. The time is whole epoch milliseconds
- * plus the microseconds a timestamp written by an operator may have (`micros`, 0 to 999), or an infinite time
- * (which only an operator can write).
- */
-export interface ListPosition {
-  readonly createdAt: number
-  readonly micros: number
-  readonly id: string
-}
-
-/**
- * Encodes a position as an opaque cursor: `encodeCursor`'s `[createdAt, id]` for whole milliseconds (what the
- * store's own writes hold), `[createdAt, id, micros]` with microseconds, `["infinity" | "-infinity", id]` for an
- * infinite time, so that a page can end on any row.
- */
-export const encodeListCursor = (position: ListPosition): string => {
-  if (!Number.isFinite(position.createdAt)) {
-    return JSON.stringify([position.createdAt > 0 ? "infinity" : "-infinity", position.id])
-  }
-  return position.micros === 0
-    ? encodeCursor(position)
-    : JSON.stringify([position.createdAt, position.id, position.micros])
-}
-
-/** Reads a cursor made by `encodeListCursor` (or by 0.1 of this store); `None` when it is not one. */
-export const decodeListCursor = (cursor: string): Option.Option<ListPosition> => {
-  const plain = decodeCursor(cursor)
-  if (Option.isSome(plain)) {
-    return Number.isSafeInteger(plain.value.createdAt) && isUuid(plain.value.id)
-      ? Option.some({ ...plain.value, micros: 0 })
-      : Option.none()
-  }
-  try {
-    const value: unknown = JSON.parse(cursor)
-    if (!Array.isArray(value) || typeof value[1] !== "string" || !isUuid(value[1])) return Option.none()
-    const [createdAt, id, micros] = value as [unknown, string, unknown]
-    if (value.length === 2 && (createdAt === "infinity" || createdAt === "-infinity")) {
-      return Option.some({ createdAt: createdAt === "infinity" ? Infinity : -Infinity, micros: 0, id })
-    }
-    if (
-      value.length === 3 && typeof createdAt === "number" && Number.isSafeInteger(createdAt) &&
-      typeof micros === "number" && Number.isInteger(micros) && micros >= 0 && micros < 1000
-    ) {
-      return Option.some({ createdAt, micros, id })
-    }
-  } catch {
-    // not a cursor: None below
-  }
-  return Option.none()
-}
 
 const issueOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
 

@@ -15,7 +15,7 @@
 import type { SqlClient, Statement } from "effect/sql"
 import type { DeploymentPatch, JobPatch, NewErrorRow, NewHistoryRow } from "../DeploymentStore.ts"
 import type { Columns } from "./sqlColumns.ts"
-import { jsonParam } from "./sqlRows.ts"
+import { jsonParam } from "./sqlParams.ts"
 import type { Tables } from "./sqlTables.ts"
 
 /** Builds the write fragments for one client and one set of tables. */

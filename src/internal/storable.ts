@@ -9,6 +9,7 @@
  *
  * @internal
  */
+import { PersistenceError } from "../ActionError.ts"
 import type { NewErrorRow } from "../DeploymentStore.ts"
 
 // A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
@@ -38,6 +39,17 @@ export const storableText = (text: string): string =>
  * every string can be stored. Iterative, so that a deeply nested value cannot overflow the stack.
  */
 export const jsonIssue = (value: unknown): string | undefined => isStorableJson(value) ? undefined : findIssue(value)
+
+/**
+ * A value to write that holds a string or a key no store can hold, as the store's `invalid` refusal of `operation`;
+ * `undefined` when every string can be stored. Both stores check it before they write, so they refuse the same.
+ */
+export const unstorableValue = (operation: string, value: unknown): PersistenceError | undefined => {
+  const issue = jsonIssue(value)
+  return issue === undefined
+    ? undefined
+    : new PersistenceError({ reason: "invalid", operation, detail: `a value cannot be stored: ${issue}` })
+}
 
 /** Whether every string and key of a JSON value can be stored (a pass that builds no paths: the common case). */
 export const isStorableJson = (value: unknown): boolean => {
