@@ -382,6 +382,43 @@ describe("Actions resume", () => {
       yield* second.shutdown
     }))
 
+  it.effect("recovery near its limit in flight claims what fits at once, and waits for room, not a poll interval", () =>
+    Effect.gen(function*() {
+      const store = yield* DeploymentStore.makeMemory
+      const gates = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+      // Deployments 1 to 4 hold until the first gate opens, the others until the second.
+      const hold = Job.make("hold", {
+        input: Counter,
+        output: Counter,
+        execute: (value) => Effect.as(Deferred.await(gates[value.n <= 4 ? 0 : 1]!), value)
+      })
+      const deploy = Action.make("deploy", [hold])
+      const first = yield* startProcess(store, "process-1", leaseTtl)
+      yield* first.actions.register(deploy)
+      const ids = yield* Effect.forEach([1, 2, 3, 4, 5, 6, 7, 8], (n) => first.actions.start(deploy, { n }))
+      yield* first.crash
+
+      const options = { recovery: { enabled: true, leaseTtl: "30 seconds", pollInterval: "5 seconds", batch: 3, maxInFlight: 4 } } as const
+      const second = yield* startProcess(store, "process-2", options)
+      yield* second.actions.register(deploy)
+      const claimed = Effect.map(
+        Effect.forEach(ids, (id) => Effect.map(store.get(id), (found) => Option.getOrThrow(found).deployment.leaseEpoch)),
+        (all) => all.filter((epoch) => epoch === 2).length
+      )
+      yield* TestClock.adjust("31 seconds") // the first poll after the leases lapsed
+      // a pass of 3, then one of 1 (all the room left): both at once, though the second asked for less than a batch
+      assert.strictEqual(yield* claimed, 4)
+      yield* Deferred.succeed(gates[0]!, undefined)
+      yield* Effect.forEach(ids.slice(0, 4), (id) => Effect.ignore(second.actions.awaitById(id)))
+      assert.strictEqual(yield* claimed, 4, "no room yet: the pass in wait has not run")
+      yield* TestClock.adjust("50 millis")
+      // room is looked for again after 50 ms, not after the 5 s poll interval: a pass of 3, then one of 1
+      assert.strictEqual(yield* claimed, 8)
+      yield* Deferred.succeed(gates[1]!, undefined)
+      yield* Effect.forEach(ids.slice(4), (id) => Effect.ignore(second.actions.awaitById(id)))
+      yield* second.shutdown
+    }))
+
   it.effect("a graceful shutdown releases the lease, so another process resumes at once", () =>
     Effect.gen(function*() {
       const store = yield* DeploymentStore.makeMemory

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Clock, type Duration, Effect, type Scope } from "effect"
+import { Clock, Duration, Effect, type Scope } from "effect"
 import { ActionVersionMismatch, type PersistenceError } from "../ActionError.ts"
 import type { ResumeSummary } from "../Actions.ts"
 import type { DeploymentStoreShape, Snapshot } from "../DeploymentStore.ts"
@@ -32,6 +32,12 @@ export interface RecoveryEnv {
   /** Carries out pending operator requests, at most `limit`; returns the ids of the deployments it did. */
   readonly carryRequests: (limit: number) => Effect.Effect<ReadonlyArray<string>, PersistenceError>
 }
+
+/** How long the recovery loop waits for room when `maxInFlight` deployments run in this process. */
+const roomWait = Duration.millis(50)
+
+/** What a recovery pass found (see `pass`). */
+type Found = "more" | "full" | "drained"
 
 /** Builds the recovery of a runtime. */
 export const makeRecovery = (deps: RecoveryEnv) => {
@@ -65,11 +71,17 @@ export const makeRecovery = (deps: RecoveryEnv) => {
     }
   })
 
-  /** One recovery pass. */
-  const resume = (): Effect.Effect<ResumeSummary, PersistenceError> =>
+  /**
+   * One recovery pass, and what it found, for the loop: `more` (it claimed as many as it asked for: more may be
+   * waiting), `full` (no room: `maxInFlight` deployments run here) or `drained` (it claimed fewer than it asked
+   * for, or nothing is registered).
+   */
+  const pass = (): Effect.Effect<{ readonly summary: ResumeSummary; readonly found: Found }, PersistenceError> =>
     Effect.gen(function*() {
+      const nothing = { resumed: [], carried: [] }
       const limit = Math.min(batch, deps.maxInFlight - running.size)
-      if (registry.size === 0 || limit <= 0) return { resumed: [], carried: [] }
+      if (registry.size === 0) return { summary: nothing, found: "drained" as const }
+      if (limit <= 0) return { summary: nothing, found: "full" as const }
       const now = yield* Clock.currentTimeMillis
       const claimed = yield* store.claim({
         owner,
@@ -109,19 +121,28 @@ export const makeRecovery = (deps: RecoveryEnv) => {
       const carried = claimed.length < limit
         ? yield* deps.carryRequests(Math.min(batch, deps.maxInFlight - running.size))
         : []
-      return { resumed, carried }
+      return { summary: { resumed, carried }, found: claimed.length >= limit ? "more" as const : "drained" as const }
     })
 
-  /** Forks the recovery loop: passes back to back while they come back full, else every `pollInterval`. */
+  /** One recovery pass: claims deployments whose lease expired and resumes them. */
+  const resume = (): Effect.Effect<ResumeSummary, PersistenceError> => Effect.map(pass(), ({ summary }) => summary)
+
+  /**
+   * Forks the recovery loop. Passes run back to back while each claims as many as it asked for (a pass asks for
+   * fewer than `batch` when `maxInFlight` leaves less room); with no room at all, the next pass waits for a short
+   * while (`roomWait`, at most `pollInterval`) instead of a whole poll interval, since runs end all the time while a
+   * backlog drains; otherwise (drained, or a failed pass) it waits `pollInterval`.
+   */
   const loop = (pollInterval: Duration.Duration, scope: Scope.Scope) => {
-    const pass = resume().pipe(
-      Effect.map(({ resumed }) => resumed.length >= batch),
-      Effect.catch((error) => Effect.as(Effect.logWarning("recovery pass failed", error), false))
+    const waitForRoom = Effect.sleep(Duration.min(pollInterval, roomWait))
+    const next = pass().pipe(
+      Effect.map(({ found }) => found),
+      Effect.catch((error) => Effect.as(Effect.logWarning("recovery pass failed", error), "drained" as const)),
+      Effect.flatMap((found) =>
+        found === "more" ? Effect.yieldNow : found === "full" ? waitForRoom : Effect.sleep(pollInterval)
+      )
     )
-    return Effect.forkIn(
-      Effect.forever(Effect.flatMap(pass, (full) => full ? Effect.yieldNow : Effect.sleep(pollInterval))),
-      scope
-    )
+    return Effect.forkIn(Effect.forever(next), scope)
   }
 
   return { resume, loop }
