@@ -72,9 +72,9 @@ export const makeRecovery = (deps: RecoveryEnv) => {
   })
 
   /**
-   * One recovery pass, and what it found, for the loop: `more` (it claimed as many as it asked for: more may be
-   * waiting), `full` (no room: `maxInFlight` deployments run here) or `drained` (it claimed fewer than it asked
-   * for, or nothing is registered).
+   * One recovery pass, and what it found, for the loop: `more` (it claimed a whole batch: more may be waiting),
+   * `full` (it claimed all that fit under `maxInFlight`, less than a batch, or nothing fit) or `drained` (it
+   * claimed fewer than it asked for, or nothing is registered).
    */
   const pass = (): Effect.Effect<{ readonly summary: ResumeSummary; readonly found: Found }, PersistenceError> =>
     Effect.gen(function*() {
@@ -121,17 +121,19 @@ export const makeRecovery = (deps: RecoveryEnv) => {
       const carried = claimed.length < limit
         ? yield* deps.carryRequests(Math.min(batch, deps.maxInFlight - running.size))
         : []
-      return { summary: { resumed, carried }, found: claimed.length >= limit ? "more" as const : "drained" as const }
+      // All it asked for: more may be waiting; when the limit in flight cut the ask, room comes as runs end.
+      const found: Found = claimed.length < limit ? "drained" : limit < batch ? "full" : "more"
+      return { summary: { resumed, carried }, found }
     })
 
   /** One recovery pass: claims deployments whose lease expired and resumes them. */
   const resume = (): Effect.Effect<ResumeSummary, PersistenceError> => Effect.map(pass(), ({ summary }) => summary)
 
   /**
-   * Forks the recovery loop. Passes run back to back while each claims as many as it asked for (a pass asks for
-   * fewer than `batch` when `maxInFlight` leaves less room); with no room at all, the next pass waits for a short
-   * while (`roomWait`, at most `pollInterval`) instead of a whole poll interval, since runs end all the time while a
-   * backlog drains; otherwise (drained, or a failed pass) it waits `pollInterval`.
+   * Forks the recovery loop. Passes run back to back while each claims a whole batch. A pass that claimed all that
+   * fit under `maxInFlight` (less than a batch, or nothing) is followed by another after a short while (`roomWait`,
+   * at most `pollInterval`), since runs end all the time while a backlog drains, and a pass right away would claim
+   * only the few that ended meanwhile. Otherwise (drained, or a failed pass) the next waits `pollInterval`.
    */
   const loop = (pollInterval: Duration.Duration, scope: Scope.Scope) => {
     const waitForRoom = Effect.sleep(Duration.min(pollInterval, roomWait))
