@@ -81,21 +81,26 @@ const script = Effect.gen(function*() {
 
 const scripted = script.pipe(withActions, Effect.andThen(Metric.snapshot))
 
+/** The scripted deployments, counted as started and by how they ended. */
+const assertScriptedOutcomes = (snapshot: ReadonlyArray<Metric.Metric.Snapshot>) => {
+  assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsStarted), {
+    "shop/ok": 3,
+    "shop/failing": 2,
+    "shop/leaky": 1,
+    "shop/retried": 1
+  })
+  assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/ok": 3, "shop/retried": 1 })
+  assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRolledBack), { "shop/failing": 2 })
+  assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRollbackFailed), { "shop/leaky": 1 })
+}
+
 const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
 
 describe("Metrics", () => {
   it.effect("counts deployments started and how they ended, per application and action", () =>
     isolated(Effect.gen(function*() {
       const snapshot = yield* scripted
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsStarted), {
-        "shop/ok": 3,
-        "shop/failing": 2,
-        "shop/leaky": 1,
-        "shop/retried": 1
-      })
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/ok": 3, "shop/retried": 1 })
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRolledBack), { "shop/failing": 2 })
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRollbackFailed), { "shop/leaky": 1 })
+      assertScriptedOutcomes(snapshot)
       assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsPaused), {})
       assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsClaimed), {})
       assert.deepStrictEqual(counts(snapshot, Metrics.leasesLost), {})
@@ -382,15 +387,7 @@ describe("Metrics on PostgreSQL", () => {
         Effect.provideService(DeploymentStore.DeploymentStore, store),
         Effect.andThen(Metric.snapshot)
       )
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsStarted), {
-        "shop/ok": 3,
-        "shop/failing": 2,
-        "shop/leaky": 1,
-        "shop/retried": 1
-      })
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsSucceeded), { "shop/ok": 3, "shop/retried": 1 })
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRolledBack), { "shop/failing": 2 })
-      assert.deepStrictEqual(counts(snapshot, Metrics.deploymentsRollbackFailed), { "shop/leaky": 1 })
+      assertScriptedOutcomes(snapshot)
       assert.deepStrictEqual(counts(snapshot, Metrics.rollbacksFailed), { "shop/leaky/a": 1 })
       assert.deepStrictEqual(counts(snapshot, Metrics.jobFailures), { "shop/failing/b/Boom": 2, "shop/leaky/b/Boom": 1 })
       const checkpoints = histograms(snapshot, Metrics.checkpointDuration)
