@@ -69,8 +69,19 @@ import { retryTransient } from "./internal/transient.ts"
 import * as Validate from "./internal/validate.ts"
 
 // The models of the operators' operations (src/internal/operatorModels.ts) and the runtime's options
-// (src/internal/runtimeOptions.ts) are documented there, and exported from here.
-export type * from "./internal/operatorModels.ts"
+// (src/internal/runtimeOptions.ts) are documented there, and exported from here, by name: what is public is
+// said here, not by whatever those modules export.
+export type {
+  BulkFilter,
+  BulkItem,
+  BulkOptions,
+  BulkResult,
+  OperationError,
+  OperationOptions,
+  OperationReceipt,
+  RestartOptions,
+  RetryOptions
+} from "./internal/operatorModels.ts"
 export type { Options }
 
 /**
