@@ -43,25 +43,17 @@ import type { PgClientConfig } from "@effect/sql-pg/PgClient"
 import { Context, type Duration, Effect, Layer, Option, type Queue, type Scope, Stream } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import { type InvalidOption, PersistenceError } from "./ActionError.ts"
-import {
-  type CreateResult,
-  DeploymentStore,
-  type DeploymentStoreShape,
-  type Fence,
-  type ListPage,
-  type ListQuery,
-  type Snapshot,
-} from "./DeploymentStore.ts"
-import { leaseLost } from "./internal/fences.ts"
-import { makeCheckpoints, unmatchable } from "./internal/sqlCheckpoints.ts"
+import { DeploymentStore, type DeploymentStoreShape, type ListPage, type ListQuery } from "./DeploymentStore.ts"
+import { makeCheckpoints } from "./internal/sqlCheckpoints.ts"
 import { makeColumns } from "./internal/sqlColumns.ts"
+import { makeCreate } from "./internal/sqlCreate.ts"
+import { makeJobWrites } from "./internal/sqlJobWrites.ts"
 import { makeLeases } from "./internal/sqlLeases.ts"
 import { makeReads } from "./internal/sqlReads.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
 import { makeOperations } from "./internal/sqlOperations.ts"
 import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/sqlOptions.ts"
-import { invalidTtl, isUuid, jsonParam, ttlIssue, unstorableText } from "./internal/sqlParams.ts"
-import { decodeCount, decodeCreateResult, decodeListPage, decodeSnapshot } from "./internal/sqlRows.ts"
+import { decodeListPage } from "./internal/sqlRows.ts"
 import { fromMigrationError, fromSqlError, makeRun } from "./internal/sqlRun.ts"
 import { loaderFor } from "./internal/sqlTables.ts"
 import { makeWrites } from "./internal/sqlWrites.ts"
@@ -121,8 +113,6 @@ export interface Options {
  */
 export type MigrationOptions = Options
 
-const lowercaseUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-
 /**
  * What this module needs of `@effect/sql-pg`'s `PgClient`, found by its service key, so that it works (without
  * notifications) on any `SqlClient` and does not import the driver unless the driver is in use.
@@ -163,10 +153,6 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   if (!sql.onDialectOrElse({ pg: () => true, orElse: () => false })) {
     return yield* Effect.die(new Error("SqlDeploymentStore supports PostgreSQL only (@effect/sql-pg)"))
   }
-  const deployments = sql(tables.deployments)
-  const jobRuns = sql(tables.jobRuns)
-  const jobData = sql(tables.jobData)
-  const errors = sql(tables.errors)
   /**
    * A condition that is always true and sets `lock_timeout` for the statement's transaction. Evaluated on the
    * first row a statement reads, so before the statement waits for that row's lock (a plain statement parameter
@@ -180,7 +166,6 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const leaseUntil = (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
 
   const columns = makeColumns(sql, tables)
-  const { at, atJson, snapshotColumns } = columns
   const planList = makeListPlanner(sql, tables, columns)
   const writes = makeWrites(sql, tables, columns)
   const statementDeps = { sql, tables, run, columns, lockBound, serverNow, leaseUntil }
@@ -199,85 +184,6 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
     stopChannel
   })
 
-  /** The deployment row, locked against a concurrent claim, while `fence` holds its lease. */
-  const fencedRow = (fence: Fence) =>
-    sql`SELECT d.id FROM ${deployments} d
-WHERE d.id = ${fence.deploymentId}::uuid AND d.owner = ${fence.owner}::text AND d.lease_epoch = ${fence.epoch}::bigint
-  AND ${lockBound}
-FOR SHARE`
-
-  /** The deployment with this id or, failing that, this key (what a repeated or a keyed create finds). */
-  const existingOf = (snapshot: Snapshot) => {
-    const d = snapshot.deployment
-    return sql`SELECT ${snapshotColumns} FROM ${deployments} d
-  WHERE d.id = ${d.id}::uuid
-    OR (d.application = ${d.application}::text AND d.action = ${d.action}::text AND d.key = ${d.key ?? null}::text)
-  ORDER BY (d.id = ${d.id}::uuid) DESC
-  LIMIT 1`
-  }
-
-  const insertDeployment = (snapshot: Snapshot, ttl: number) => {
-    const d = snapshot.deployment
-    return sql`WITH inserted AS (
-  INSERT INTO ${deployments} (id, application, action, key, fingerprint, status, current_job, state, output, failure,
-    owner, lease_expires_at, lease_epoch, stop_requested, resumes, parked, restart_of, request, created_at,
-    updated_at)
-  SELECT ${d.id}::uuid, ${d.application}::text, ${d.action}::text, ${d.key ?? null}::text, ${d.fingerprint}::text,
-    ${d.status}::text, ${d.currentJob}::integer, ${jsonParam(d.state)}::jsonb, ${jsonParam(d.output)}::jsonb,
-    ${jsonParam(d.failure)}::jsonb, ${d.owner ?? null}::text,
-    CASE WHEN ${d.leaseExpiresAt !== undefined}::boolean THEN ${leaseUntil(ttl)} END, ${d.leaseEpoch}::bigint,
-    ${d.stopRequested}::boolean, ${d.resumes}::integer, ${jsonParam(d.parked)}::jsonb, ${d.restartOf ?? null}::text,
-    ${jsonParam(d.request)}::jsonb, ${at(d.createdAt)}, ${at(d.updatedAt)}
-  FROM (SELECT 1) AS one WHERE ${lockBound}
-  ON CONFLICT DO NOTHING
-  RETURNING id
-), jobs AS (
-  INSERT INTO ${jobRuns} (deployment_id, "index", name, status, input, output, attempts, started_at, finished_at)
-  SELECT inserted.id, (j.value->>'index')::integer, j.value->>'name', j.value->>'status', j.value->'input',
-    j.value->'output', (j.value->>'attempts')::integer, ${atJson("j.value->>'startedAt'")},
-    ${atJson("j.value->>'finishedAt'")}
-  FROM inserted, jsonb_array_elements(${JSON.stringify(snapshot.jobs)}::jsonb) AS j(value)
-)
-SELECT EXISTS (SELECT 1 FROM inserted) AS created, existing.*
-FROM (SELECT 1) AS one
-LEFT JOIN LATERAL (${existingOf(snapshot)}) AS existing ON NOT EXISTS (SELECT 1 FROM inserted)`
-  }
-
-  const create = Effect.fnUntraced(function*(snapshot: Snapshot, options: { readonly leaseTtlMillis: number }) {
-    const d = snapshot.deployment
-    if (!lowercaseUuid.test(d.id)) {
-      return yield* new PersistenceError({
-        reason: "invalid",
-        operation: "create",
-        detail: `deployment ids must be lowercase UUIDs, got ${JSON.stringify(d.id.slice(0, 100))}`
-      })
-    }
-    const issue = ttlIssue(options.leaseTtlMillis)
-    if (issue !== undefined) return yield* invalidTtl("create", issue)
-    const refused = unstorableText("create", {
-      application: d.application,
-      action: d.action,
-      key: d.key,
-      fingerprint: d.fingerprint,
-      owner: d.owner,
-      restartOf: d.restartOf
-    })
-    if (refused !== undefined) return yield* refused
-    // At most three tries: the existing deployment of an id or a key can be committed while the insert waits for
-    // it (then a second read finds it), or pruned between the insert and that read (then the insert is tried again).
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const result = yield* run("create", () => insertDeployment(snapshot, options.leaseTtlMillis), decodeCreateResult)
-      if (result !== undefined) return result
-      const existing = yield* run("create", () => existingOf(snapshot), (rows) => rows.map(decodeSnapshot))
-      if (existing[0] !== undefined) return { _tag: "Existing", snapshot: existing[0] } satisfies CreateResult
-    }
-    return yield* new PersistenceError({
-      reason: "conflict",
-      operation: "create",
-      detail: "the deployment with this id or key was created and deleted concurrently; try again"
-    })
-  })
-
   /** `list`: every filter reads an index in list order (see `internal/sqlList.ts`, and the EXPLAIN test). */
   const list = (query: ListQuery): Effect.Effect<ListPage, PersistenceError> => {
     const plan = planList(query)
@@ -292,37 +198,11 @@ LEFT JOIN LATERAL (${existingOf(snapshot)}) AS existing ON NOT EXISTS (SELECT 1 
   }
 
   const store: DeploymentStoreShape = {
-    create,
+    create: makeCreate(statementDeps),
 
     checkpoint,
 
-    appendErrors: (fence, entries) => {
-      if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
-      return Effect.flatMap(
-        run("appendErrors", () =>
-          sql`WITH fenced AS (${fencedRow(fence)}), appended AS (
-  ${writes.errorInserts("fenced", entries)}
-)
-SELECT 1 AS held FROM fenced`, (rows) => rows.length > 0),
-        (held) => held ? Effect.void : Effect.fail(leaseLost(fence))
-      )
-    },
-
-    setJobData: (fence, job, key, value) => {
-      const refused = unstorableText("setJobData", { job, key })
-      if (refused !== undefined) return Effect.fail(refused)
-      if (unmatchable(fence)) return Effect.fail(leaseLost(fence))
-      return Effect.flatMap(
-        run("setJobData", () =>
-          sql`WITH fenced AS (${fencedRow(fence)}), upserted AS (
-  INSERT INTO ${jobData} (deployment_id, job, key, value)
-  SELECT fenced.id, ${job}::text, ${key}::text, ${jsonParam(value)}::jsonb FROM fenced
-  ON CONFLICT (deployment_id, job, key) DO UPDATE SET value = EXCLUDED.value
-)
-SELECT 1 AS held FROM fenced`, (rows) => rows.length > 0),
-        (held) => held ? Effect.void : Effect.fail(leaseLost(fence))
-      )
-    },
+    ...makeJobWrites({ ...statementDeps, writes }),
 
     ...reads,
 
@@ -336,32 +216,6 @@ SELECT 1 AS held FROM fenced`, (rows) => rows.length > 0),
     history: operations.history,
 
     ...leases,
-
-    appendErrorOnce: (deploymentId, entry) => {
-      const refused = unstorableText("appendErrorOnce", { job: entry.job, tag: entry.tag, message: entry.message })
-      if (refused !== undefined) return Effect.fail(refused)
-      return isUuid(deploymentId)
-        ? run(
-          "appendErrorOnce",
-          () =>
-            sql`WITH target AS (
-  SELECT d.id FROM ${deployments} d WHERE d.id = ${deploymentId}::uuid AND ${lockBound}
-), appended AS (
-  INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
-  SELECT target.id, ${entry.job ?? null}::text, ${entry.phase}::text, ${entry.tag}::text, ${entry.message}::text,
-    ${jsonParam(entry.detail)}::jsonb, ${at(entry.at)}
-  FROM target
-  WHERE NOT EXISTS (
-    SELECT 1 FROM ${errors} e WHERE e.deployment_id = target.id AND e.tag = ${entry.tag}::text
-      AND e.message = ${entry.message}::text
-  )
-  RETURNING 1
-)
-SELECT count(*) AS count FROM appended`,
-          (rows) => decodeCount(rows) > 0
-        )
-        : Effect.succeed(false)
-    },
 
     transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       client.withTransaction(Effect.mapError(effect, (error) => new InnerFailure(error))).pipe(
