@@ -52,6 +52,7 @@ import { makeLeases } from "./internal/sqlLeases.ts"
 import { makeReads } from "./internal/sqlReads.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
 import { makeOperations } from "./internal/sqlOperations.ts"
+import { makeRequests } from "./internal/sqlRequests.ts"
 import { resolveOptions, type ResolvedOptions, resolveTables } from "./internal/sqlOptions.ts"
 import { decodeListPage } from "./internal/sqlRows.ts"
 import { fromMigrationError, fromSqlError, makeRun } from "./internal/sqlRun.ts"
@@ -208,12 +209,8 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
 
     list,
 
-    requestStop: operations.requestStop,
-    takeOver: operations.takeOver,
-    requestOperation: operations.requestOperation,
-    findRequests: operations.findRequests,
-    recordOperation: operations.recordOperation,
-    history: operations.history,
+    ...operations,
+    ...makeRequests({ sql, tables, run, columns, writes, lockBound }),
 
     ...leases,
 

@@ -10,7 +10,7 @@ import type { DeploymentStatus } from "../src/Deployment.ts"
 import type { ListQuery } from "../src/DeploymentStore.ts"
 import { makeColumns } from "../src/internal/sqlColumns.ts"
 import { makeListPlanner } from "../src/internal/sqlList.ts"
-import { makeRequestsStatement } from "../src/internal/sqlOperations.ts"
+import { makeRequestsStatement } from "../src/internal/sqlRequests.ts"
 import { tablesFor } from "../src/internal/sqlTables.ts"
 import { freshStore, PgLive } from "./support/postgres.ts"
 
