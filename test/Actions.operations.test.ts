@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext } from "effect-actions"
 import { Boom, Counter, type Log, makeLog, quota, step, type Switch } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
+import { settled } from "./support/settled.ts"
 
 /** A job whose rollback fails while the switch is on. */
 const fragileRollback = (log: Log, switched: Switch) =>
@@ -23,16 +24,6 @@ const pausing = (log: Log, switched: Switch, atLeast = 0) =>
 
 const memory = <A, E>(effect: Effect.Effect<A, E, Actions.Actions>) =>
   effect.pipe(Effect.provide(Actions.layerMemory({ recovery: { enabled: false } })))
-
-/** Waits until the deployment is no longer running or rolling back (the operations run in the background). */
-const settled = (actions: Actions.ActionsShape, id: string) =>
-  Effect.gen(function*() {
-    while (true) {
-      const deployment = yield* actions.get(id)
-      if (deployment.status !== "running" && deployment.status !== "rolling_back") return deployment
-      yield* TestClock.adjust("10 millis")
-    }
-  })
 
 /** Registers `action`, starts a deployment of it and waits until it rests; returns the deployment's id. */
 const startedAndSettled = (actions: Actions.ActionsShape, action: ReturnType<typeof pausing>) =>

@@ -1,20 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
-import { Action, ActionError, type Actions, DeploymentStore, Job, SqlDeploymentStore } from "effect-actions"
+import { Action, ActionError, DeploymentStore, Job, SqlDeploymentStore } from "effect-actions"
 import { Boom, Counter, makeLog, quota, step } from "./support/jobs.ts"
 import { freshStore, PgLive } from "./support/postgres.ts"
 import { startProcess } from "./support/processes.ts"
-
-/** Waits, on the real clock, until the deployment rests (paused or finished). */
-const settled = (actions: Actions.ActionsShape, id: string) =>
-  Effect.gen(function*() {
-    for (let polls = 0; polls < 500; polls++) {
-      const deployment = yield* actions.get(id)
-      if (deployment.status !== "running" && deployment.status !== "rolling_back") return deployment
-      yield* Effect.sleep("20 millis")
-    }
-    return yield* Effect.die(new Error(`deployment ${id} did not settle`))
-  })
+import { settledLive as settled } from "./support/settled.ts"
 
 /** A second connection to the same tables, as another process would have. */
 const sameTables = (prefix: string) =>

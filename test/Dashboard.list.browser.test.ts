@@ -5,7 +5,7 @@
  * creation time range, an application). Each test has an application of its own, so that its rows are its own.
  */
 import { assert, layer } from "@effect/vitest"
-import { DateTime, Effect, Layer } from "effect"
+import { Clock, DateTime, Effect, Layer } from "effect"
 import { Actions } from "effect-actions"
 import type { Page } from "playwright-core"
 import { DashboardServed, open, ui } from "./support/dashboard.ts"
@@ -132,7 +132,8 @@ layer(TestLayer, { excludeTestServices: true, timeout: "90 seconds" })("the depl
       const older = (yield* actions.execute(Provision, { name: "older" }, { application: applications.filters })).deploymentId
       // The boundary: the first whole second after `older` was created; `newer` is created after it.
       const boundary = Math.floor(DateTime.toEpochMillis((yield* actions.get(older)).createdAt) / 1000) * 1000 + 1000
-      yield* Effect.sleep(`${Math.max(boundary - Date.now(), 0) + 20} millis`)
+      const now = yield* Clock.currentTimeMillis
+      yield* Effect.sleep(`${Math.max(boundary - now, 0) + 20} millis`)
       const newer = (yield* actions.execute(Provision, { name: "newer" }, { application: applications.filters })).deploymentId
       const elsewhere = (yield* actions.execute(Provision, { name: "elsewhere" }, { application: applications.other })).deploymentId
 

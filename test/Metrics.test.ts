@@ -5,6 +5,7 @@ import { Action, Actions, DeploymentStore, Job, Metrics } from "effect-actions"
 import { blockingOnFirstAttempt, Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
 import { freshStore, PgLive } from "./support/postgres.ts"
 import { startProcess } from "./support/processes.ts"
+import { settled } from "./support/settled.ts"
 
 /**
  * Runs a test with a metric registry of its own: metrics are global by default, and the series of a deployment
@@ -330,14 +331,7 @@ describe("Metrics", () => {
         const actions = yield* Actions.Actions
         const operated = Action.make("operated", [reserve, quota], { onFailure: "pause" })
         yield* actions.register(operated, { application: "shop" })
-        const resting = (id: string) =>
-          Effect.gen(function*() {
-            while (true) {
-              const { status } = yield* actions.get(id)
-              if (status !== "running" && status !== "rolling_back") return status
-              yield* TestClock.adjust("10 millis")
-            }
-          })
+        const resting = (id: string) => Effect.map(settled(actions, id), (deployment) => deployment.status)
         const id = yield* actions.start(operated, { n: 0 }, { application: "shop" })
         assert.strictEqual(yield* resting(id), "paused")
         yield* actions.retry(id)

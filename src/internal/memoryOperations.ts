@@ -101,7 +101,7 @@ const findRequests = (state: MemoryState): DeploymentStoreShape["findRequests"] 
     for (const entry of state.entries.values()) {
       const row = entry.deployment
       if (row.request === undefined || row.parked !== undefined) continue
-      // a restart starts the action as registered now: any version of it can carry the request out
+      // a restart starts the action as registered now: whichever version a process has can carry the request out
       const found = row.request.operation === "restart"
         ? named.has(JSON.stringify([row.application, row.action]))
         : runnable.has(JSON.stringify([row.application, row.action, row.fingerprint]))
