@@ -8,6 +8,13 @@ import { jobRow, storedDeployment } from "./support/snapshots.ts"
 
 const leaseTtl = { recovery: { leaseTtl: "30 seconds" } } as const
 
+/** How many of the deployments have been claimed exactly once since their process crashed (lease epoch 2). */
+const claimedOnce = (store: DeploymentStore.DeploymentStoreShape, ids: ReadonlyArray<string>) =>
+  Effect.map(
+    Effect.forEach(ids, (id) => Effect.map(store.get(id), (found) => Option.getOrThrow(found).deployment.leaseEpoch)),
+    (all) => all.filter((epoch) => epoch === 2).length
+  )
+
 /** A first process starts a deployment of `action` and crashes once `started` completes; returns its id. */
 const crashWhileRunning = <A extends Action.Any>(
   store: DeploymentStore.DeploymentStoreShape,
@@ -367,10 +374,7 @@ describe("Actions resume", () => {
       const options = { recovery: { enabled: true, leaseTtl: "30 seconds", pollInterval: "5 seconds", batch: 2, maxInFlight: 4 } } as const
       const second = yield* startProcess(store, "process-2", options)
       yield* second.actions.register(deploy)
-      const epochs = Effect.map(
-        Effect.forEach(ids, (id) => Effect.map(store.get(id), (found) => Option.getOrThrow(found).deployment.leaseEpoch)),
-        (all) => all.filter((epoch) => epoch === 2).length
-      )
+      const epochs = claimedOnce(store, ids)
       yield* TestClock.adjust("31 seconds") // one poll after the leases lapsed: full passes follow at once
       assert.strictEqual(yield* epochs, 4, "two full passes of 2, then the limit of 4 in flight")
       yield* Deferred.succeed(gate, undefined)
@@ -401,10 +405,7 @@ describe("Actions resume", () => {
       const options = { recovery: { enabled: true, leaseTtl: "30 seconds", pollInterval: "5 seconds", batch: 3, maxInFlight: 4 } } as const
       const second = yield* startProcess(store, "process-2", options)
       yield* second.actions.register(deploy)
-      const claimed = Effect.map(
-        Effect.forEach(ids, (id) => Effect.map(store.get(id), (found) => Option.getOrThrow(found).deployment.leaseEpoch)),
-        (all) => all.filter((epoch) => epoch === 2).length
-      )
+      const claimed = claimedOnce(store, ids)
       yield* TestClock.adjust("31 seconds") // the first poll after the leases lapsed
       // a pass of 3, then one of 1 (all the room left): both at once, though the second asked for less than a batch
       assert.strictEqual(yield* claimed, 4)
