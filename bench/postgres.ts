@@ -28,7 +28,9 @@
  *   them adds no commit;
  * - `node ms/dep.`, `pg ms/dep.`: CPU time of this process and of the bench database's server backends (from
  *   `/proc`) during the timed deployments, per deployment; `busy`: the machine's busy CPUs during the batch (out
- *   of all cores; what node and pg do not explain is other load, or PostgreSQL's background processes).
+ *   of all cores; what node and pg do not explain is other load, or PostgreSQL's background processes);
+ * - `WAL B/dep.`: bytes of write-ahead log the server wrote during the timed deployments, per deployment (the whole
+ *   server's: checkpoints' full-page images and autovacuum included, alike for every system).
  *
  * Run: `npm run bench:pg` (needs PostgreSQL; `DATABASE_URL` points at any database of the server, default
  * `postgres://postgres@127.0.0.1:5432/postgres`; the role must be allowed to create databases). Settings
@@ -50,7 +52,9 @@ import {
   serverInfo,
   type ServerInfo,
   settledCounters,
-  urlOf
+  urlOf,
+  walBytesSince,
+  walPosition
 } from "./support/pgServer.ts"
 import { type Deploy, stepCount, type System, systems, Transitions, valueFor } from "./support/pgSystems.ts"
 import { median, quantile } from "./support/measure.ts"
@@ -148,6 +152,8 @@ interface Batch {
   readonly commitsPerDeployment: number
   readonly nodeMsPerDeployment: number
   readonly pgMsPerDeployment: number
+  /** Bytes of write-ahead log per timed deployment (the whole server's, see `walBytesSince`). */
+  readonly walPerDeployment: number
   /** Busy CPUs of the whole machine during the timed deployments. */
   readonly busyCores: number
 }
@@ -157,6 +163,7 @@ interface Timed {
   readonly elapsed: number
   readonly nodeMillis: number
   readonly pgMillis: number
+  readonly walBytes: number
   readonly busyCores: number
 }
 
@@ -174,9 +181,11 @@ const timeDeployments = (
     transitions.reset()
     const pidsBefore = yield* backendPids(database)
     const start = cpuSnapshot(pidsBefore)
+    const wal = yield* walPosition
     const started = performance.now()
     yield* runAll(deploy, nextIds(system, countFor(system, concurrency)), concurrency)
     const elapsed = performance.now() - started
+    const walBytes = yield* walBytesSince(wal)
     const pids = [...new Set([...pidsBefore, ...(yield* backendPids(database))])]
     const end = cpuSnapshot(pids)
     const machineTicks = end.machine.total - start.machine.total
@@ -184,6 +193,7 @@ const timeDeployments = (
       elapsed,
       nodeMillis: end.node - start.node,
       pgMillis: pids.reduce((sum, pid) => sum + (end.backends.get(pid) ?? 0) - (start.backends.get(pid) ?? 0), 0),
+      walBytes,
       busyCores: machineTicks > 0
         ? ((end.machine.busy - start.machine.busy) / machineTicks) * machineCores
         : Number.NaN
@@ -215,6 +225,7 @@ const batch = (
       commitsPerDeployment: (commits - baseline) / (warmup + count),
       nodeMsPerDeployment: value.nodeMillis / count,
       pgMsPerDeployment: value.pgMillis / count,
+      walPerDeployment: value.walBytes / count,
       busyCores: value.busyCores
     }
   })
@@ -283,6 +294,7 @@ const resultTable = (batches: ReadonlyArray<Batch>): string => {
         fixed(medianOf(group, (b) => b.commitsPerDeployment), 2),
         fixed(medianOf(group, (b) => b.nodeMsPerDeployment), 2),
         fixed(medianOf(group, (b) => b.pgMsPerDeployment), 2),
+        whole(medianOf(group, (b) => b.walPerDeployment)),
         fixed(medianOf(group, (b) => b.busyCores), 2)
       ])
     }
@@ -298,6 +310,7 @@ const resultTable = (batches: ReadonlyArray<Batch>): string => {
       { title: "commits/dep.", numeric: true },
       { title: "node ms/dep.", numeric: true },
       { title: "pg ms/dep.", numeric: true },
+      { title: "WAL B/dep.", numeric: true },
       { title: "busy cores", numeric: true }
     ],
     rows

@@ -32,8 +32,8 @@
  *   `pg_notify` (in the same statement that records them) and delivered by `stopRequests` through `LISTEN` on a
  *   connection of its own, opened with the client's configuration: it never takes a connection from the pool.
  *
- * Tables (prefix `effect_actions_` unless configured): `deployments`, `job_runs`, `job_data`, `errors`, `history`,
- * and the migrations history `migrations`. Run `layerMigrations` (forward-only, numbered migrations) before using
+ * Tables (prefix `effect_actions_` unless configured): `deployments` (each row holds its job records, `jobs`),
+ * `job_data`, `errors`, `history`, and the migrations history `migrations`. Run `layerMigrations` (forward-only, numbered migrations) before using
  * the store; `layer` itself runs no DDL, so it works with a connection that may only read and write rows.
  * See `docs/postgresql.md`.
  *
@@ -166,7 +166,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const serverNow = sql.literal("statement_timestamp()")
   const leaseUntil = (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
 
-  const columns = makeColumns(sql, tables)
+  const columns = makeColumns(sql)
   const planList = makeListPlanner(sql, tables, columns)
   const writes = makeWrites(sql, tables, columns)
   const statementDeps = { sql, tables, run, columns, lockBound, serverNow, leaseUntil }

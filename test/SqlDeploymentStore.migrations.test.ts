@@ -59,7 +59,7 @@ describe("SqlDeploymentStore migrations", () => {
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         const applied = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(tables.migrations)}
           ORDER BY migration_id`
-        assert.deepStrictEqual(applied.map((row) => row.migration_id), [1, 2, 3])
+        assert.deepStrictEqual(applied.map((row) => row.migration_id), [1, 2, 3, 4])
         const indexes = yield* sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes
           WHERE tablename = ${tables.deployments} ORDER BY indexname`
         const names = indexes.map((row) => row.name.slice(prefix.length))
@@ -125,19 +125,22 @@ describe("SqlDeploymentStore migrations", () => {
         const ids = rows.map(() => crypto.randomUUID())
         const d = sql(tables.deployments)
         const parked = { job: "b", field: "input", issue: "Expected string, got 1", at: T0 + 5 }
-        const insert = (id: string, n: number, status: string, isParked: boolean) => {
+        // `upgraded`: a row of the upgraded layout, whose job records are in the deployment row (0004)
+        const insert = (id: string, n: number, status: string, isParked: boolean, upgraded = false) => {
           const active = status === "running" || status === "rolling_back"
           const failed = status !== "running" && status !== "succeeded"
           const failure = { job: "b", jobIndex: 1, phase: "execute", tag: "Boom", message: `failed ${n}` }
           return sql`INSERT INTO ${d} (id, application, action, key, fingerprint, status, current_job, state, output,
-              failure, owner, lease_expires_at, lease_epoch, stop_requested, resumes, parked, created_at, updated_at)
+              failure, owner, lease_expires_at, lease_epoch, stop_requested, resumes, parked, created_at, updated_at
+              ${upgraded ? sql`, jobs` : sql``})
             VALUES (${id}::uuid, ${application}, 'provision', ${`key-${n}`}, '["a","b"]', ${status}, 1,
               ${JSON.stringify({ step: n })}::jsonb,
               ${status === "succeeded" ? JSON.stringify({ done: n }) : null}::jsonb,
               ${failed ? JSON.stringify(failure) : null}::jsonb,
               ${active ? "crashed-owner" : null}, ${active ? new Date(T0).toISOString() : null}::timestamptz, 3, false,
               ${n % 3}, ${isParked ? JSON.stringify(parked) : null}::jsonb,
-              ${new Date(T0 + n).toISOString()}::timestamptz, ${new Date(T0 + 10 + n).toISOString()}::timestamptz)`
+              ${new Date(T0 + n).toISOString()}::timestamptz, ${new Date(T0 + 10 + n).toISOString()}::timestamptz
+              ${upgraded ? sql`, '[]'::jsonb` : sql``})`
         }
         for (const [n, row] of rows.entries()) {
           yield* insert(ids[n]!, n, row.status, row.parked)
@@ -161,7 +164,7 @@ describe("SqlDeploymentStore migrations", () => {
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         const applied = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(tables.migrations)}
           ORDER BY migration_id`
-        assert.deepStrictEqual(applied.map((row) => row.migration_id), [1, 2, 3])
+        assert.deepStrictEqual(applied.map((row) => row.migration_id), [1, 2, 3, 4])
         const indexes = yield* sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes
           WHERE tablename IN (${tables.deployments}, ${tables.history}) ORDER BY indexname`
         const names = indexes.map((row) => row.name.slice(prefix.length))
@@ -169,8 +172,8 @@ describe("SqlDeploymentStore migrations", () => {
           assert.include(names, index)
         }
         // the new check allows paused, and still refuses what is no status
-        yield* insert(crypto.randomUUID(), 91, "paused", false)
-        assert.strictEqual((yield* Effect.flip(insert(crypto.randomUUID(), 92, "bogus", false)))._tag, "SqlError")
+        yield* insert(crypto.randomUUID(), 91, "paused", false, true)
+        assert.strictEqual((yield* Effect.flip(insert(crypto.randomUUID(), 92, "bogus", false, true)))._tag, "SqlError")
         yield* sql`DELETE FROM ${d} WHERE key IN ('key-91')`
 
         const store = yield* Effect.orDie(SqlDeploymentStore.make({ prefix }))

@@ -136,11 +136,12 @@ const populate = (prefix: string) =>
     const sql = yield* SqlClient.SqlClient
     const deployments = sql(`${prefix}deployments`)
     yield* sql`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job,
-        lease_epoch, stop_requested, created_at, updated_at)
+        lease_epoch, stop_requested, created_at, updated_at, jobs)
       SELECT gen_random_uuid(), 'app-' || (i % 40), 'act-' || (i % 6), '[]',
         CASE WHEN i % 100 < 90 THEN 'succeeded' WHEN i % 100 < 97 THEN 'rolled_back'
           WHEN i % 100 < 99 THEN 'running' ELSE 'rolling_back' END,
-        0, 1, false, timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01' + i * interval '1 second'
+        0, 1, false, timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01' + i * interval '1 second',
+        '[]'
       FROM generate_series(1, ${ROWS}::integer) AS i`
     yield* sql`ANALYZE ${deployments}`
     const [first] = yield* sql<{ at: number }>`SELECT floor(extract(epoch FROM min(created_at)) * 1000)::float8 AS at
@@ -157,7 +158,7 @@ describe("SqlDeploymentStore plans (class 10)", () => {
         const first = yield* populate(prefix)
         const tables = tablesFor(prefix)
         const raw = sql.withoutTransforms()
-        const plan = makeListPlanner(raw, tables, makeColumns(raw, tables))
+        const plan = makeListPlanner(raw, tables, makeColumns(raw))
         const middle = yield* store.list({ limit: ROWS / 2 })
         const cursor = Option.getOrThrow(Option.fromNullishOr(middle.next))
         // none; the newest five sixths, the oldest two thirds, the half between (the cursor is inside each)
@@ -239,7 +240,7 @@ describe("SqlDeploymentStore plans (class 10)", () => {
           WHERE d.id IN (SELECT id FROM ${deployments} WHERE status = 'succeeded' ORDER BY id LIMIT 30)`
         yield* sql`ANALYZE ${deployments}`
         const raw = sql.withoutTransforms()
-        const statementOf = makeRequestsStatement(raw, tables, makeColumns(raw, tables))
+        const statementOf = makeRequestsStatement(raw, tables, makeColumns(raw))
         const every = Array.from({ length: 40 * 6 }, (_, i) => ({
           application: `app-${i % 40}`,
           action: `act-${Math.floor(i / 40)}`,

@@ -28,7 +28,7 @@ const createOptions = { leaseTtlMillis: 30_000 }
 
 
 const tableNames = (prefix: string) =>
-  ["deployments", "job_runs", "job_data", "errors", "history", "migrations"].map((table) => `${prefix}${table}`)
+  ["deployments", "job_data", "errors", "history", "migrations"].map((table) => `${prefix}${table}`)
 
 describe("SqlDeploymentStore (postgresql)", () => {
   layer(PgLive, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
@@ -54,14 +54,15 @@ describe("SqlDeploymentStore (postgresql)", () => {
         assert.deepStrictEqual(yield* migrate, [
           [1, "create_tables"],
           [2, "resumes_parked_and_list_indexes"],
-          [3, "operator_operations"]
+          [3, "operator_operations"],
+          [4, "jobs_in_deployments"]
         ])
         assert.deepStrictEqual(yield* migrate, [])
         // the layer records into the same table, so it applies nothing either (a rerun would fail: tables exist)
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         const rows = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(`${prefix}migrations`)}`
-        assert.deepStrictEqual(rows.map((row) => row.migration_id).sort(), [1, 2, 3])
+        assert.deepStrictEqual(rows.map((row) => row.migration_id).sort(), [1, 2, 3, 4])
       }))
 
 
@@ -93,8 +94,8 @@ describe("SqlDeploymentStore (postgresql)", () => {
         const { prefix, store } = yield* freshStore()
         const deployments = sql(`${prefix}deployments`)
         yield* sql`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job, owner,
-            lease_expires_at, lease_epoch, stop_requested, created_at, updated_at)
-          SELECT gen_random_uuid(), 'app', 'provision', '[]', 'running', 0, 'crashed', now(), 1, false, now(), now()
+            lease_expires_at, lease_epoch, stop_requested, created_at, updated_at, jobs)
+          SELECT gen_random_uuid(), 'app', 'provision', '[]', 'running', 0, 'crashed', now(), 1, false, now(), now(), '[]'
           FROM generate_series(1, 10000)`
         yield* sql`ANALYZE ${deployments}`
         // A successor takes them all over: the statistics know only the crashed owner.
@@ -269,8 +270,9 @@ describe("SqlDeploymentStore (postgresql)", () => {
         yield* sql`UPDATE ${sql(`${prefix}deployments`)} SET updated_at = now(),
           created_at = '2024-01-01 00:00:00.123456+00', lease_expires_at = now() + interval '1.2345 seconds'
           WHERE id = ${id}::uuid`
-        yield* sql`UPDATE ${sql(`${prefix}job_runs`)} SET started_at = now(),
-          finished_at = '1969-12-31 23:59:59.999999+00' WHERE deployment_id = ${id}::uuid AND "index" = 0`
+        yield* sql`UPDATE ${sql(`${prefix}deployments`)} SET jobs = jsonb_set(jsonb_set(jobs, '{0,startedAt}',
+          to_jsonb(floor(extract(epoch FROM now()) * 1000)::bigint)), '{0,finishedAt}', '-1')
+          WHERE id = ${id}::uuid`
         yield* sql`UPDATE ${sql(`${prefix}errors`)} SET at = '2024-01-01 00:00:00.000001+00'
           WHERE deployment_id = ${id}::uuid`
         const read = Option.getOrThrow(yield* store.get(id))
@@ -498,13 +500,11 @@ describe("SqlDeploymentStore (postgresql)", () => {
         const id = snapshot.deployment.id
         const writers = yield* sql<{ xid: string }>`
           SELECT xmin::text AS xid FROM ${sql(`${prefix}deployments`)} WHERE id = ${id}::uuid
-          UNION ALL
-          SELECT xmin::text FROM ${sql(`${prefix}job_runs`)} WHERE deployment_id = ${id}::uuid AND "index" IN (1, 2)
           UNION ALL (
             SELECT xmin::text FROM ${sql(`${prefix}errors`)} WHERE deployment_id = ${id}::uuid
             ORDER BY sequence DESC LIMIT 1
           )`
-        assert.strictEqual(writers.length, 4)
+        assert.strictEqual(writers.length, 2)
         assert.strictEqual(new Set(writers.map((row) => row.xid)).size, 1)
         const read = Option.getOrThrow(yield* store.get(id))
         assert.deepStrictEqual(read.deployment.state, { count: 50 })

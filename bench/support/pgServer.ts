@@ -77,6 +77,23 @@ WHERE datname = ${database} AND backend_type = 'client backend'`),
       (rows) => rows.map((row) => Number(row.pid))
     ))
 
+/** The server's current write-ahead log position. */
+export const walPosition: Effect.Effect<string, never, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => Effect.map(Effect.orDie(sql<{ lsn: string }>`SELECT pg_current_wal_lsn()::text AS lsn`), (rows) => rows[0]!.lsn)
+)
+
+/**
+ * The bytes of write-ahead log the server wrote since `position` (`walPosition`): the whole server's, so what the
+ * background processes write (checkpoints' full-page images, autovacuum) is in it too.
+ */
+export const walBytesSince = (position: string): Effect.Effect<number, never, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(
+      Effect.orDie(sql<{ bytes: number }>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${position}::pg_lsn)::float8 AS bytes`),
+      (rows) => Number(rows[0]!.bytes)
+    ))
+
 /** Counters of a database in `pg_stat_database`. */
 export interface DatabaseCounters {
   /** Committed transactions (`xact_commit`). */

@@ -175,7 +175,7 @@ const actions: System = {
     Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix: actionsPrefix }).pipe(Layer.provide(pool)))),
   truncate: Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`TRUNCATE ${sql(`${actionsPrefix}history`)}, ${sql(`${actionsPrefix}errors`)}, ${sql(`${actionsPrefix}job_data`)},
-  ${sql(`${actionsPrefix}job_runs`)}, ${sql(`${actionsPrefix}deployments`)}`),
+  ${sql(`${actionsPrefix}deployments`)}`),
   open: (pool, transitions) =>
     Effect.gen(function*() {
       const runtime = Actions.layer({ recovery: { enabled: false } }).pipe(

@@ -40,7 +40,18 @@ export const untilDisconnected = (database: string): Effect.Effect<void, never, 
     )
 
 /** A table of the store, as an identifier. */
-export const table = (sql: SqlClient.SqlClient, name: "deployments" | "job_runs") => sql(`${tablePrefix}${name}`)
+export const table = (sql: SqlClient.SqlClient, name: "deployments") => sql(`${tablePrefix}${name}`)
+
+/**
+ * The job records of every deployment as rows `r` with the columns job runs had before migration 0004 moved them
+ * into the deployment row (`deployment_id`, `index`, `status`, `input`, `output`, `attempts`, `started_at`,
+ * `finished_at`; a time is its JSON number, a cleared or absent one `NULL`).
+ */
+export const jobRows = (sql: SqlClient.SqlClient) =>
+  sql`(SELECT d.id AS deployment_id, (j.value->>'index')::int AS "index", j.value->>'status' AS status,
+    j.value->'input' AS input, j.value->'output' AS output, (j.value->>'attempts')::int AS attempts,
+    NULLIF(j.value->'startedAt', 'null'::jsonb) AS started_at, NULLIF(j.value->'finishedAt', 'null'::jsonb) AS finished_at
+  FROM ${table(sql, "deployments")} d, jsonb_array_elements(d.jobs) AS j(value))`
 
 /** Runs a query that must work; a failure is a defect of the bench. */
 export const query = <A extends object>(effect: Effect.Effect<ReadonlyArray<A>, unknown>) =>
@@ -69,7 +80,7 @@ export const crashState = (owner: string): Effect.Effect<CrashState, never, SqlC
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const deployments = table(sql, "deployments")
-    const jobRuns = table(sql, "job_runs")
+    const jobRuns = jobRows(sql)
     const [summary] = yield* query(sql<{
       deployments: number
       held_by_dead: number
@@ -81,9 +92,9 @@ export const crashState = (owner: string): Effect.Effect<CrashState, never, SqlC
   (SELECT count(*)::int FROM ${deployments}) AS deployments,
   (SELECT count(*)::int FROM ${deployments} WHERE status = 'running' AND owner = ${owner}::text AND lease_epoch = 1
     AND lease_expires_at IS NOT NULL) AS held_by_dead,
-  (SELECT count(*)::int FROM ${deployments} d JOIN ${jobRuns} r ON r.deployment_id = d.id AND r."index" = 0
+  (SELECT count(*)::int FROM ${deployments} d JOIN ${jobRuns} AS r ON r.deployment_id = d.id AND r."index" = 0
     WHERE (r.input->>'crashAt')::int <> d.current_job) AS off_plan,
-  (SELECT count(*)::int FROM ${deployments} d JOIN ${jobRuns} r ON r.deployment_id = d.id
+  (SELECT count(*)::int FROM ${deployments} d JOIN ${jobRuns} AS r ON r.deployment_id = d.id
     WHERE NOT (
       (r."index" < d.current_job AND r.status = 'succeeded' AND r.input IS NOT NULL AND r.output IS NOT NULL
         AND r.attempts = 1 AND r.finished_at IS NOT NULL)
@@ -91,7 +102,7 @@ export const crashState = (owner: string): Effect.Effect<CrashState, never, SqlC
         AND r.attempts = 1 AND r.started_at IS NOT NULL AND r.finished_at IS NULL)
       OR (r."index" > d.current_job AND r.status = 'pending' AND r.input IS NULL AND r.output IS NULL
         AND r.attempts = 0))) AS inconsistent_jobs,
-  (SELECT count(*)::int FROM ${jobRuns}) AS job_rows,
+  (SELECT count(*)::int FROM ${jobRuns} AS r) AS job_rows,
   (SELECT (extract(epoch FROM max(lease_expires_at)) * 1000)::float8 FROM ${deployments}) AS latest_expiry`)
     const histogram = yield* query(sql<{ job: number; count: number }>`SELECT current_job AS job, count(*)::int AS count
 FROM ${deployments} GROUP BY current_job ORDER BY current_job`)
@@ -110,7 +121,7 @@ FROM ${deployments} GROUP BY current_job ORDER BY current_job`)
 /** `VACUUM ANALYZE` of the store's tables, so that every copy starts with the same statistics and visibility map. */
 export const vacuum: Effect.Effect<void, never, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* Effect.orDie(sql.unsafe(`VACUUM ANALYZE ${tablePrefix}deployments, ${tablePrefix}job_runs`))
+  yield* Effect.orDie(sql.unsafe(`VACUUM ANALYZE ${tablePrefix}deployments`))
 })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -150,7 +161,7 @@ export const recoveredState: Effect.Effect<RecoveredState, never, SqlClient.SqlC
   count(*) FILTER (WHERE a.total = 6)::int AS six_attempts,
   max(a.top)::int AS max_attempts
 FROM ${table(sql, "deployments")} d
-JOIN (SELECT deployment_id, sum(attempts) AS total, max(attempts) AS top FROM ${table(sql, "job_runs")}
+JOIN (SELECT deployment_id, sum(attempts) AS total, max(attempts) AS top FROM ${jobRows(sql)} AS r
   GROUP BY deployment_id) a ON a.deployment_id = d.id`)
   return {
     succeeded: row!.succeeded,

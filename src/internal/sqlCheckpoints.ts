@@ -2,12 +2,13 @@
  * The SQL store's checkpoints: one fenced statement per checkpoint when it is written alone, and one statement for
  * the checkpoints of many deployments when they arrive together (group commit, `groupCommit.ts`).
  *
- * A lone checkpoint is a data-modifying `WITH` statement: the deployment update, fenced in its `WHERE` (`id`,
- * `owner`, `lease_epoch`), then the job updates and error inserts, which apply only when that update matched.
+ * A lone checkpoint is a data-modifying `WITH` statement: the deployment update (its job records, the `jobs` array,
+ * included), fenced in its `WHERE` (`id`, `owner`, `lease_epoch`), then the error inserts, which apply only when
+ * that update matched.
  *
  * Checkpoints written together are one statement of the same shape over a `jsonb` array of checkpoints: the
- * deployment update joins the array and is fenced per row by each checkpoint's own owner and epoch, and the job
- * updates and error inserts read the rows it returned, so a fenced-out checkpoint changes nothing and the others
+ * deployment update joins the array and is fenced per row by each checkpoint's own owner and epoch, and the error
+ * inserts read the rows it returned, so a fenced-out checkpoint changes nothing and the others
  * still apply. The statement returns the place of each checkpoint that applied; each one not returned gets its own
  * `LeaseLost`. A batch that fails for a reason that may be one checkpoint's (`invalid`, `unknown`, `conflict`: bad
  * data, a deadlock with another batch or a heartbeat) is written again one checkpoint per statement, so that each
@@ -26,7 +27,7 @@ import { leaseLost } from "./fences.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { makeGroupCommit } from "./groupCommit.ts"
 import { allStorable, isUuid } from "./sqlParams.ts"
-import type { Writes } from "./sqlWrites.ts"
+import { patchesByIndex, type Writes } from "./sqlWrites.ts"
 
 /** How checkpoints are written together (`SqlDeploymentStore.Options.checkpointBatching`, once checked). */
 export interface Batching {
@@ -65,7 +66,7 @@ const batchElement = (checkpoint: Checkpoint, ord: number) => {
     parked: patch.parked,
     resumes: patch.resumes,
     release: patch.releaseLease === true,
-    jobs: checkpoint.jobs,
+    jobs: patchesByIndex(checkpoint.jobs),
     errors: checkpoint.errors
   }
 }
@@ -81,16 +82,14 @@ export const makeCheckpoints = (deps: CheckpointDeps) => {
     return Effect.flatMap(
       run("checkpoint", () =>
         sql`WITH fenced AS (
-  UPDATE ${deployments} SET ${writes.patchAssignments(patch)},
+  UPDATE ${deployments} AS d SET ${writes.patchAssignments(patch)},
     resumes = COALESCE(${patch.resumes ?? null}::integer, resumes),
     owner = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE owner END,
     lease_expires_at = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE lease_expires_at END,
-    updated_at = ${at(checkpoint.at)}
+    updated_at = ${at(checkpoint.at)}${writes.jobsAssignment(checkpoint.jobs)}
   WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
     AND ${lockBound}
   RETURNING id, stop_requested
-), jobs AS (
-  ${writes.jobUpdates("fenced", checkpoint.jobs)}
 ), appended AS (
   ${writes.errorInserts("fenced", checkpoint.errors)}
 )
@@ -126,12 +125,11 @@ SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
     resumes = COALESCE((i.value->>'resumes')::integer, d.resumes),
     owner = CASE WHEN (i.value->>'release')::boolean THEN NULL ELSE d.owner END,
     lease_expires_at = CASE WHEN (i.value->>'release')::boolean THEN NULL ELSE d.lease_expires_at END,
-    updated_at = ${atJson("i.value->>'at'")}
+    updated_at = ${atJson("i.value->>'at'")},
+    ${writes.jobsAssignmentOfEach("i.value")}
   FROM input AS i
   WHERE d.id = i.id AND d.owner = i.owner AND d.lease_epoch = i.epoch AND ${lockBound}
   RETURNING d.id, d.stop_requested, i.ord, i.value
-), jobs AS (
-  ${writes.jobUpdatesOfEach("fenced", { clears: true, rollbackTimes: true, attemptsKept: true })}
 ), appended AS (
   ${writes.errorInsertsOfEach("fenced")}
 )

@@ -14,9 +14,7 @@ import type { Tables } from "./sqlTables.ts"
 export const millis = (column: string): string => `floor(extract(epoch FROM ${column}) * 1000)::float8`
 
 /** The shared fragments, for one client and one set of tables. */
-export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
-  const jobRuns = sql(tables.jobRuns)
-
+export const makeColumns = (sql: SqlClient.SqlClient) => {
   /**
    * Epoch milliseconds (a parameter) as a `timestamptz`; `undefined` is SQL `NULL`. Exact over PostgreSQL's whole
    * range: whole days and the milliseconds left are added apart (a product of one interval and a large number is
@@ -33,32 +31,14 @@ export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
     sql.literal(`((timestamp 'epoch' + ((${expression})::bigint / 86400000) * interval '1 day'
   + ((${expression})::bigint % 86400000) * interval '1 millisecond') AT TIME ZONE 'UTC')`)
 
-  const deploymentColumns = sql.literal(
-    "d.id::text AS id, d.application, d.action, d.key, d.fingerprint, d.status, d.current_job, " +
-      "d.state::text AS state, d.output::text AS output, d.failure::text AS failure, d.owner, " +
-      `${millis("d.lease_expires_at")} AS lease_expires_at, d.lease_epoch, d.stop_requested, ` +
-      `d.resumes, d.parked::text AS parked, d.restart_of, d.request::text AS request, ` +
-      `${millis("d.created_at")} AS created_at, ${millis("d.updated_at")} AS updated_at`
-  )
-  /**
-   * The job records of deployment `d` read from `source` (a row source of job runs aliased `r`), as one JSON text:
-   * `[index, name, status, [input] | null, [output] | null, attempts, started, finished, rollback started,
-   * rollback finished, earlier attempts | null]` per job, by index.
-   */
-  const jobsFrom = (source: Statement.Fragment) =>
-    sql`(
-  SELECT COALESCE(json_agg(json_build_array(
-    r."index", r.name, r.status,
-    CASE WHEN r.input IS NULL THEN NULL ELSE json_build_array(r.input) END,
-    CASE WHEN r.output IS NULL THEN NULL ELSE json_build_array(r.output) END,
-    r.attempts, ${sql.literal(millis("r.started_at"))}, ${sql.literal(millis("r.finished_at"))},
-    ${sql.literal(millis("r.rollback_started_at"))}, ${sql.literal(millis("r.rollback_finished_at"))},
-    r.earlier_attempts
-  ) ORDER BY r."index"), '[]'::json)::text
-  FROM ${source}
-) AS jobs`
-  // one JSON text per deployment, from its stored job records
-  const snapshotColumns = sql`${deploymentColumns}, ${jobsFrom(sql`${jobRuns} r WHERE r.deployment_id = d.id`)}`
+  const deploymentColumnList = "d.id::text AS id, d.application, d.action, d.key, d.fingerprint, d.status, " +
+    "d.current_job, d.state::text AS state, d.output::text AS output, d.failure::text AS failure, d.owner, " +
+    `${millis("d.lease_expires_at")} AS lease_expires_at, d.lease_epoch, d.stop_requested, ` +
+    `d.resumes, d.parked::text AS parked, d.restart_of, d.request::text AS request, ` +
+    `${millis("d.created_at")} AS created_at, ${millis("d.updated_at")} AS updated_at`
+  const deploymentColumns = sql.literal(deploymentColumnList)
+  /** The deployment columns and its job records (`jobs`: the JSON array of encoded job records, as stored). */
+  const snapshotColumns = sql.literal(`${deploymentColumnList}, d.jobs::text AS jobs`)
 
   /** The runnable definitions as a row source `r(application, action, fingerprint)`, from one jsonb parameter. */
   const runnableRows = (runnable: ReadonlyArray<Runnable>) =>
@@ -66,7 +46,7 @@ export const makeColumns = (sql: SqlClient.SqlClient, tables: Tables) => {
       JSON.stringify(runnable.map(({ action, application, fingerprint }) => ({ application, action, fingerprint })))
     }::jsonb) AS r(application text, action text, fingerprint text)`
 
-  return { at, atJson, deploymentColumns, jobsFrom, runnableRows, snapshotColumns }
+  return { at, atJson, deploymentColumns, runnableRows, snapshotColumns }
 }
 
 /** The fragments of `makeColumns`. */

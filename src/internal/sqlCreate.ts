@@ -1,5 +1,5 @@
 /**
- * The SQL store's `create`: one statement inserts the deployment and its job records, or finds the deployment that
+ * The SQL store's `create`: one statement inserts the deployment row with its job records, or finds the deployment that
  * holds the id or the key already (a repeated or a keyed create).
  *
  * @internal
@@ -17,9 +17,8 @@ const lowercaseUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 /** Builds the store's `create`. */
 export const makeCreate = (deps: StatementDeps): DeploymentStoreShape["create"] => {
   const { columns, leaseUntil, lockBound, run, sql, tables } = deps
-  const { at, atJson, snapshotColumns } = columns
+  const { at, snapshotColumns } = columns
   const deployments = sql(tables.deployments)
-  const jobRuns = sql(tables.jobRuns)
 
   /** The deployment with this id or, failing that, this key (what a repeated or a keyed create finds). */
   const existingOf = (snapshot: Snapshot) => {
@@ -36,22 +35,16 @@ export const makeCreate = (deps: StatementDeps): DeploymentStoreShape["create"] 
     return sql`WITH inserted AS (
   INSERT INTO ${deployments} (id, application, action, key, fingerprint, status, current_job, state, output, failure,
     owner, lease_expires_at, lease_epoch, stop_requested, resumes, parked, restart_of, request, created_at,
-    updated_at)
+    updated_at, jobs)
   SELECT ${d.id}::uuid, ${d.application}::text, ${d.action}::text, ${d.key ?? null}::text, ${d.fingerprint}::text,
     ${d.status}::text, ${d.currentJob}::integer, ${jsonParam(d.state)}::jsonb, ${jsonParam(d.output)}::jsonb,
     ${jsonParam(d.failure)}::jsonb, ${d.owner ?? null}::text,
     CASE WHEN ${d.leaseExpiresAt !== undefined}::boolean THEN ${leaseUntil(ttl)} END, ${d.leaseEpoch}::bigint,
     ${d.stopRequested}::boolean, ${d.resumes}::integer, ${jsonParam(d.parked)}::jsonb, ${d.restartOf ?? null}::text,
-    ${jsonParam(d.request)}::jsonb, ${at(d.createdAt)}, ${at(d.updatedAt)}
+    ${jsonParam(d.request)}::jsonb, ${at(d.createdAt)}, ${at(d.updatedAt)}, ${JSON.stringify(snapshot.jobs)}::jsonb
   FROM (SELECT 1) AS one WHERE ${lockBound}
   ON CONFLICT DO NOTHING
   RETURNING id
-), jobs AS (
-  INSERT INTO ${jobRuns} (deployment_id, "index", name, status, input, output, attempts, started_at, finished_at)
-  SELECT inserted.id, (j.value->>'index')::integer, j.value->>'name', j.value->>'status', j.value->'input',
-    j.value->'output', (j.value->>'attempts')::integer, ${atJson("j.value->>'startedAt'")},
-    ${atJson("j.value->>'finishedAt'")}
-  FROM inserted, jsonb_array_elements(${JSON.stringify(snapshot.jobs)}::jsonb) AS j(value)
 )
 SELECT EXISTS (SELECT 1 FROM inserted) AS created, existing.*
 FROM (SELECT 1) AS one

@@ -22,7 +22,6 @@ export const makeLeases = (deps: StatementDeps): Pick<
 > => {
   const { leaseUntil, lockBound, run, serverNow, sql } = deps
   const deployments = sql(deps.tables.deployments)
-  const jobRuns = sql(deps.tables.jobRuns)
   const active = sql.literal(activeStatuses)
   const terminal = sql.literal(terminalStatuses)
   const { at, deploymentColumns, runnableRows, snapshotColumns } = deps.columns
@@ -125,9 +124,7 @@ SELECT count(*) AS count FROM pruned`,
   DELETE FROM ${deployments} d
   WHERE d.id = ${fence.deploymentId}::uuid AND d.owner = ${fence.owner}::text
     AND d.lease_epoch = ${fence.epoch}::bigint AND d.current_job = 0 AND d.status = 'running' AND ${lockBound}
-    AND EXISTS (
-      SELECT 1 FROM ${jobRuns} r WHERE r.deployment_id = d.id AND r."index" = 0 AND r.status = 'running'
-    )
+    AND d.jobs->0->>'status' = 'running'
   RETURNING 1
 )
 SELECT count(*) AS count FROM discarded`,

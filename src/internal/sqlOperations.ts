@@ -65,8 +65,7 @@ export const retried = <A>(
 export const makeOperations = (context: OperationContext) => {
   const { columns, leaseUntil, lockBound, run, sql, stopChannel, tables, writes } = context
   const deployments = sql(tables.deployments)
-  const jobRuns = sql(tables.jobRuns)
-  const { at, deploymentColumns, jobsFrom } = columns
+  const { at, deploymentColumns, snapshotColumns } = columns
 
   const requestStop = (
     deploymentId: string,
@@ -114,14 +113,6 @@ WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
     const expected = (row: DeploymentRow) =>
       row.status === expect.status && row.leaseEpoch === expect.leaseEpoch && row.parked === undefined &&
       row.request?.id === expect.requestId
-    // The job records as the takeover left them: those it updated (the statement's own reads of the table do not
-    // see its updates), then the others.
-    const jobs = jobsFrom(sql`(
-    SELECT u.* FROM patched_jobs u
-    UNION ALL
-    SELECT o.* FROM ${jobRuns} o
-    WHERE o.deployment_id = d.id AND NOT EXISTS (SELECT 1 FROM patched_jobs u WHERE u."index" = o."index")
-  ) r`)
     return retried(
       "takeOver",
       run(
@@ -131,20 +122,17 @@ WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
   UPDATE ${deployments} AS d SET ${writes.patchAssignments(request.deployment)},
     owner = ${request.owner}::text, lease_epoch = d.lease_epoch + 1,
     lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}, resumes = 0, stop_requested = false, request = NULL,
-    updated_at = ${at(request.at)}
+    updated_at = ${at(request.at)}${writes.jobsAssignment(request.jobs)}
   WHERE d.id = ${deploymentId}::uuid AND d.status = ${expect.status}::text AND d.lease_epoch = ${epoch}::bigint
     AND d.parked IS NULL AND (d.request->>'id') IS NOT DISTINCT FROM ${expect.requestId ?? null}::text
     AND ${lockBound}
   RETURNING d.*
-), patched_jobs AS (
-  ${writes.jobUpdates("taken", request.jobs)}
-  RETURNING r.*
 ), appended AS (
   ${writes.errorInserts("taken", request.errors)}
 ), recorded AS (
   ${writes.historyInsert("taken", request.history)}
 )
-SELECT true AS taken, ${deploymentColumns}, ${jobs}
+SELECT true AS taken, ${snapshotColumns}
 FROM taken d
 UNION ALL
 SELECT false, ${deploymentColumns}, NULL FROM ${deployments} d

@@ -2,8 +2,8 @@
  * Decoding the rows PostgreSQL returns to the SQL deployment store into the contract's encoded rows.
  *
  * JSON columns are selected as text (`col::text`) and parsed here, so that SQL `NULL` (absent) and the JSON value
- * `null` stay apart; job records are aggregated into one JSON text per deployment, each nullable JSON value wrapped
- * in a one-element array (`[value]` present, `null` absent). Timestamps are selected as whole epoch milliseconds
+ * `null` stay apart; the job records are one JSON array per deployment (the `jobs` column), in which an absent field is
+ * no value and a `null` one is the JSON value `null` (or, for a time, no time). Timestamps are selected as whole epoch milliseconds
  * (rounded down, so that a time written by hand with microseconds reads too); a row that still does not decode is a
  * thrown `Error` here, which `Run` (`sqlRun.ts`) turns into a `PersistenceError` and `decodeListPage` into an
  * unreadable row.
@@ -118,51 +118,47 @@ const decodeDeploymentFields = (row: Row) => ({
   updatedAt: integer(row, "updated_at")
 })
 
-const unwrap = (column: string, value: unknown): Json | undefined =>
-  value === null ? undefined : Array.isArray(value) && value.length === 1 ? value[0] as Json : unexpected(column, value)
-
 const jsonNumber = (column: string, value: unknown): number =>
   typeof value === "number" && Number.isSafeInteger(value) ? value : unexpectedNumber(column, value)
 
+/** An optional time of a job record: absent or `null` (a cleared `finishedAt`) is no time. */
 const optionalJsonNumber = (column: string, value: unknown): number | undefined =>
-  value === null ? undefined : jsonNumber(column, value)
+  value === null || value === undefined ? undefined : jsonNumber(column, value)
 
-/** Reads the `jobs` column: the job records aggregated as a JSON array of arrays, ordered by index. */
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** One job record of the `jobs` column, at its place in the array (its `index` must be that place). */
+const decodeJob = (job: unknown, position: number): JobRunRow => {
+  if (!isRecord(job)) return unexpected("jobs", job)
+  const index = jsonNumber("jobs.index", job.index)
+  if (index !== position) throw new Error(`column jobs: the job record at ${position} has index ${index}`)
+  const rollbackStartedAt = optionalJsonNumber("jobs.rollbackStartedAt", job.rollbackStartedAt)
+  const rollbackFinishedAt = optionalJsonNumber("jobs.rollbackFinishedAt", job.rollbackFinishedAt)
+  const earlierAttempts = job.earlierAttempts
+  return {
+    index,
+    name: typeof job.name === "string" ? job.name : unexpected("jobs.name", job.name),
+    status: literal(isJobStatus, "jobs.status", job.status),
+    // a JSON null is a value (an input that is null); an absent field is no value
+    input: "input" in job ? job.input as Json : undefined,
+    output: "output" in job ? job.output as Json : undefined,
+    attempts: jsonNumber("jobs.attempts", job.attempts),
+    startedAt: optionalJsonNumber("jobs.startedAt", job.startedAt),
+    finishedAt: optionalJsonNumber("jobs.finishedAt", job.finishedAt),
+    ...(rollbackStartedAt === undefined ? {} : { rollbackStartedAt }),
+    ...(rollbackFinishedAt === undefined ? {} : { rollbackFinishedAt }),
+    // decoded with the record (`Deployment.AttemptRun`): a malformed list is reported there as corrupt data
+    ...(earlierAttempts === null || earlierAttempts === undefined
+      ? {}
+      : { earlierAttempts: earlierAttempts as ReadonlyArray<AttemptRow> })
+  }
+}
+
+/** Reads the `jobs` column: the deployment's job records, stored as one JSON array in job order. */
 const decodeJobs = (row: Row): ReadonlyArray<JobRunRow> => {
   const parsed: unknown = JSON.parse(text(row, "jobs"))
-  if (!Array.isArray(parsed)) return unexpected("jobs", parsed)
-  return parsed.map((job: unknown): JobRunRow => {
-    if (!Array.isArray(job) || job.length !== 11) return unexpected("jobs", job)
-    const [
-      index,
-      name,
-      status,
-      input,
-      output,
-      attempts,
-      startedAt,
-      finishedAt,
-      rollbackStartedAt,
-      rollbackFinishedAt,
-      earlierAttempts
-    ] = job as Array<unknown>
-    const rollbackStarted = optionalJsonNumber("jobs.rollback_started_at", rollbackStartedAt)
-    const rollbackFinished = optionalJsonNumber("jobs.rollback_finished_at", rollbackFinishedAt)
-    return {
-      index: jsonNumber("jobs.index", index),
-      name: typeof name === "string" ? name : unexpected("jobs.name", name),
-      status: literal(isJobStatus, "jobs.status", status),
-      input: unwrap("jobs.input", input),
-      output: unwrap("jobs.output", output),
-      attempts: jsonNumber("jobs.attempts", attempts),
-      startedAt: optionalJsonNumber("jobs.started_at", startedAt),
-      finishedAt: optionalJsonNumber("jobs.finished_at", finishedAt),
-      ...(rollbackStarted === undefined ? {} : { rollbackStartedAt: rollbackStarted }),
-      ...(rollbackFinished === undefined ? {} : { rollbackFinishedAt: rollbackFinished }),
-      // decoded with the record (`Deployment.AttemptRun`): a malformed list is reported there as corrupt data
-      ...(earlierAttempts === null ? {} : { earlierAttempts: earlierAttempts as ReadonlyArray<AttemptRow> })
-    }
-  })
+  return Array.isArray(parsed) ? parsed.map(decodeJob) : unexpected("jobs", parsed)
 }
 
 /** Reads a row selected with the store's snapshot columns (deployment columns and aggregated jobs). */

@@ -36,6 +36,7 @@ export const isValidPrefix = (prefix: string): boolean =>
 export interface Tables {
   readonly prefix: string
   readonly deployments: string
+  /** The job runs, one row per job, of 0001 to 0003 (0004 moves them into `deployments.jobs`). */
   readonly jobRuns: string
   readonly jobData: string
   readonly errors: string
@@ -285,11 +286,64 @@ const addOperatorOperations = (tables: Tables) =>
     } ON ${deployments} (key, created_at DESC, id DESC) WHERE key IS NOT NULL`
   })
 
+/**
+ * A job run row of 0001-0003 (`r`) as the job record 0004 keeps in the deployment row: `Deployment.JobRun`'s
+ * encoded form, absent fields left out (a `NULL` input or output is absent; a JSON `null` one is kept).
+ */
+const jobRecordOf = (sql: SqlClient.SqlClient) => {
+  const optional = (field: string, value: string) =>
+    `CASE WHEN ${value} IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('${field}', ${value}) END`
+  const time = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`
+  return sql.literal(
+    [
+      `jsonb_build_object('index', r."index", 'name', r.name, 'status', r.status, 'attempts', r.attempts)`,
+      optional("input", "r.input"),
+      optional("output", "r.output"),
+      optional("startedAt", time("r.started_at")),
+      optional("finishedAt", time("r.finished_at")),
+      optional("rollbackStartedAt", time("r.rollback_started_at")),
+      optional("rollbackFinishedAt", time("r.rollback_finished_at")),
+      optional("earlierAttempts", "r.earlier_attempts")
+    ].join("\n      || ")
+  )
+}
+
+/**
+ * 0004: the job records move into the deployment row (storage v2).
+ *
+ * - `jobs` (`jsonb`): the deployment's job records as one array, in job order, each the encoded `JobRun`
+ *   (`{ index, name, status, attempts, input?, output?, startedAt?, finishedAt?, rollbackStartedAt?,
+ *   rollbackFinishedAt?, earlierAttempts? }`, times in epoch milliseconds). A checkpoint rewrites one row instead
+ *   of one deployment row and a job run row per job it touches, a create inserts one row instead of one per job,
+ *   and a read reads one row.
+ * - The job runs of every deployment, in every status, are converted into it, then `job_runs` is dropped. The
+ *   conversion rewrites every deployment row, under the migration's lock: on a large table it takes a while, and
+ *   writes about the table's size of WAL.
+ *
+ * The indexes are unchanged: none holds `jobs`, so a checkpoint that changes only the jobs, the state and the
+ * times stays a HOT update.
+ */
+const moveJobsIntoDeployments = (tables: Tables) =>
+  Effect.gen(function*() {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const deployments = sql(tables.deployments)
+    const jobRuns = sql(tables.jobRuns)
+
+    yield* sql`ALTER TABLE ${deployments} ADD COLUMN jobs jsonb`
+    yield* sql`UPDATE ${deployments} AS d SET jobs = COALESCE((
+  SELECT jsonb_agg(${jobRecordOf(sql)} ORDER BY r."index")
+  FROM ${jobRuns} r WHERE r.deployment_id = d.id
+), '[]'::jsonb)`
+    yield* sql`ALTER TABLE ${deployments} ALTER COLUMN jobs SET NOT NULL`
+    yield* sql`DROP TABLE ${jobRuns}`
+  })
+
 /** The migrations, in order, for a set of tables. */
 const migrationsOf = (tables: Tables) => ({
   "0001_create_tables": createTables(tables),
   "0002_resumes_parked_and_list_indexes": addResumesParkedAndListIndexes(tables),
-  "0003_operator_operations": addOperatorOperations(tables)
+  "0003_operator_operations": addOperatorOperations(tables),
+  "0004_jobs_in_deployments": moveJobsIntoDeployments(tables)
 })
 
 /** The migration loader for a set of tables. */
@@ -297,7 +351,7 @@ export const loaderFor = (tables: Tables): Migrator.Loader => Migrator.fromRecor
 
 /**
  * The loader of the migrations up to `last` (its number) only, for tests that upgrade a database made by an older
- * release (0002: effect-actions 0.2).
+ * release (0002: effect-actions 0.2; 0003: 0.3).
  */
 export const loaderThroughFor = (tables: Tables, last: number): Migrator.Loader =>
   Migrator.fromRecord(

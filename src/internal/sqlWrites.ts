@@ -1,14 +1,15 @@
 /**
- * The write fragments the deployment store's statements share: the assignments of a deployment patch, the update of
- * job records by job patches, and the inserts of error and history entries. `checkpoint` and `takeOver` apply the
+ * The write fragments the deployment store's statements share: the assignments of a deployment patch and of the job
+ * records (the `jobs` array of the deployment row) by job patches, and the inserts of error and history entries. `checkpoint` and `takeOver` apply the
  * same patches, `checkpoint`, `appendErrors` and `takeOver` append errors the same way.
  *
  * Each fragment that writes for a deployment reads its id from a row source named by the caller (`source`, the
  * name of an earlier `WITH` query returning `id`), so that it writes only when that query matched: a fenced update,
  * a compare-and-set.
  *
- * A `null` in a patch clears its field (`failure`, a job's `finishedAt`). The statement text says so only when a
- * patch holds one, so that the common checkpoint costs what it did before clears existed.
+ * A `null` in a patch clears its field (`failure`, a job's `finishedAt`, which is then stored as `null`). The
+ * statement text says so only when a patch holds one, so that the common checkpoint costs what it did before clears
+ * existed.
  *
  * @internal
  */
@@ -18,9 +19,22 @@ import type { Columns } from "./sqlColumns.ts"
 import { jsonParam } from "./sqlParams.ts"
 import type { Tables } from "./sqlTables.ts"
 
+/**
+ * Job patches as one JSON object keyed by job index, without the index: the patches of one job merged in their
+ * order (a later field wins), as applying them one after the other would leave the record.
+ */
+export const patchesByIndex = (jobs: ReadonlyArray<JobPatch>): Record<string, Record<string, unknown>> => {
+  const byIndex: Record<string, Record<string, unknown>> = {}
+  for (const { index, ...fields } of jobs) {
+    const merged: Record<string, unknown> = { ...byIndex[String(index)] }
+    for (const [field, value] of Object.entries(fields)) if (value !== undefined) merged[field] = value
+    byIndex[String(index)] = merged
+  }
+  return byIndex
+}
+
 /** Builds the write fragments for one client and one set of tables. */
 export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
-  const jobRuns = sql(tables.jobRuns)
   const errors = sql(tables.errors)
   const history = sql(tables.history)
   const { at, atJson } = columns
@@ -40,61 +54,29 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     parked = COALESCE(${jsonParam(patch.parked)}::jsonb, parked)`
 
   /**
-   * The `UPDATE` of job records by job patches, whose rows `from` lists (`p.value`, a job patch as JSON) for the
-   * deployment whose id is `deploymentId`. The optional columns are written only when `shape` says a patch may
-   * hold them, so that the common forward checkpoint's statement stays short.
+   * The job records of deployment `d` (its `jobs` array) with job patches applied, `patches` being an SQL
+   * expression of a JSON object of patches by job index (`patchesByIndex`): each record whose index has a patch
+   * gets the patch's fields, the others are kept. A patch for an index no record has changes nothing.
    */
-  const jobUpdate = (
-    from: Statement.Fragment,
-    deploymentId: Statement.Fragment,
-    shape: { readonly clears: boolean; readonly rollbackTimes: boolean; readonly attemptsKept: boolean }
-  ) => {
-    // a JSON null clears it, an absent one leaves it
-    const finished = sql`COALESCE(${atJson("p.value->>'finishedAt'")}, r.finished_at)`
-    return sql`UPDATE ${jobRuns} AS r SET
-    status = p.value->>'status',
-    input = COALESCE(p.value->'input', r.input),
-    output = COALESCE(p.value->'output', r.output),
-    attempts = COALESCE((p.value->>'attempts')::integer, r.attempts),
-    started_at = COALESCE(${atJson("p.value->>'startedAt'")}, r.started_at),
-    finished_at = ${
-      shape.clears ? sql`CASE WHEN p.value->'finishedAt' = 'null'::jsonb THEN NULL ELSE ${finished} END` : finished
-    }${
-      shape.rollbackTimes
-        ? sql`,
-    rollback_started_at = COALESCE(${atJson("p.value->>'rollbackStartedAt'")}, r.rollback_started_at),
-    rollback_finished_at = COALESCE(${atJson("p.value->>'rollbackFinishedAt'")}, r.rollback_finished_at)`
-        : sql``
-    }${
-      shape.attemptsKept ? sql`,
-    earlier_attempts = COALESCE(p.value->'earlierAttempts', r.earlier_attempts)` : sql``
-    }
-  FROM ${from}
-  WHERE r.deployment_id = ${deploymentId} AND r."index" = (p.value->>'index')::integer`
-  }
+  const mergedJobs = (patches: Statement.Fragment) =>
+    sql`(
+    SELECT COALESCE(jsonb_agg(e.value || COALESCE(${patches} -> (e.value->>'index'), '{}'::jsonb) ORDER BY e.n),
+      '[]'::jsonb)
+    FROM jsonb_array_elements(d.jobs) WITH ORDINALITY AS e(value, n)
+  )`
+
+  /** The assignment of `d.jobs` by one checkpoint's job patches, after a comma; nothing when there are none. */
+  const jobsAssignment = (jobs: ReadonlyArray<JobPatch>) =>
+    jobs.length === 0 ? sql`` : sql`,
+    jobs = ${mergedJobs(sql`${JSON.stringify(patchesByIndex(jobs))}::jsonb`)}`
 
   /**
-   * An `UPDATE` of the job records of the deployment `source` returned, by the job patches (`r` is the job record;
-   * add `RETURNING` to read them).
+   * The assignment of `d.jobs` for checkpoints written together: `value` (an SQL expression) is the checkpoint as
+   * JSON, whose `jobs` are its patches by index (an empty object for none, which leaves the records as they are).
    */
-  const jobUpdates = (source: string, jobs: ReadonlyArray<JobPatch>) => {
-    const from = sql.literal(source)
-    return jobUpdate(sql`${from}, jsonb_array_elements(${JSON.stringify(jobs)}::jsonb) AS p(value)`, sql`${from}.id`, {
-      clears: jobs.some((job) => job.finishedAt === null),
-      // rollback steps only: the forward checkpoints' statement stays as it was
-      rollbackTimes: jobs.some((job) => job.rollbackStartedAt !== undefined || job.rollbackFinishedAt !== undefined),
-      // a job that starts again only
-      attemptsKept: jobs.some((job) => job.earlierAttempts !== undefined)
-    })
-  }
-
-  /**
-   * The `UPDATE` of the job records of every deployment `source` returned (`id`, and `value`: its checkpoint as
-   * JSON, whose `jobs` are its job patches), for checkpoints written together.
-   */
-  const jobUpdatesOfEach = (source: string, shape: Parameters<typeof jobUpdate>[2]) => {
-    const from = sql.literal(source)
-    return jobUpdate(sql`${from} AS f, jsonb_array_elements(f.value->'jobs') AS p(value)`, sql`f.id`, shape)
+  const jobsAssignmentOfEach = (value: string) => {
+    const patches = sql.literal(`(${value}->'jobs')`)
+    return sql`jobs = CASE WHEN ${patches} = '{}'::jsonb THEN d.jobs ELSE ${mergedJobs(patches)} END`
   }
 
   /** An `INSERT` of error log entries, in their order, for the deployment `source` returned. */
@@ -137,7 +119,7 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
   FROM ${from}`
   }
 
-  return { errorInserts, errorInsertsOfEach, historyInsert, jobUpdates, jobUpdatesOfEach, patchAssignments }
+  return { errorInserts, errorInsertsOfEach, historyInsert, jobsAssignment, jobsAssignmentOfEach, patchAssignments }
 }
 
 /** The fragments of `makeWrites`. */

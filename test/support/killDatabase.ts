@@ -95,9 +95,10 @@ export const readContents = (prefix: string): Effect.Effect<Contents, never, Sql
     const deployments = yield* sql<DeploymentRow>`SELECT id::text AS "id", key AS "key", status AS "status",
   lease_epoch::int AS "leaseEpoch", owner AS "owner"
 FROM ${sql(`${prefix}deployments`)}`
-    const jobRuns = yield* sql<JobRunRow>`SELECT deployment_id::text AS "deploymentId", "index" AS "index",
-  status AS "status", attempts AS "attempts"
-FROM ${sql(`${prefix}job_runs`)}`
+    // the job records, stored in the deployment row (migration 0004), one row each
+    const jobRuns = yield* sql<JobRunRow>`SELECT d.id::text AS "deploymentId", (j.value->>'index')::int AS "index",
+  j.value->>'status' AS "status", (j.value->>'attempts')::int AS "attempts"
+FROM ${sql(`${prefix}deployments`)} d, jsonb_array_elements(d.jobs) AS j(value)`
     const effects = yield* sql<EffectRow>`SELECT deployment_id::text AS "deploymentId", job AS "job", kind AS "kind",
   epoch::int AS "epoch", owner AS "owner", attempt AS "attempt", applied AS "applied"
 FROM ${sql(sideEffectsTable(prefix))} ORDER BY seq`
