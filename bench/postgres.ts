@@ -388,10 +388,22 @@ const targetsTable = (batches: ReadonlyArray<Batch>): string => {
     const verdict = goal === undefined ? "-" : r.value >= goal ? "met" : "MISSED"
     rows.push([label, fixed(r.value, 2), `${fixed(r.low, 2)}–${fixed(r.high, 2)}`, verdict])
   }
-  check("concurrency 1: actions / floor >= 0.70", "actions", "floor", 1, 0.7)
-  check("concurrency 64: actions / floor >= 0.67", "actions", "floor", 64, 2 / 3)
-  check("concurrency 64: actions / workflow >= 5", "actions", "workflow", 64, 5)
-  check("concurrency 16: actions / floor (no target)", "actions", "floor", 16)
+  check("concurrency 1: actions / floor >= 0.8", "actions", "floor", 1, 0.8)
+  check("concurrency 16: actions / floor >= 1.0", "actions", "floor", 16, 1)
+  check("concurrency 64: actions / floor >= 1.2", "actions", "floor", 64, 1.2)
+  /** A cost of actions against the floor's, as a ratio of medians (lower is better). */
+  const cost = (label: string, pick: (b: Batch) => number, concurrency: number, limit: number) => {
+    const actions = byKey(batches, "actions", concurrency)
+    const floor = byKey(batches, "floor", concurrency)
+    if (actions.length === 0 || floor.length === 0) return
+    const value = medianOf(actions, pick) / medianOf(floor, pick)
+    rows.push([label, `${fixed(value, 2)} x the floor's`, "", value <= limit ? "met" : "MISSED"])
+  }
+  for (const concurrency of settings.concurrencies) {
+    cost(`concurrency ${concurrency}: WAL per deployment <= 1.2 x floor`, (b) => b.walPerDeployment, concurrency, 1.2)
+  }
+  cost("concurrency 64: PostgreSQL CPU per deployment <= floor", (b) => b.pgMsPerDeployment, 64, 1)
+  check("concurrency 64: actions / workflow (no target)", "actions", "workflow", 64)
   check("concurrency 16: actions / workflow (no target)", "actions", "workflow", 16)
   check("concurrency 1: actions / workflow (no target)", "actions", "workflow", 1)
   return table(

@@ -93,6 +93,13 @@ describe("SqlDeploymentStore upgrade from 0.3", () => {
         yield* Effect.scoped(Layer.build(SqlDeploymentStore.layerMigrations({ prefix })))
         const [gone] = yield* sql<{ found: string | null }>`SELECT to_regclass(${tables.jobRuns})::text AS found`
         assert.strictEqual(gone!.found, null)
+        // the leaner indexes: none on the owner, the unique key of the keyed deployments only
+        const indexes = yield* sql<{ name: string; definition: string }>`SELECT indexname AS name,
+          indexdef AS definition FROM pg_indexes WHERE tablename = ${tables.deployments}`
+        const names = indexes.map((index) => index.name.slice(prefix.length))
+        assert.notInclude(names, "deployments_owner_idx")
+        const key = indexes.find((index) => index.name === `${prefix}deployments_key`)
+        assert.match(key?.definition ?? "", /^CREATE UNIQUE INDEX .* \(application, action, key\) WHERE \(key IS NOT NULL\)$/)
 
         const store = yield* Effect.orDie(SqlDeploymentStore.make({ prefix }))
         for (const row of fixture.tables.deployments) {

@@ -320,12 +320,22 @@ const jobRecordOf = (sql: SqlClient.SqlClient) => {
  *   conversion rewrites every deployment row, under the migration's lock: on a large table it takes a while, and
  *   writes about the table's size of WAL.
  *
- * The indexes are unchanged: none holds `jobs`, so a checkpoint that changes only the jobs, the state and the
- * times stays a HOT update.
+ * - Leaner indexes, for the hot path: every index entry is written again whenever a row gets a new version that
+ *   is not a HOT update (a create, and the checkpoint that changes the status).
+ *   - `deployments_owner_idx` is dropped. Heartbeats renew leases by id (the primary key), nothing reads by owner,
+ *     and since `owner` was indexed, every claim and every lease release was a non-HOT update (a new entry in every
+ *     index); now they are HOT.
+ *   - The unique key constraint becomes a unique index of the keyed deployments only
+ *     (`deployments_key ... WHERE key IS NOT NULL`): a deployment without a key, which no key can conflict with,
+ *     writes no entry in it. A create's `ON CONFLICT DO NOTHING` (no conflict target) still meets it.
+ *
+ * No index holds `jobs`, so a checkpoint that changes only the job records, the state and the times stays a HOT
+ * update.
  */
 const moveJobsIntoDeployments = (tables: Tables) =>
   Effect.gen(function*() {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const name = (suffix: string) => sql(`${tables.prefix}${suffix}`)
     const deployments = sql(tables.deployments)
     const jobRuns = sql(tables.jobRuns)
 
@@ -336,6 +346,10 @@ const moveJobsIntoDeployments = (tables: Tables) =>
 ), '[]'::jsonb)`
     yield* sql`ALTER TABLE ${deployments} ALTER COLUMN jobs SET NOT NULL`
     yield* sql`DROP TABLE ${jobRuns}`
+    yield* sql`DROP INDEX IF EXISTS ${name("deployments_owner_idx")}`
+    yield* sql`ALTER TABLE ${deployments} DROP CONSTRAINT ${name("deployments_key")}`
+    yield* sql`CREATE UNIQUE INDEX ${name("deployments_key")} ON ${deployments} (application, action, key)
+  WHERE key IS NOT NULL`
   })
 
 /** The migrations, in order, for a set of tables. */
