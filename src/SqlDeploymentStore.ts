@@ -48,6 +48,7 @@ import { makeCheckpoints } from "./internal/sqlCheckpoints.ts"
 import { makeColumns } from "./internal/sqlColumns.ts"
 import { makeCreate } from "./internal/sqlCreate.ts"
 import { makeJobWrites } from "./internal/sqlJobWrites.ts"
+import { makeDeletes } from "./internal/sqlDeletes.ts"
 import { makeLeases } from "./internal/sqlLeases.ts"
 import { makeReads } from "./internal/sqlReads.ts"
 import { makeListPlanner } from "./internal/sqlList.ts"
@@ -172,6 +173,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const statementDeps = { sql, tables, run, columns, lockBound, serverNow, leaseUntil }
   const reads = makeReads(statementDeps)
   const leases = makeLeases(statementDeps)
+  const deletes = makeDeletes(statementDeps)
   const checkpoint = makeCheckpoints({ ...statementDeps, client, writes, batching: resolved.batching })
 
   const operations = makeOperations({
@@ -213,6 +215,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
     ...makeRequests({ sql, tables, run, columns, writes, lockBound }),
 
     ...leases,
+    ...deletes,
 
     transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       client.withTransaction(Effect.mapError(effect, (error) => new InnerFailure(error))).pipe(

@@ -456,6 +456,51 @@ describe("Actions faults (issue 7)", () => {
       }))
   })
 
+  describe("class 5b: job records of another shape park their deployment, never derail its run", () => {
+    const deploy = Action.make("deploy", [step("a", makeLog()), step("b", makeLog())])
+    // each record as a store might read it back after a hand edit, and what the park reports
+    const cases: ReadonlyArray<readonly [string, ReadonlyArray<DeploymentStore.JobRunRow>, string]> = [
+      ["a status no job has", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), status: "bogus" as "running" }], "status \"bogus\""],
+      ["a record out of place", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), index: 2 }], "has index 2"],
+      ["a record missing", [jobRow(0, "a", "running")], "1 job records for the 2 jobs"],
+      ["a record of another job", [jobRow(0, "a", "succeeded", { n: 1 }), jobRow(1, "c", "running")], "names \"c\""],
+      ["an attempt count that is no count", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), attempts: 1.5 }], "attempt count 1.5"],
+      ["a time that is no time", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), startedAt: Number.NaN }], "startedAt"]
+    ]
+    it.effect.each(cases)("%s: parked, reported, left as it is; the next claimed one runs", ([, jobs, issue]) =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const corrupt = storedDeployment(deploy, { currentJob: jobs.length - 1 }, jobs)
+        const healthy = storedDeployment(deploy, { currentJob: 1 }, [
+          jobRow(0, "a", "succeeded", { n: 1 }),
+          { ...jobRow(1, "b", "running"), input: { n: 1 } }
+        ])
+        yield* store.create(corrupt, { leaseTtlMillis: 30_000 })
+        yield* store.create(healthy, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "successor", leaseTtl)
+        yield* process.actions.register(deploy)
+        assert.deepStrictEqual(
+          [...(yield* process.actions.resume()).resumed].sort(),
+          [corrupt.deployment.id, healthy.deployment.id].sort()
+        )
+        assert.deepStrictEqual((yield* process.actions.awaitById(healthy.deployment.id)).output, { n: 2 })
+        const error = yield* Effect.flip(process.actions.awaitById(corrupt.deployment.id))
+        assert.strictEqual(error._tag, "StoredDataCorrupt")
+        if (error._tag === "StoredDataCorrupt") {
+          assert.strictEqual(error.field, "job records")
+          assert.include(error.issue, issue)
+        }
+        const stored = Option.getOrThrow(yield* store.get(corrupt.deployment.id))
+        assert.isDefined(stored.deployment.parked)
+        assert.strictEqual(stored.deployment.owner, undefined, "a parked deployment holds no lease")
+        assert.deepStrictEqual(stored.jobs, corrupt.jobs, "the records are left as they were")
+        assert.deepStrictEqual((yield* store.errors(corrupt.deployment.id)).map((entry) => entry.tag), ["StoredDataCorrupt"])
+        yield* TestClock.adjust("5 minutes")
+        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [], "never claimed again")
+        yield* process.shutdown
+      }))
+  })
+
   describe("class 8: one bad row never hides the others", () => {
     it.effect("list reports a row it cannot decode, with its id, and returns the rest of the page", () =>
       Effect.gen(function*() {

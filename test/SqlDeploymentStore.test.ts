@@ -174,6 +174,89 @@ describe("SqlDeploymentStore (postgresql)", () => {
         assert.strictEqual(entry!.job, undefined)
       }))
 
+    it.effect("merges job patches into the records they name: two of one job in order, none for a job it lacks", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const snapshot = makeSnapshot({ jobs: 3 })
+        yield* store.create(snapshot, createOptions)
+        const fence = { deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 }
+        const patched = [
+          { index: 1, status: "running" as const, input: { n: 1 }, attempts: 1, startedAt: T0 + 1 },
+          // a later patch of the same job wins field by field; its absent fields leave the earlier ones
+          { index: 1, status: "failed" as const, finishedAt: T0 + 2 },
+          // places the records do not have: nothing changes, nothing fails (a negative one never counts from the end)
+          { index: 3, status: "failed" as const },
+          { index: -1, status: "failed" as const },
+          { index: 0.5, status: "failed" as const }
+        ]
+        for (const batch of [1, 64]) {
+          // alone, then together with another deployment's checkpoint (the batched statement merges the same way)
+          const other = makeSnapshot({ jobs: 3 })
+          yield* store.create(other, createOptions)
+          const alone = makeSnapshot({ jobs: 3 })
+          yield* store.create(alone, createOptions)
+          const fenceOf = (s: typeof alone) => ({ deploymentId: s.deployment.id, owner: "owner-a", epoch: 1 })
+          const batched = yield* SqlDeploymentStore.make({ prefix, checkpointBatch: batch })
+          yield* Effect.all([
+            batched.checkpoint({ fence: fenceOf(alone), at: T0 + 3, deployment: {}, jobs: patched, errors: [] }),
+            batched.checkpoint({ fence: fenceOf(other), at: T0 + 3, deployment: {}, jobs: [], errors: [] })
+          ], { concurrency: "unbounded" })
+          const read = Option.getOrThrow(yield* store.get(alone.deployment.id))
+          assert.deepStrictEqual(read.jobs.map((job) => [job.status, job.input, job.attempts, job.startedAt, job.finishedAt]), [
+            ["running", { n: 0 }, 1, T0, undefined],
+            ["failed", { n: 1 }, 1, T0 + 1, T0 + 2],
+            ["pending", undefined, 0, undefined, undefined]
+          ], `checkpointBatch ${batch}`)
+        }
+        // a retry clears the finish: stored as null, read as no time
+        yield* store.checkpoint({
+          fence,
+          at: T0 + 4,
+          deployment: {},
+          jobs: [{ index: 0, status: "succeeded", finishedAt: T0 + 4 }],
+          errors: []
+        })
+        yield* store.checkpoint({ fence, at: T0 + 5, deployment: {}, jobs: [{ index: 0, status: "running", finishedAt: null }], errors: [] })
+        const cleared = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
+        assert.strictEqual(cleared.jobs[0]!.finishedAt, undefined)
+        const [stored] = yield* sql<{ finished: string | null }>`SELECT (jobs->0->'finishedAt')::text AS finished
+          FROM ${sql(`${prefix}deployments`)} WHERE id = ${snapshot.deployment.id}::uuid`
+        assert.strictEqual(stored!.finished, "null")
+      }))
+
+    it.effect("reads job records edited into another shape as stored: get and claim never fail on them", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix, store } = yield* freshStore()
+        const application = `app-${crypto.randomUUID()}`
+        const edited = makeSnapshot({ jobs: 2, application })
+        const healthy = makeSnapshot({ jobs: 2, application })
+        const notAnArray = makeSnapshot({ jobs: 2, application })
+        for (const snapshot of [edited, healthy, notAnArray]) yield* store.create(snapshot, { leaseTtlMillis: 1 })
+        const deployments = sql(`${prefix}deployments`)
+        // by hand: the second record says it is the third job's, with a status no job has; another is no array
+        yield* sql`UPDATE ${deployments} SET jobs = jsonb_set(jsonb_set(jobs, '{1,index}', '2'), '{1,status}', '"bogus"')
+          WHERE id = ${edited.deployment.id}::uuid`
+        yield* sql`UPDATE ${deployments} SET jobs = '{"not": "records"}' WHERE id = ${notAnArray.deployment.id}::uuid`
+        const read = Option.getOrThrow(yield* store.get(edited.deployment.id))
+        assert.deepStrictEqual([read.jobs[1]!.index, read.jobs[1]!.status], [2, "bogus"])
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get(notAnArray.deployment.id)).jobs, [])
+        // the runtime checks the records before it runs a deployment, and parks these (Actions.faults, class 5b)
+        yield* Effect.sleep("5 millis")
+        const claimed = yield* store.claim({
+          owner: "successor",
+          now: T0,
+          leaseTtlMillis: 30_000,
+          limit: 10,
+          runnable: [{ application, action: "provision", fingerprint: edited.deployment.fingerprint }]
+        })
+        assert.deepStrictEqual(
+          claimed.map((snapshot) => snapshot.deployment.id).sort(),
+          [edited, healthy, notAnArray].map((snapshot) => snapshot.deployment.id).sort()
+        )
+      }))
+
     it.effect("works over a client that transforms names (camelCase results, snake_case queries)", () =>
       Effect.gen(function*() {
         const { prefix } = yield* freshStore()

@@ -7,11 +7,12 @@
  * @internal
  */
 import { Clock, Duration, Effect, type Scope } from "effect"
-import { ActionVersionMismatch, type PersistenceError } from "../ActionError.ts"
+import type { PersistenceError } from "../ActionError.ts"
 import type { ResumeSummary } from "../Actions.ts"
 import type { DeploymentStoreShape, Snapshot } from "../DeploymentStore.ts"
 import { recordClaims, recordResume } from "./metrics.ts"
 import type { LaunchKind } from "./launch.ts"
+import { makeMismatchReports } from "./mismatches.ts"
 import type { Registration } from "./registration.ts"
 import type { Registry } from "./registry.ts"
 import type { Handle } from "./run.ts"
@@ -43,33 +44,26 @@ type Found = "more" | "full" | "drained"
 export const makeRecovery = (deps: RecoveryEnv) => {
   const { batch, owner, registry, running, store } = deps
 
-  /** Deployments started by another definition of a registered action, reported once per process. */
-  const reportedMismatches = new Set<string>()
-  const reportMismatches = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const mismatched = yield* store.findMismatched({ now, limit: batch, runnable: registry.runnable() })
-    for (const row of mismatched) {
-      if (reportedMismatches.has(row.id)) continue
-      reportedMismatches.add(row.id)
-      const reg = registry.registrationFor(row.application, row.action)
-      if (reg === undefined) continue
-      const error = new ActionVersionMismatch({
-        deploymentId: row.id,
-        action: row.action,
-        stored: row.fingerprint,
-        registered: reg.action.fingerprint
-      })
-      yield* Effect.logWarning(error.message)
-      yield* store.appendErrorOnce(row.id, {
-        job: undefined,
-        phase: "resume",
-        tag: error._tag,
-        message: error.message,
-        detail: { stored: error.stored, registered: error.registered },
-        at: now
-      })
+  const reportMismatches = makeMismatchReports(deps)
+
+  /**
+   * A claimed deployment this process still runs (its own heartbeat came late): if nobody else held it meanwhile,
+   * the local run goes on under the new epoch. Otherwise another process advanced it, and the local run is stale:
+   * it stops, and the lease is given back, so that a later pass resumes the deployment from what is stored, once
+   * the stale run is gone.
+   */
+  const reclaimLocal = (local: Handle, snapshot: Snapshot, now: number) => {
+    const { deployment } = snapshot
+    if (deployment.leaseEpoch === local.fence.epoch + 1) {
+      local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
+      local.resumes = deployment.resumes
+      return Effect.void
     }
-  })
+    return Effect.andThen(
+      deps.interruptLocal(deployment.id, "lease_lost"),
+      Effect.ignore(store.release({ deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }, now))
+    )
+  }
 
   /**
    * One recovery pass, and what it found, for the loop: `more` (it claimed a whole batch: more may be waiting),
@@ -96,17 +90,7 @@ export const makeRecovery = (deps: RecoveryEnv) => {
         const { deployment } = snapshot
         const local = running.get(deployment.id)
         if (local !== undefined) {
-          if (deployment.leaseEpoch === local.fence.epoch + 1) {
-            // This process still runs it and nobody else held it meanwhile (its own heartbeat came late): the
-            // local run goes on under the new epoch.
-            local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
-            local.resumes = deployment.resumes
-          } else {
-            // Another process advanced it meanwhile: the local run is stale. It stops, and the lease is given
-            // back, so that a later pass resumes the deployment from what is stored, once the stale run is gone.
-            yield* deps.interruptLocal(deployment.id, "lease_lost")
-            yield* Effect.ignore(store.release({ deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }, now))
-          }
+          yield* reclaimLocal(local, snapshot, now)
           continue
         }
         const reg = registry.registrationFor(deployment.application, deployment.action)

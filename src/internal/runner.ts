@@ -19,12 +19,14 @@ import {
   JobNilOutput,
   JobTimeout,
   OutputValidationError,
-  ResumeLimitExceeded
+  ResumeLimitExceeded,
+  StoredDataCorrupt
 } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
 import type { PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, CheckpointResult, FailureRow, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
+import { jobRecordsIssue } from "./jobRecords.ts"
 import { recordJobFailure, recordOutcome, runStart, timeAttempt } from "./metrics.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { armRollback, backward } from "./rollback.ts"
@@ -164,6 +166,13 @@ export const runDeployment = (
       const started = yield* runStart
       const outcome = yield* Effect.catchDefect(
         Effect.gen(function*() {
+          // Records a store read back in another shape than the runtime relies on park the deployment.
+          const issue = jobRecordsIssue(snapshot.jobs, reg.jobs.map((entry) => entry.job.name))
+          if (issue !== undefined) {
+            return yield* Effect.die(
+              new Abandon("corrupt", new StoredDataCorrupt({ deploymentId: deployment.id, field: "job records", issue }))
+            )
+          }
           const state = reg.state === undefined
             ? undefined
             : deployment.state === undefined

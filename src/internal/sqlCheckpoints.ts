@@ -2,9 +2,9 @@
  * The SQL store's checkpoints: one fenced statement per checkpoint when it is written alone, and one statement for
  * the checkpoints of many deployments when they arrive together (group commit, `groupCommit.ts`).
  *
- * A lone checkpoint is a data-modifying `WITH` statement: the deployment update (its job records, the `jobs` array,
- * included), fenced in its `WHERE` (`id`, `owner`, `lease_epoch`), then the error inserts, which apply only when
- * that update matched.
+ * A lone checkpoint is the deployment update (its job records, the `jobs` array, included), fenced in its `WHERE`
+ * (`id`, `owner`, `lease_epoch`); one that appends errors is a data-modifying `WITH` statement: that update, then
+ * the error inserts, which apply only when it matched.
  *
  * Checkpoints written together are one statement of the same shape over a `jsonb` array of checkpoints: the
  * deployment update joins the array and is fenced per row by each checkpoint's own owner and epoch, and the error
@@ -77,27 +77,34 @@ export const makeCheckpoints = (deps: CheckpointDeps) => {
   const deployments = sql(deps.tables.deployments)
   const { at, atJson } = columns
 
-  const one = (checkpoint: Checkpoint): Effect.Effect<CheckpointResult, LeaseLost | PersistenceError> => {
+  /** The fenced update of one checkpoint's deployment row (its job records included), returning its stop flag. */
+  const fencedUpdate = (checkpoint: Checkpoint) => {
     const { fence, deployment: patch } = checkpoint
-    return Effect.flatMap(
-      run("checkpoint", () =>
-        sql`WITH fenced AS (
-  UPDATE ${deployments} AS d SET ${writes.patchAssignments(patch)},
+    return sql`UPDATE ${deployments} AS d SET ${writes.patchAssignments(patch)},
     resumes = COALESCE(${patch.resumes ?? null}::integer, resumes),
     owner = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE owner END,
     lease_expires_at = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE lease_expires_at END,
     updated_at = ${at(checkpoint.at)}${writes.jobsAssignment(checkpoint.jobs)}
   WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
     AND ${lockBound}
-  RETURNING id, stop_requested
+  RETURNING id, stop_requested`
+  }
+
+  const one = (checkpoint: Checkpoint): Effect.Effect<CheckpointResult, LeaseLost | PersistenceError> =>
+    Effect.flatMap(
+      run("checkpoint", () =>
+        // Most checkpoints append no error: theirs is the update alone, with nothing else to plan and run.
+        checkpoint.errors.length === 0 ? fencedUpdate(checkpoint) : sql`WITH fenced AS (
+  ${fencedUpdate(checkpoint)}
 ), appended AS (
   ${writes.errorInserts("fenced", checkpoint.errors)}
 )
 SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
       (stopRequested) =>
-        typeof stopRequested === "boolean" ? Effect.succeed({ stopRequested }) : Effect.fail(leaseLost(fence))
+        typeof stopRequested === "boolean"
+          ? Effect.succeed({ stopRequested })
+          : Effect.fail(leaseLost(checkpoint.fence))
     )
-  }
 
   /** The checkpoints of distinct deployments in one statement: each one's result, in order. */
   const many = (

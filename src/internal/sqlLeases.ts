@@ -1,29 +1,27 @@
 /**
- * The SQL store's leases: claiming runnable deployments (`FOR UPDATE SKIP LOCKED`), the heartbeat, releasing and
- * discarding a lease's deployment, finding deployments of another version, and pruning finished ones. Leases are
- * set and judged on the database server's clock (`serverNow`).
+ * The SQL store's leases: claiming runnable deployments (`FOR UPDATE SKIP LOCKED`), the heartbeat, releasing a
+ * lease, and finding deployments of another version. Leases are set and judged on the database server's clock
+ * (`serverNow`).
  *
  * @internal
  */
 import { Effect } from "effect"
-import { PersistenceError } from "../ActionError.ts"
 import type { DeploymentStoreShape } from "../DeploymentStore.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { unmatchable } from "./sqlCheckpoints.ts"
 import { allStorable, invalidTtl, isUuid, ttlIssue, unstorableText } from "./sqlParams.ts"
-import { decodeCount, decodeDeployment, decodeHeldLease, decodeSnapshot } from "./sqlRows.ts"
-import { activeStatuses, terminalStatuses } from "./sqlTables.ts"
+import { decodeDeployment, decodeHeldLease, decodeSnapshot } from "./sqlRows.ts"
+import { activeStatuses } from "./sqlTables.ts"
 
 
-/** The store's lease statements, and `prune`. */
+/** The store's lease statements. */
 export const makeLeases = (deps: StatementDeps): Pick<
   DeploymentStoreShape,
-  "claim" | "heartbeat" | "release" | "prune" | "discardCreated" | "findMismatched"
+  "claim" | "heartbeat" | "release" | "findMismatched"
 > => {
   const { leaseUntil, lockBound, run, serverNow, sql } = deps
   const deployments = sql(deps.tables.deployments)
   const active = sql.literal(activeStatuses)
-  const terminal = sql.literal(terminalStatuses)
   const { at, deploymentColumns, runnableRows, snapshotColumns } = deps.columns
   return {
     claim: (request) => {
@@ -88,49 +86,6 @@ WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND leas
           () => undefined
         )
         : Effect.void,
-
-    prune: (before, limit) => {
-      if (!Number.isFinite(before)) {
-        return Effect.fail(
-          new PersistenceError({ reason: "invalid", operation: "prune", detail: `not a time: ${before}` })
-        )
-      }
-      const batch = Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER)
-      if (!(batch >= 1)) return Effect.succeed(0)
-      return run(
-        "prune",
-        () =>
-          // At most `limit` rows, oldest first; rows locked elsewhere are left for the next call.
-          sql`WITH batch AS (
-  SELECT d.id FROM ${deployments} d
-  WHERE d.status IN ${terminal} AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
-  ORDER BY d.created_at, d.id
-  LIMIT ${batch}::bigint
-  FOR UPDATE SKIP LOCKED
-), pruned AS (
-  DELETE FROM ${deployments} d USING batch WHERE d.id = batch.id RETURNING 1
-)
-SELECT count(*) AS count FROM pruned`,
-        decodeCount
-      )
-    },
-
-    discardCreated: (fence) =>
-      !unmatchable(fence)
-        ? run(
-          "discardCreated",
-          () =>
-            sql`WITH discarded AS (
-  DELETE FROM ${deployments} d
-  WHERE d.id = ${fence.deploymentId}::uuid AND d.owner = ${fence.owner}::text
-    AND d.lease_epoch = ${fence.epoch}::bigint AND d.current_job = 0 AND d.status = 'running' AND ${lockBound}
-    AND d.jobs->0->>'status' = 'running'
-  RETURNING 1
-)
-SELECT count(*) AS count FROM discarded`,
-          (rows) => decodeCount(rows) > 0
-        )
-        : Effect.succeed(false),
 
     findMismatched: (request) => {
       if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])

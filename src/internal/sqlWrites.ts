@@ -65,10 +65,25 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     FROM jsonb_array_elements(d.jobs) WITH ORDINALITY AS e(value, n)
   )`
 
-  /** The assignment of `d.jobs` by one checkpoint's job patches, after a comma; nothing when there are none. */
-  const jobsAssignment = (jobs: ReadonlyArray<JobPatch>) =>
-    jobs.length === 0 ? sql`` : sql`,
-    jobs = ${mergedJobs(sql`${JSON.stringify(patchesByIndex(jobs))}::jsonb`)}`
+  /**
+   * The assignment of `d.jobs` by one checkpoint's job patches, after a comma; nothing when there are none. Each
+   * patched record is replaced in place (`jsonb_set` of `record || patch`, cheaper than rebuilding the array); a
+   * patch for a place the array does not have changes nothing, as in `mergedJobs`.
+   */
+  const jobsAssignment = (jobs: ReadonlyArray<JobPatch>) => {
+    const patches = Object.entries(patchesByIndex(jobs)).filter(([index]) => /^(0|[1-9][0-9]{0,8})$/.test(index))
+    if (patches.length === 0) return sql``
+    // For a place the array does not have, `jsonb_set` (create_missing false) leaves it as it is: the `null` it is
+    // given then is never used.
+    let merged = sql`d.jobs`
+    for (const [index, patch] of patches) {
+      merged = sql`jsonb_set(${merged}, ARRAY[${index}::text], COALESCE((d.jobs -> ${Number(index)}::integer) || ${
+        JSON.stringify(patch)
+      }::jsonb, 'null'::jsonb), false)`
+    }
+    return sql`,
+    jobs = ${merged}`
+  }
 
   /**
    * The assignment of `d.jobs` for checkpoints written together: `value` (an SQL expression) is the checkpoint as

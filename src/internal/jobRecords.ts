@@ -1,0 +1,58 @@
+/**
+ * The shape of a stored deployment's job records, checked before the runtime runs it: one record per job of its
+ * registered action, in order, each with its own index and name, a job status, a whole attempt count and whole
+ * epoch-millisecond times. A store's types say so, but what a store reads back is data: a record edited by hand, or
+ * written by a store with a bug, must park its deployment (reported, left as it is), never derail its run or the
+ * claims of others. The values (inputs, outputs) are decoded with their schemas where they are used.
+ *
+ * @internal
+ */
+import { Schema } from "effect"
+import { JobStatus } from "../Deployment.ts"
+import type { JobRunRow } from "../DeploymentStore.ts"
+
+const isJobStatus = Schema.is(JobStatus)
+
+const isWhole = (value: unknown): boolean => typeof value === "number" && Number.isSafeInteger(value)
+
+const isTime = (value: unknown): boolean => value === undefined || isWhole(value)
+
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text
+}
+
+/** What is wrong with one record, at place `index`, of the job named `name`; `undefined` when nothing is. */
+const recordIssue = (record: JobRunRow | undefined, index: number, name: string): string | undefined => {
+  if (typeof record !== "object" || record === null) return `the record of job ${index} is ${shown(record)}`
+  if (record.index !== index) return `the record at place ${index} has index ${shown(record.index)}`
+  if (record.name !== name) return `the record of job ${index} names ${shown(record.name)}, not "${name}"`
+  if (!isJobStatus(record.status)) return `job "${name}" has the status ${shown(record.status)}`
+  if (!isWhole(record.attempts) || record.attempts < 0) {
+    return `job "${name}" has the attempt count ${shown(record.attempts)}`
+  }
+  for (const field of ["startedAt", "finishedAt", "rollbackStartedAt", "rollbackFinishedAt"] as const) {
+    if (!isTime(record[field])) return `job "${name}" has the ${field} ${shown(record[field])}`
+  }
+  if (record.earlierAttempts !== undefined && !Array.isArray(record.earlierAttempts)) {
+    return `job "${name}" has the earlier attempts ${shown(record.earlierAttempts)}`
+  }
+  return undefined
+}
+
+/**
+ * What is wrong with the job records of a deployment of an action whose jobs are named `names`, in order, or
+ * `undefined` when they have the shape the runtime relies on.
+ */
+export const jobRecordsIssue = (
+  jobs: ReadonlyArray<JobRunRow>,
+  names: ReadonlyArray<string>
+): string | undefined => {
+  if (!Array.isArray(jobs)) return `the job records are ${shown(jobs)}`
+  if (jobs.length !== names.length) return `${jobs.length} job records for the ${names.length} jobs of the action`
+  for (let index = 0; index < names.length; index++) {
+    const issue = recordIssue(jobs[index], index, names[index]!)
+    if (issue !== undefined) return issue
+  }
+  return undefined
+}
