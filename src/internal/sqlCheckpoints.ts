@@ -6,11 +6,8 @@
  * (`id`, `owner`, `lease_epoch`); one that appends errors is a data-modifying `WITH` statement: that update, then
  * the error inserts, which apply only when it matched.
  *
- * Checkpoints written together are one statement of the same shape over a `jsonb` array of checkpoints: the
- * deployment update joins the array and is fenced per row by each checkpoint's own owner and epoch, and the error
- * inserts read the rows it returned, so a fenced-out checkpoint changes nothing and the others
- * still apply. The statement returns the place of each checkpoint that applied; each one not returned gets its own
- * `LeaseLost`. A batch that fails for a reason that may be one checkpoint's (`invalid`, `unknown`, `conflict`: bad
+ * Checkpoints written together are one statement over a `jsonb` array of checkpoints (`sqlCheckpointBatch.ts`),
+ * fenced per row, each fenced-out one told its own `LeaseLost`. A batch that fails for a reason that may be one checkpoint's (`invalid`, `unknown`, `conflict`: bad
  * data, a deadlock with another batch or a heartbeat) is written again one checkpoint per statement, so that each
  * gets its own answer.
  *
@@ -19,7 +16,7 @@
  *
  * @internal
  */
-import { Effect, Exit, Option } from "effect"
+import { Effect, Option } from "effect"
 import type { SqlClient } from "effect/sql"
 import { type LeaseLost, PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, CheckpointResult, Fence } from "../DeploymentStore.ts"
@@ -27,7 +24,8 @@ import { leaseLost } from "./fences.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { makeGroupCommit } from "./groupCommit.ts"
 import { allStorable, isUuid } from "./sqlParams.ts"
-import { patchesByIndex, type Writes } from "./sqlWrites.ts"
+import { makeBatchWrite } from "./sqlCheckpointBatch.ts"
+import type { Writes } from "./sqlWrites.ts"
 
 /** How checkpoints are written together (`SqlDeploymentStore.Options.checkpointBatching`, once checked). */
 export interface Batching {
@@ -49,33 +47,11 @@ export interface CheckpointDeps extends StatementDeps {
 export const unmatchable = (fence: Fence): boolean =>
   !isUuid(fence.deploymentId) || !Number.isSafeInteger(fence.epoch) || !allStorable(fence.owner)
 
-/** What a checkpoint is as one element of a batch's `jsonb` array (absent fields left out, so left as they are). */
-const batchElement = (checkpoint: Checkpoint, ord: number) => {
-  const { deployment: patch, fence } = checkpoint
-  return {
-    ord,
-    id: fence.deploymentId,
-    owner: fence.owner,
-    epoch: fence.epoch,
-    at: checkpoint.at,
-    status: patch.status,
-    currentJob: patch.currentJob,
-    state: patch.state,
-    output: patch.output,
-    failure: patch.failure,
-    parked: patch.parked,
-    resumes: patch.resumes,
-    release: patch.releaseLease === true,
-    jobs: patchesByIndex(checkpoint.jobs),
-    errors: checkpoint.errors
-  }
-}
-
 /** Builds the store's `checkpoint`. */
 export const makeCheckpoints = (deps: CheckpointDeps) => {
   const { batching, columns, lockBound, run, sql, writes } = deps
   const deployments = sql(deps.tables.deployments)
-  const { at, atJson } = columns
+  const { at } = columns
 
   /** The fenced update of one checkpoint's deployment row (its job records included), returning its stop flag. */
   const fencedUpdate = (checkpoint: Checkpoint) => {
@@ -106,65 +82,7 @@ SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
           : Effect.fail(leaseLost(checkpoint.fence))
     )
 
-  /** The checkpoints of distinct deployments in one statement: each one's result, in order. */
-  const many = (
-    checkpoints: ReadonlyArray<Checkpoint>
-  ): Effect.Effect<ReadonlyArray<Exit.Exit<CheckpointResult, LeaseLost | PersistenceError>>, PersistenceError> => {
-    // Rows are locked in id order (the array's order), so two batches lock their common rows in the same order.
-    const order = checkpoints.map((_, i) => i).sort((a, b) =>
-      checkpoints[a]!.fence.deploymentId < checkpoints[b]!.fence.deploymentId ? -1 : 1
-    )
-    const elements = order.map((i) => batchElement(checkpoints[i]!, i))
-    return Effect.map(
-      run("checkpoint", () =>
-        sql`WITH input AS (
-  SELECT (c.value->>'ord')::integer AS ord, (c.value->>'id')::uuid AS id, c.value->>'owner' AS owner,
-    (c.value->>'epoch')::bigint AS epoch, c.value
-  FROM jsonb_array_elements(${JSON.stringify(elements)}::jsonb) AS c(value)
-), fenced AS (
-  UPDATE ${deployments} AS d SET
-    status = COALESCE(i.value->>'status', d.status),
-    current_job = COALESCE((i.value->>'currentJob')::integer, d.current_job),
-    state = COALESCE(i.value->'state', d.state),
-    output = COALESCE(i.value->'output', d.output),
-    failure = CASE WHEN i.value->'failure' = 'null'::jsonb THEN NULL ELSE COALESCE(i.value->'failure', d.failure) END,
-    parked = COALESCE(i.value->'parked', d.parked),
-    resumes = COALESCE((i.value->>'resumes')::integer, d.resumes),
-    owner = CASE WHEN (i.value->>'release')::boolean THEN NULL ELSE d.owner END,
-    lease_expires_at = CASE WHEN (i.value->>'release')::boolean THEN NULL ELSE d.lease_expires_at END,
-    updated_at = ${atJson("i.value->>'at'")},
-    ${writes.jobsAssignmentOfEach("i.value")}
-  FROM input AS i
-  WHERE d.id = i.id AND d.owner = i.owner AND d.lease_epoch = i.epoch AND ${lockBound}
-  RETURNING d.id, d.stop_requested, i.ord, i.value
-), appended AS (
-  ${writes.errorInsertsOfEach("fenced")}
-)
-SELECT ord, stop_requested FROM fenced`, (rows) => rows),
-      (rows) => {
-        // Never a throw here: the batch has committed, and a batch that fails is written again one by one.
-        const stopRequested = new Map<number, boolean>()
-        for (const row of rows) {
-          if (typeof row.ord === "number" && typeof row.stop_requested === "boolean") {
-            stopRequested.set(row.ord, row.stop_requested)
-          } else {
-            const unreadable = new PersistenceError({
-              reason: "unknown",
-              operation: "checkpoint",
-              detail: `the checkpoints were written, but the database answered an unexpected row: ${
-                JSON.stringify(row).slice(0, 200)
-              }`
-            })
-            return checkpoints.map(() => Exit.fail(unreadable))
-          }
-        }
-        return checkpoints.map((checkpoint, i) => {
-          const stop = stopRequested.get(i)
-          return stop === undefined ? Exit.fail(leaseLost(checkpoint.fence)) : Exit.succeed({ stopRequested: stop })
-        })
-      }
-    )
-  }
+  const many = makeBatchWrite(deps)
 
   const together = makeGroupCommit<Checkpoint, CheckpointResult, LeaseLost | PersistenceError>({
     maxBatch: batching.maxBatch,

@@ -1,11 +1,8 @@
 /**
  * The write fragments the deployment store's statements share: the assignments of a deployment patch and of the job
- * records (the `jobs` array of the deployment row) by job patches, and the inserts of error and history entries. `checkpoint` and `takeOver` apply the
- * same patches, `checkpoint`, `appendErrors` and `takeOver` append errors the same way.
- *
- * Each fragment that writes for a deployment reads its id from a row source named by the caller (`source`, the
- * name of an earlier `WITH` query returning `id`), so that it writes only when that query matched: a fenced update,
- * a compare-and-set.
+ * records (the `jobs` array of the deployment row) by job patches, and (from `sqlAppends.ts`) the inserts of error
+ * and history entries. `checkpoint` and `takeOver` apply the same patches; the assignments refer to the updated
+ * deployment row as `d`.
  *
  * A `null` in a patch clears its field (`failure`, a job's `finishedAt`, which is then stored as `null`). The
  * statement text says so only when a patch holds one, so that the common checkpoint costs what it did before clears
@@ -14,9 +11,10 @@
  * @internal
  */
 import type { SqlClient, Statement } from "effect/sql"
-import type { DeploymentPatch, JobPatch, NewErrorRow, NewHistoryRow } from "../DeploymentStore.ts"
+import type { DeploymentPatch, JobPatch } from "../DeploymentStore.ts"
 import type { Columns } from "./sqlColumns.ts"
 import { jsonParam } from "./sqlParams.ts"
+import { makeAppends } from "./sqlAppends.ts"
 import type { Tables } from "./sqlTables.ts"
 
 /**
@@ -35,9 +33,6 @@ export const patchesByIndex = (jobs: ReadonlyArray<JobPatch>): Record<string, Re
 
 /** Builds the write fragments for one client and one set of tables. */
 export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
-  const errors = sql(tables.errors)
-  const history = sql(tables.history)
-  const { at, atJson } = columns
 
   /**
    * The assignments of a deployment patch's fields, absent ones left as they are: `status`, `current_job`, `state`,
@@ -94,47 +89,7 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
     return sql`jobs = CASE WHEN ${patches} = '{}'::jsonb THEN d.jobs ELSE ${mergedJobs(patches)} END`
   }
 
-  /** An `INSERT` of error log entries, in their order, for the deployment `source` returned. */
-  const errorInserts = (source: string, entries: ReadonlyArray<NewErrorRow>) => {
-    const from = sql.literal(source)
-    return errorInsert(
-      sql`${from}, jsonb_array_elements(${JSON.stringify(entries)}::jsonb) WITH ORDINALITY AS e(value, position)`,
-      sql`${from}.id`,
-      sql`e.position`
-    )
-  }
-
-  /**
-   * An `INSERT` of the error log entries of every deployment `source` returned (`id`, `ord`: its place in the
-   * batch, `value`: its checkpoint as JSON, whose `errors` are its entries), in batch order then entry order.
-   */
-  const errorInsertsOfEach = (source: string) => {
-    const from = sql.literal(source)
-    return errorInsert(
-      sql`${from} AS f, jsonb_array_elements(f.value->'errors') WITH ORDINALITY AS e(value, position)`,
-      sql`f.id`,
-      sql`f.ord, e.position`
-    )
-  }
-
-  const errorInsert = (from: Statement.Fragment, deploymentId: Statement.Fragment, order: Statement.Fragment) =>
-    sql`INSERT INTO ${errors} (deployment_id, job, phase, tag, message, detail, at)
-  SELECT ${deploymentId}, e.value->>'job', e.value->>'phase', e.value->>'tag', e.value->>'message', e.value->'detail',
-    ${atJson("e.value->>'at'")}
-  FROM ${from}
-  ORDER BY ${order}`
-
-  /** An `INSERT` of one history entry for the deployment `source` returned (add `RETURNING` to count it). */
-  const historyInsert = (source: string, entry: NewHistoryRow) => {
-    const from = sql.literal(source)
-    return sql`INSERT INTO ${history} (deployment_id, operation, outcome, "by", at, reason, job, message, detail)
-  SELECT ${from}.id, ${entry.operation}::text, ${entry.outcome}::text, ${entry.by}::text, ${at(entry.at)},
-    ${entry.reason ?? null}::text, ${entry.job ?? null}::text, ${entry.message ?? null}::text,
-    ${jsonParam(entry.detail)}::jsonb
-  FROM ${from}`
-  }
-
-  return { errorInserts, errorInsertsOfEach, historyInsert, jobsAssignment, jobsAssignmentOfEach, patchAssignments }
+  return { ...makeAppends(sql, tables, columns), jobsAssignment, jobsAssignmentOfEach, patchAssignments }
 }
 
 /** The fragments of `makeWrites`. */
