@@ -20,15 +20,17 @@ const waldump = process.env.BENCH_WAL_WALDUMP ?? "/usr/lib/postgresql/15/bin/pg_
 /** `pg_waldump --stats=record` between two positions, each line's bytes divided by `per`. */
 const dumpStats = (start: string, end: string, per: number): string => {
   const text = execFileSync(waldump, ["--stats=record", "-p", walDir, "-s", start, "-e", end], { encoding: "utf8" })
-  const rows = text.split("\n").filter((line) => /^\S.*\s\d+\s+\(/.test(line) && !line.startsWith("Type"))
-  return rows.map((line) => {
-    const parts = line.trim().split(/\s{2,}/)
-    // Type, N, (%), Record size, (%), FPI size, (%), Combined size, (%)
-    const [type, n, , record, , fpi, , combined] = parts
-    return `${type!.padEnd(36)} ${(Number(n) / per).toFixed(2).padStart(8)} records ${
-      (Number(record) / per).toFixed(0).padStart(7)
-    } B  FPI ${(Number(fpi) / per).toFixed(0).padStart(6)} B  total ${(Number(combined) / per).toFixed(0).padStart(7)} B`
-  }).filter((line) => !/ 0\.00 records/.test(line)).join("\n")
+  const stat = /^(\S+)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)/
+  return text.split("\n").flatMap((line) => {
+    const match = stat.exec(line.trim())
+    if (match === null || match[1] === "Total" || Number(match[2]) === 0) return []
+    const [, type, n, record, fpi, combined] = match
+    return [
+      `${type!.padEnd(24)} ${(Number(n) / per).toFixed(2).padStart(6)} records ${
+        (Number(record) / per).toFixed(0).padStart(6)
+      } B  FPI ${(Number(fpi) / per).toFixed(0).padStart(6)} B  total ${(Number(combined) / per).toFixed(0).padStart(6)} B`
+    ]
+  }).join("\n")
 }
 
 const program = Effect.gen(function*() {
