@@ -243,7 +243,7 @@ describe("SqlDeploymentStore (postgresql)", () => {
         assert.deepStrictEqual([read.jobs[1]!.index, read.jobs[1]!.status], [2, "bogus"])
         assert.deepStrictEqual(Option.getOrThrow(yield* store.get(notAnArray.deployment.id)).jobs, [])
         // the runtime checks the records before it runs a deployment, and parks these (Actions.faults, class 5b)
-        yield* Effect.sleep("5 millis")
+        yield* Effect.sleep("5 millis") // the leases (1 ms) expire on the server's clock
         const claimed = yield* store.claim({
           owner: "successor",
           now: T0,

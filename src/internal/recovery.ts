@@ -40,30 +40,52 @@ const roomWait = Duration.millis(50)
 /** What a recovery pass found (see `pass`). */
 type Found = "more" | "full" | "drained"
 
+/**
+ * A claimed deployment this process still runs (its own heartbeat came late): if nobody else held it meanwhile,
+ * the local run goes on under the new epoch. Otherwise another process advanced it, and the local run is stale:
+ * it stops, and the lease is given back, so that a later pass resumes the deployment from what is stored, once
+ * the stale run is gone.
+ */
+const reclaimLocal = (deps: RecoveryEnv, local: Handle, snapshot: Snapshot, now: number) => {
+  const { deployment } = snapshot
+  const { owner, store } = deps
+  if (deployment.leaseEpoch === local.fence.epoch + 1) {
+    local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
+    local.resumes = deployment.resumes
+    return Effect.void
+  }
+  return Effect.andThen(
+    deps.interruptLocal(deployment.id, "lease_lost"),
+    Effect.ignore(store.release({ deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }, now))
+  )
+}
+
+/** Resumes the claimed deployments here (or lets a local run go on); returns the ids of those it launched. */
+const resumeClaimed = (deps: RecoveryEnv, claimed: ReadonlyArray<Snapshot>, now: number) =>
+  Effect.gen(function*() {
+    const { registry, running } = deps
+    const resumed: Array<string> = []
+    for (const snapshot of claimed) {
+      const { deployment } = snapshot
+      const local = running.get(deployment.id)
+      if (local !== undefined) {
+        yield* reclaimLocal(deps, local, snapshot, now)
+        continue
+      }
+      const reg = registry.registrationFor(deployment.application, deployment.action)
+      if (reg === undefined) continue
+      yield* deps.launch(reg, snapshot, "resumed")
+      yield* recordResume(reg)
+      resumed.push(deployment.id)
+    }
+    return resumed
+  })
+
 /** Builds the recovery of a runtime. */
 export const makeRecovery = (deps: RecoveryEnv) => {
   const { batch, owner, registry, running, store } = deps
 
   const reportMismatches = makeMismatchReports(deps)
-
-  /**
-   * A claimed deployment this process still runs (its own heartbeat came late): if nobody else held it meanwhile,
-   * the local run goes on under the new epoch. Otherwise another process advanced it, and the local run is stale:
-   * it stops, and the lease is given back, so that a later pass resumes the deployment from what is stored, once
-   * the stale run is gone.
-   */
-  const reclaimLocal = (local: Handle, snapshot: Snapshot, now: number) => {
-    const { deployment } = snapshot
-    if (deployment.leaseEpoch === local.fence.epoch + 1) {
-      local.fence = { ...local.fence, epoch: deployment.leaseEpoch }
-      local.resumes = deployment.resumes
-      return Effect.void
-    }
-    return Effect.andThen(
-      deps.interruptLocal(deployment.id, "lease_lost"),
-      Effect.ignore(store.release({ deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch }, now))
-    )
-  }
 
   /**
    * One recovery pass, and what it found, for the loop: `more` (it claimed a whole batch: more may be waiting),
@@ -85,20 +107,7 @@ export const makeRecovery = (deps: RecoveryEnv) => {
         runnable: registry.runnable()
       })
       yield* recordClaims(claimed)
-      const resumed: Array<string> = []
-      for (const snapshot of claimed) {
-        const { deployment } = snapshot
-        const local = running.get(deployment.id)
-        if (local !== undefined) {
-          yield* reclaimLocal(local, snapshot, now)
-          continue
-        }
-        const reg = registry.registrationFor(deployment.application, deployment.action)
-        if (reg === undefined) continue
-        yield* deps.launch(reg, snapshot, "resumed")
-        yield* recordResume(reg)
-        resumed.push(snapshot.deployment.id)
-      }
+      const resumed = yield* resumeClaimed(deps, claimed, now)
       if (resumed.length > 0) yield* Effect.logInfo(`resumed ${resumed.length} deployment(s)`)
       // Once the backlog is drained, not after every pass of it: another query would slow the draining down.
       if (claimed.length < limit) yield* reportMismatches
