@@ -145,6 +145,57 @@ class InnerFailure<E> {
   }
 }
 
+/**
+ * The statement fragments every lease and lock depends on. `lockBound` is a condition that is always true and sets
+ * `lock_timeout` for the statement's transaction: evaluated on the first row a statement reads, so before the
+ * statement waits for that row's lock (a plain statement parameter or `SET` would cost a round trip of its own).
+ * Inside `transaction`, it holds until that transaction ends. `serverNow` is the database server's time of the
+ * current statement: the clock of every lease.
+ */
+const statementBounds = (sql: SqlClient.SqlClient, lockTimeoutMillis: number) => ({
+  lockBound: sql.literal(`(SELECT set_config('lock_timeout', '${lockTimeoutMillis}', true)) IS NOT NULL`),
+  serverNow: sql.literal("statement_timestamp()"),
+  leaseUntil: (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
+})
+
+/** `list`: every filter reads an index in list order (see `internal/sqlList.ts`, and the EXPLAIN test). */
+const makeList = (planList: ReturnType<typeof makeListPlanner>, run: ReturnType<typeof makeRun>) =>
+(query: ListQuery): Effect.Effect<ListPage, PersistenceError> => {
+  const plan = planList(query)
+  switch (plan._tag) {
+    case "Invalid":
+      return Effect.fail(plan.error)
+    case "Empty":
+      return Effect.succeed({ items: [] })
+    case "Statement":
+      return run("list", () => plan.statement, (rows) => decodeListPage(rows, plan.limit))
+  }
+}
+
+/** `transaction`: the effect in one transaction of the client; its own failures stay its own. */
+const transactionOf = (client: SqlClient.SqlClient) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  client.withTransaction(Effect.mapError(effect, (error) => new InnerFailure(error))).pipe(
+    Effect.catch((error): Effect.Effect<never, E | PersistenceError> =>
+      error instanceof InnerFailure
+        ? Effect.fail(error.error as E)
+        : Effect.fail(fromSqlError("transaction", error))
+    )
+  )
+
+/** `stopRequests`: the ids `pg_notify` announces on the stop channel, through `LISTEN` on a connection of its own. */
+const stopRequestsOf = (config: Parameters<typeof listenOnOwnConnection>[0], stopChannel: string) =>
+  Stream.unwrap(Effect.map(listenOnOwnConnection(config, stopChannel), Stream.fromQueue)).pipe(
+    Stream.map((notification) => notification.payload),
+    Stream.mapError((cause) =>
+      new PersistenceError({
+        reason: "connection",
+        operation: "stopRequests",
+        detail: "the LISTEN connection for stop requests failed",
+        cause
+      })
+    )
+  )
+
 const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   const { tables } = resolved
   const client = yield* SqlClient.SqlClient
@@ -155,18 +206,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
   if (!sql.onDialectOrElse({ pg: () => true, orElse: () => false })) {
     return yield* Effect.die(new Error("SqlDeploymentStore supports PostgreSQL only (@effect/sql-pg)"))
   }
-  /**
-   * A condition that is always true and sets `lock_timeout` for the statement's transaction. Evaluated on the
-   * first row a statement reads, so before the statement waits for that row's lock (a plain statement parameter
-   * or `SET` would cost a round trip of its own). Inside `transaction`, it holds until that transaction ends.
-   */
-  const lockBound = sql.literal(
-    `(SELECT set_config('lock_timeout', '${resolved.lockTimeoutMillis}', true)) IS NOT NULL`
-  )
-  /** The database server's time of the current statement: the clock of every lease. */
-  const serverNow = sql.literal("statement_timestamp()")
-  const leaseUntil = (ttl: number) => sql`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
-
+  const { lockBound, serverNow, leaseUntil } = statementBounds(sql, resolved.lockTimeoutMillis)
   const columns = makeColumns(sql)
   const planList = makeListPlanner(sql, tables, columns)
   const writes = makeWrites(sql, tables, columns)
@@ -187,18 +227,7 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
     stopChannel
   })
 
-  /** `list`: every filter reads an index in list order (see `internal/sqlList.ts`, and the EXPLAIN test). */
-  const list = (query: ListQuery): Effect.Effect<ListPage, PersistenceError> => {
-    const plan = planList(query)
-    switch (plan._tag) {
-      case "Invalid":
-        return Effect.fail(plan.error)
-      case "Empty":
-        return Effect.succeed({ items: [] })
-      case "Statement":
-        return run("list", () => plan.statement, (rows) => decodeListPage(rows, plan.limit))
-    }
-  }
+  const list = makeList(planList, run)
 
   const store: DeploymentStoreShape = {
     create: makeCreate(statementDeps),
@@ -217,32 +246,9 @@ const makeWith = Effect.fnUntraced(function*(resolved: ResolvedOptions) {
     ...leases,
     ...deletes,
 
-    transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      client.withTransaction(Effect.mapError(effect, (error) => new InnerFailure(error))).pipe(
-        Effect.catch((error): Effect.Effect<never, E | PersistenceError> =>
-          error instanceof InnerFailure
-            ? Effect.fail(error.error as E)
-            : Effect.fail(fromSqlError("transaction", error))
-        )
-      ),
+    transaction: transactionOf(client),
 
-    ...(Option.isSome(pg)
-      ? {
-        stopRequests: Stream.unwrap(
-          Effect.map(listenOnOwnConnection(pg.value.config, stopChannel), Stream.fromQueue)
-        ).pipe(
-          Stream.map((notification) => notification.payload),
-          Stream.mapError((cause) =>
-            new PersistenceError({
-              reason: "connection",
-              operation: "stopRequests",
-              detail: "the LISTEN connection for stop requests failed",
-              cause
-            })
-          )
-        )
-      }
-      : {})
+    ...(Option.isSome(pg) ? { stopRequests: stopRequestsOf(pg.value.config, stopChannel) } : {})
   }
   return store
 })
