@@ -499,6 +499,31 @@ describe("Actions faults (issue 7)", () => {
         assert.deepStrictEqual((yield* process.actions.resume()).resumed, [], "never claimed again")
         yield* process.shutdown
       }))
+
+    it.effect("an operator's retry or rollback of a paused deployment with records in another shape is refused, writing nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const deploy = Action.make("deploy", [step("a", makeLog()), step("b", makeLog())], { onFailure: "pause" })
+        const paused = storedDeployment(deploy, {
+          status: "paused",
+          currentJob: 1,
+          owner: undefined,
+          leaseExpiresAt: undefined,
+          failure: { job: "b", jobIndex: 1, phase: "execute", tag: "Boom", message: "boom" }
+        }, [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "failed"), index: 7 }])
+        yield* store.create(paused, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "operator", leaseTtl)
+        yield* process.actions.register(deploy)
+        for (const operation of [process.actions.retry, process.actions.rollback]) {
+          const error = yield* Effect.flip(operation(paused.deployment.id))
+          assert.strictEqual(error._tag, "StoredDataCorrupt")
+          if (error._tag === "StoredDataCorrupt") assert.include(error.issue, "has index 7")
+        }
+        const stored = Option.getOrThrow(yield* store.get(paused.deployment.id))
+        assert.deepStrictEqual([stored.deployment.status, stored.jobs], ["paused", paused.jobs])
+        assert.deepStrictEqual(stored.deployment.leaseEpoch, paused.deployment.leaseEpoch)
+        yield* process.shutdown
+      }))
   })
 
   describe("class 8: one bad row never hides the others", () => {

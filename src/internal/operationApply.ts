@@ -13,11 +13,12 @@ import {
   type InputValidationError,
   type OperationRefused,
   type PersistenceError,
-  type StoredDataCorrupt
+  StoredDataCorrupt
 } from "../ActionError.ts"
 import type * as Actions from "../Actions.ts"
 import type { Operation } from "../Deployment.ts"
 import { parkedError } from "./awaiting.ts"
+import { jobRecordsIssue } from "./jobRecords.ts"
 import {
   type Applied,
   appliesTo,
@@ -105,6 +106,12 @@ export const apply = (
       if (applied.request !== undefined) return yield* Effect.fail(new NotHere())
       return yield* request(ctx, applied, snapshot, at)
     }
+    // Records in another shape than the runtime relies on are reported, and no operation writes over them. A restart
+    // writes nothing to them, and may start a deployment of another definition of the action (other job names).
+    const issue = applied.operation === "restart"
+      ? undefined
+      : jobRecordsIssue(snapshot.jobs, reg.jobs.map((entry) => entry.job.name))
+    if (issue !== undefined) return yield* new StoredDataCorrupt({ deploymentId: row.id, field: "job records", issue })
     switch (applied.operation) {
       case "retry":
         return yield* retryHere(ctx, applied, reg, snapshot, at)
