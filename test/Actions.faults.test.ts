@@ -465,7 +465,9 @@ describe("Actions faults (issue 7)", () => {
       ["a record missing", [jobRow(0, "a", "running")], "1 job records for the 2 jobs"],
       ["a record of another job", [jobRow(0, "a", "succeeded", { n: 1 }), jobRow(1, "c", "running")], "names \"c\""],
       ["an attempt count that is no count", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), attempts: 1.5 }], "attempt count 1.5"],
-      ["a time that is no time", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), startedAt: Number.NaN }], "startedAt"]
+      ["a time that is no time", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), startedAt: Number.NaN }], "startedAt"],
+      // what JSON cannot show is shown all the same (the report never throws)
+      ["an attempt count that is a bigint", [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "running"), attempts: 1n as unknown as number }], "attempt count 1"]
     ]
     it.effect.each(cases)("%s: parked, reported, left as it is; the next claimed one runs", ([, jobs, issue]) =>
       Effect.gen(function*() {

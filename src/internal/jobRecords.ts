@@ -17,8 +17,14 @@ const isWhole = (value: unknown): boolean => typeof value === "number" && Number
 
 const isTime = (value: unknown): boolean => value === undefined || isWhole(value)
 
+/** A value as a report shows it, shortened; never throws (a `bigint` or a cycle is shown with `String`). */
 const shown = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value)
+  let text: string
+  try {
+    text = JSON.stringify(value) ?? String(value)
+  } catch {
+    text = String(value)
+  }
   return text.length > 60 ? `${text.slice(0, 60)}…` : text
 }
 

@@ -2,11 +2,11 @@
  * Decoding the rows PostgreSQL returns to the SQL deployment store into the contract's encoded rows.
  *
  * JSON columns are selected as text (`col::text`) and parsed here, so that SQL `NULL` (absent) and the JSON value
- * `null` stay apart; the job records are one JSON array per deployment (the `jobs` column), in which an absent field is
- * no value and a `null` one is the JSON value `null` (or, for a time, no time). Timestamps are selected as whole epoch milliseconds
- * (rounded down, so that a time written by hand with microseconds reads too); a row that still does not decode is a
- * thrown `Error` here, which `Run` (`sqlRun.ts`) turns into a `PersistenceError` and `decodeListPage` into an
- * unreadable row.
+ * `null` stay apart; the job records are one JSON array per deployment (the `jobs` column), in which an absent field
+ * is no value and a `null` one is the JSON value `null` (or, for a time, no time). Timestamps are selected as whole
+ * epoch milliseconds (rounded down, so that a time written by hand with microseconds reads too); a row that still
+ * does not decode is a thrown `Error` here, which `Run` (`sqlRun.ts`) turns into a `PersistenceError` and
+ * `decodeListPage` into an unreadable row.
  *
  * @internal
  */

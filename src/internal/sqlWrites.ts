@@ -4,17 +4,16 @@
  * and history entries. `checkpoint` and `takeOver` apply the same patches; the assignments refer to the updated
  * deployment row as `d`.
  *
- * A `null` in a patch clears its field (`failure`, a job's `finishedAt`, which is then stored as `null`). The
- * statement text says so only when a patch holds one, so that the common checkpoint costs what it did before clears
- * existed.
+ * A `null` in a patch clears its field: `failure` (the statement text says so only when a patch holds one, so that
+ * the common checkpoint's statement stays as it was), or a job's `finishedAt` (stored as `null`, read as no time).
  *
  * @internal
  */
 import type { SqlClient, Statement } from "effect/sql"
 import type { DeploymentPatch, JobPatch } from "../DeploymentStore.ts"
+import { makeAppends } from "./sqlAppends.ts"
 import type { Columns } from "./sqlColumns.ts"
 import { jsonParam } from "./sqlParams.ts"
-import { makeAppends } from "./sqlAppends.ts"
 import type { Tables } from "./sqlTables.ts"
 
 /**
@@ -33,7 +32,6 @@ export const patchesByIndex = (jobs: ReadonlyArray<JobPatch>): Record<string, Re
 
 /** Builds the write fragments for one client and one set of tables. */
 export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
-
   /**
    * The assignments of a deployment patch's fields, absent ones left as they are: `status`, `current_job`, `state`,
    * `output`, `failure` (`null` clears it) and `parked`. `resumes`, the lease and `updated_at` are the caller's.
