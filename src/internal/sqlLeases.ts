@@ -14,26 +14,24 @@ import { decodeDeployment, decodeHeldLease, decodeSnapshot } from "./sqlRows.ts"
 import { activeStatuses } from "./sqlTables.ts"
 
 
-/** The store's lease statements. */
-export const makeLeases = (deps: StatementDeps): Pick<
-  DeploymentStoreShape,
-  "claim" | "heartbeat" | "release" | "findMismatched"
-> => {
-  const { leaseUntil, lockBound, run, serverNow, sql } = deps
+/**
+ * `claim`: the runnable deployments whose lease expired (or was released), oldest expiry first, locked with `SKIP
+ * LOCKED` so that processes claiming together take different ones, taken over with the next epoch.
+ */
+const makeClaim = (deps: StatementDeps): DeploymentStoreShape["claim"] => (request) => {
+  const { leaseUntil, run, serverNow, sql } = deps
   const deployments = sql(deps.tables.deployments)
   const active = sql.literal(activeStatuses)
-  const { at, deploymentColumns, runnableRows, snapshotColumns } = deps.columns
-  return {
-    claim: (request) => {
-      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-      const issue = ttlIssue(request.leaseTtlMillis)
-      if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
-      const refused = unstorableText("claim", { owner: request.owner })
-      if (refused !== undefined) return Effect.fail(refused)
-      return run(
-        "claim",
-        () =>
-          sql`WITH candidates AS (
+  const { runnableRows, snapshotColumns } = deps.columns
+  if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+  const issue = ttlIssue(request.leaseTtlMillis)
+  if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
+  const refused = unstorableText("claim", { owner: request.owner })
+  if (refused !== undefined) return Effect.fail(refused)
+  return run(
+    "claim",
+    () =>
+      sql`WITH candidates AS (
   SELECT d.id, d.lease_expires_at AS previous_expiry FROM ${deployments} d
   WHERE d.status IN ${active} AND d.parked IS NULL
     AND (d.application, d.action, d.fingerprint) IN (
@@ -52,9 +50,21 @@ export const makeLeases = (deps: StatementDeps): Pick<
   RETURNING d.*, c.previous_expiry
 )
 SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST, d.created_at, d.id`,
-        (rows) => rows.map(decodeSnapshot)
-      )
-    },
+    (rows) => rows.map(decodeSnapshot)
+  )
+}
+
+/** The store's lease statements. */
+export const makeLeases = (deps: StatementDeps): Pick<
+  DeploymentStoreShape,
+  "claim" | "heartbeat" | "release" | "findMismatched"
+> => {
+  const { leaseUntil, lockBound, run, serverNow, sql } = deps
+  const deployments = sql(deps.tables.deployments)
+  const active = sql.literal(activeStatuses)
+  const { at, deploymentColumns, runnableRows } = deps.columns
+  return {
+    claim: makeClaim(deps),
 
     heartbeat: (request) => {
       const ids = request.deploymentIds.filter(isUuid)

@@ -20,6 +20,29 @@ import {
 import { countedStatuses } from "./sqlTables.ts"
 
 
+/**
+ * `counts`: one bounded count per status, each read from the status index (or the filters' index): at most `limit`
+ * rows per status, however many deployments there are.
+ */
+const makeCounts = (deps: StatementDeps): DeploymentStoreShape["counts"] => (query) => {
+  const { run, sql } = deps
+  const deployments = sql(deps.tables.deployments)
+  const limit = Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER - 1)
+  const zero = Object.fromEntries(countedStatuses.map((status) => [status, 0])) as StatusCounts
+  if (!(limit >= 1) || !allStorable(query.application, query.action)) return Effect.succeed(zero)
+  const conditions = [
+    ...(query.application === undefined ? [] : [sql`d.application = ${query.application}::text`]),
+    ...(query.action === undefined ? [] : [sql`d.action = ${query.action}::text`])
+  ]
+  const counted = countedStatuses.map((status) =>
+    sql`SELECT ${sql.literal(`'${status}'`)} AS status, count(*)::integer AS count FROM (
+  SELECT 1 FROM ${deployments} d WHERE d.status = ${sql.literal(`'${status}'`)} AND ${sql.and(conditions)}
+  LIMIT ${limit}::bigint
+) AS s`
+  )
+  return run("counts", () => sql`${sql.join(" UNION ALL ", false)(counted)}`, (rows) => decodeCounts(rows, zero))
+}
+
 /** The store's reads. */
 export const makeReads = (deps: StatementDeps): Pick<
   DeploymentStoreShape,
@@ -77,28 +100,7 @@ FROM ${errors} e WHERE e.deployment_id = ${deploymentId}::uuid${
         )
         : Effect.succeed([]),
 
-    counts: (query) => {
-      const limit = Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER - 1)
-      const zero = Object.fromEntries(countedStatuses.map((status) => [status, 0])) as StatusCounts
-      if (!(limit >= 1) || !allStorable(query.application, query.action)) return Effect.succeed(zero)
-      const conditions = [
-        ...(query.application === undefined ? [] : [sql`d.application = ${query.application}::text`]),
-        ...(query.action === undefined ? [] : [sql`d.action = ${query.action}::text`])
-      ]
-      // One bounded count per status, each read from the status index (or the filters' index): at most `limit`
-      // rows per status, however many deployments there are.
-      const counted = countedStatuses.map((status) =>
-        sql`SELECT ${sql.literal(`'${status}'`)} AS status, count(*)::integer AS count FROM (
-  SELECT 1 FROM ${deployments} d WHERE d.status = ${sql.literal(`'${status}'`)} AND ${sql.and(conditions)}
-  LIMIT ${limit}::bigint
-) AS s`
-      )
-      return run(
-        "counts",
-        () => sql`${sql.join(" UNION ALL ", false)(counted)}`,
-        (rows) => decodeCounts(rows, zero)
-      )
-    },
+    counts: makeCounts(deps),
 
     jobData: (deploymentId) =>
       isUuid(deploymentId)

@@ -49,28 +49,26 @@ LIMIT ${Math.min(Math.floor(query.limit), Number.MAX_SAFE_INTEGER)}::bigint`
   }
 }
 
-/** Builds the requested operations and the history for one store. */
-export const makeRequests = (context: Omit<OperationContext, "leaseUntil" | "stopChannel">) => {
+/** `requestOperation`: records an operation for the process that holds the deployment, with its history entry. */
+const makeRequestOperation = (context: Omit<OperationContext, "leaseUntil" | "stopChannel">) =>
+(write: OperationRequestWrite): Effect.Effect<OperationRequestResult, PersistenceError> => {
   const { columns, lockBound, run, sql, tables, writes } = context
   const deployments = sql(tables.deployments)
-  const history = sql(tables.history)
   const { at } = columns
-
-  const requestOperation = (write: OperationRequestWrite): Effect.Effect<OperationRequestResult, PersistenceError> => {
-    const refused = unstorableValue("requestOperation", write)
-    if (refused !== undefined) return Effect.fail(refused)
-    if (!isUuid(write.deploymentId)) return Effect.succeed({ _tag: "NotFound" })
-    // Statuses are a closed set, written as literals; one that is not a status allows nothing.
-    const statuses = [...new Set(write.statuses)].filter(isDeploymentStatus)
-    const allowed = statuses.length === 0
-      ? sql.literal("false")
-      : sql.literal(`status IN (${statuses.map((status) => `'${status}'`).join(", ")})`)
-    return retried(
+  const refused = unstorableValue("requestOperation", write)
+  if (refused !== undefined) return Effect.fail(refused)
+  if (!isUuid(write.deploymentId)) return Effect.succeed({ _tag: "NotFound" })
+  // Statuses are a closed set, written as literals; one that is not a status allows nothing.
+  const statuses = [...new Set(write.statuses)].filter(isDeploymentStatus)
+  const allowed = statuses.length === 0
+    ? sql.literal("false")
+    : sql.literal(`status IN (${statuses.map((status) => `'${status}'`).join(", ")})`)
+  return retried(
+    "requestOperation",
+    run(
       "requestOperation",
-      run(
-        "requestOperation",
-        () =>
-          sql`WITH requested AS (
+      () =>
+        sql`WITH requested AS (
   UPDATE ${deployments} SET request = ${jsonParam(write.request)}::jsonb, updated_at = ${at(write.request.at)}
   WHERE id = ${write.deploymentId}::uuid AND ${allowed} AND parked IS NULL AND request IS NULL AND ${lockBound}
   RETURNING id
@@ -81,10 +79,18 @@ SELECT true AS requested, NULL::text AS status, NULL::text AS parked, NULL::text
 UNION ALL
 SELECT false, d.status, d.parked::text, d.request::text FROM ${deployments} d
 WHERE d.id = ${write.deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM requested)`,
-        (rows) => decodeOperationRequestResult(rows, statuses)
-      )
+      (rows) => decodeOperationRequestResult(rows, statuses)
     )
-  }
+  )
+}
+
+/** Builds the requested operations and the history for one store. */
+export const makeRequests = (context: Omit<OperationContext, "leaseUntil" | "stopChannel">) => {
+  const { columns, lockBound, run, sql, tables, writes } = context
+  const deployments = sql(tables.deployments)
+  const history = sql(tables.history)
+
+  const requestOperation = makeRequestOperation(context)
 
   const requestsStatement = makeRequestsStatement(sql, tables, columns)
   const findRequests = (query: RequestQuery): Effect.Effect<ReadonlyArray<DeploymentRow>, PersistenceError> => {
