@@ -17,6 +17,40 @@ import * as Validate from "./validate.ts"
 /** The application an action is registered for when none is given. */
 export const defaultApplication = "default"
 
+/** The registration of `action` among `registrations`, for the application given, or the only one it has. */
+const lookupIn = (
+  registrations: ReadonlyMap<string, Registration>,
+  byAction: ReadonlyMap<Action.Any, ReadonlyArray<Registration>>,
+  action: Action.Any,
+  application: string | undefined
+): Effect.Effect<Registration, ActionNotFound> => {
+  if (application !== undefined) {
+    const reg = registrations.get(registrationKey(application, action.name))
+    if (reg === undefined) return Effect.fail(new ActionNotFound({ application, action: action.name }))
+    if (reg.action !== action) {
+      return Effect.fail(
+        new ActionNotFound({
+          application,
+          action: action.name,
+          detail: "another definition of this action is registered for the application"
+        })
+      )
+    }
+    return Effect.succeed(reg)
+  }
+  const regs = byAction.get(action) ?? []
+  if (regs.length === 1) return Effect.succeed(regs[0]!)
+  return Effect.fail(
+    new ActionNotFound({
+      application: "(any)",
+      action: action.name,
+      ...(regs.length > 1
+        ? { detail: `registered for several applications (${regs.map((r) => r.application).join(", ")}): pass one` }
+        : {})
+    })
+  )
+}
+
 /** Builds an empty registry. */
 export const makeRegistry = () => {
   const registrations = new Map<string, Registration>()
@@ -24,33 +58,7 @@ export const makeRegistry = () => {
 
   /** The registration of `action`, for the application given, or the only one it has. */
   const lookup = (action: Action.Any, application: string | undefined): Effect.Effect<Registration, ActionNotFound> =>
-    Effect.suspend(() => {
-      if (application !== undefined) {
-        const reg = registrations.get(registrationKey(application, action.name))
-        if (reg === undefined) return Effect.fail(new ActionNotFound({ application, action: action.name }))
-        if (reg.action !== action) {
-          return Effect.fail(
-            new ActionNotFound({
-              application,
-              action: action.name,
-              detail: "another definition of this action is registered for the application"
-            })
-          )
-        }
-        return Effect.succeed(reg)
-      }
-      const regs = byAction.get(action) ?? []
-      if (regs.length === 1) return Effect.succeed(regs[0]!)
-      return Effect.fail(
-        new ActionNotFound({
-          application: "(any)",
-          action: action.name,
-          ...(regs.length > 1
-            ? { detail: `registered for several applications (${regs.map((r) => r.application).join(", ")}): pass one` }
-            : {})
-        })
-      )
-    })
+    Effect.suspend(() => lookupIn(registrations, byAction, action, application))
 
   /** The registration of a pair of names, for the untyped entry points. */
   const lookupByName = (ref: { readonly application: string; readonly action: string }) =>
