@@ -33,8 +33,9 @@
  *   connection of its own, opened with the client's configuration: it never takes a connection from the pool.
  *
  * Tables (prefix `effect_actions_` unless configured): `deployments` (each row holds its job records, `jobs`),
- * `job_data`, `errors`, `history`, and the migrations history `migrations`. Run `layerMigrations` (forward-only, numbered migrations) before using
- * the store; `layer` itself runs no DDL, so it works with a connection that may only read and write rows.
+ * `job_data`, `errors`, `history`, and the migrations history `migrations`. Run `layerMigrations` (forward-only,
+ * numbered migrations) before using the store; `layer` itself runs no DDL, so it works with a connection that may
+ * only read and write rows.
  * See `docs/postgresql.md`.
  *
  * @since 0.1.0

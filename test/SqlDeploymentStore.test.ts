@@ -191,18 +191,25 @@ describe("SqlDeploymentStore (postgresql)", () => {
           { index: 0.5, status: "failed" as const }
         ]
         for (const batch of [1, 64]) {
-          // alone, then together with another deployment's checkpoint (the batched statement merges the same way)
-          const other = makeSnapshot({ jobs: 3 })
-          yield* store.create(other, createOptions)
-          const alone = makeSnapshot({ jobs: 3 })
-          yield* store.create(alone, createOptions)
-          const fenceOf = (s: typeof alone) => ({ deploymentId: s.deployment.id, owner: "owner-a", epoch: 1 })
-          const batched = yield* SqlDeploymentStore.make({ prefix, checkpointBatch: batch })
-          yield* Effect.all([
-            batched.checkpoint({ fence: fenceOf(alone), at: T0 + 3, deployment: {}, jobs: patched, errors: [] }),
-            batched.checkpoint({ fence: fenceOf(other), at: T0 + 3, deployment: {}, jobs: [], errors: [] })
-          ], { concurrency: "unbounded" })
-          const read = Option.getOrThrow(yield* store.get(alone.deployment.id))
+          // each alone, then all three in the batched statement: the three are queued before the group commit's
+          // writer runs, so it takes them as one batch
+          const [first, patchedOne, other] = [1, 2, 3].map(() => makeSnapshot({ jobs: 3 }))
+          for (const snapshot of [first!, patchedOne!, other!]) yield* store.create(snapshot, createOptions)
+          const fenceOf = (s: typeof first) => ({ deploymentId: s!.deployment.id, owner: "owner-a", epoch: 1 })
+          const roundTrips: RoundTrips = { statuses: [] }
+          yield* Effect.gen(function*() {
+            const batched = yield* SqlDeploymentStore.make({ prefix, checkpointBatch: batch, checkpointWriters: 1 })
+            // the connection opened (its startup answers once too), then only the checkpoints are counted
+            yield* batched.status(first!.deployment.id)
+            roundTrips.statuses.length = 0
+            yield* Effect.all([
+              batched.checkpoint({ fence: fenceOf(first), at: T0 + 3, deployment: {}, jobs: [], errors: [] }),
+              batched.checkpoint({ fence: fenceOf(patchedOne), at: T0 + 3, deployment: {}, jobs: patched, errors: [] }),
+              batched.checkpoint({ fence: fenceOf(other), at: T0 + 3, deployment: {}, jobs: [], errors: [] })
+            ], { concurrency: "unbounded" })
+          }).pipe(Effect.provide(countingClient(roundTrips)))
+          assert.strictEqual(roundTrips.statuses.length, batch === 1 ? 3 : 1, `statements at checkpointBatch ${batch}`)
+          const read = Option.getOrThrow(yield* store.get(patchedOne!.deployment.id))
           assert.deepStrictEqual(read.jobs.map((job) => [job.status, job.input, job.attempts, job.startedAt, job.finishedAt]), [
             ["running", { n: 0 }, 1, T0, undefined],
             ["failed", { n: 1 }, 1, T0 + 1, T0 + 2],

@@ -8,8 +8,10 @@
  * @internal
  */
 import { Schema } from "effect"
+import { StoredDataCorrupt } from "../ActionError.ts"
 import { JobStatus } from "../Deployment.ts"
 import type { JobRunRow } from "../DeploymentStore.ts"
+import type { CompiledJob } from "./registration.ts"
 
 const isJobStatus = Schema.is(JobStatus)
 
@@ -47,17 +49,26 @@ const recordIssue = (record: JobRunRow | undefined, index: number, name: string)
 }
 
 /**
- * What is wrong with the job records of a deployment of an action whose jobs are named `names`, in order, or
- * `undefined` when they have the shape the runtime relies on.
+ * The report of a deployment's job records that are not in the shape the runtime relies on, for the compiled jobs
+ * of its registration (`StoredDataCorrupt`, field `job records`), or `undefined` when they are.
  */
-export const jobRecordsIssue = (
+export const corruptJobRecords = (
+  deploymentId: string,
   jobs: ReadonlyArray<JobRunRow>,
-  names: ReadonlyArray<string>
+  compiled: ReadonlyArray<Pick<CompiledJob, "job">>
+): StoredDataCorrupt | undefined => {
+  const issue = jobRecordsIssue(jobs, compiled)
+  return issue === undefined ? undefined : new StoredDataCorrupt({ deploymentId, field: "job records", issue })
+}
+
+const jobRecordsIssue = (
+  jobs: ReadonlyArray<JobRunRow>,
+  compiled: ReadonlyArray<Pick<CompiledJob, "job">>
 ): string | undefined => {
   if (!Array.isArray(jobs)) return `the job records are ${shown(jobs)}`
-  if (jobs.length !== names.length) return `${jobs.length} job records for the ${names.length} jobs of the action`
-  for (let index = 0; index < names.length; index++) {
-    const issue = recordIssue(jobs[index], index, names[index]!)
+  if (jobs.length !== compiled.length) return `${jobs.length} job records for the ${compiled.length} jobs of the action`
+  for (let index = 0; index < compiled.length; index++) {
+    const issue = recordIssue(jobs[index], index, compiled[index]!.job.name)
     if (issue !== undefined) return issue
   }
   return undefined

@@ -13,12 +13,12 @@ import {
   type InputValidationError,
   type OperationRefused,
   type PersistenceError,
-  StoredDataCorrupt
+  type StoredDataCorrupt
 } from "../ActionError.ts"
 import type * as Actions from "../Actions.ts"
 import type { Operation } from "../Deployment.ts"
 import { parkedError } from "./awaiting.ts"
-import { jobRecordsIssue } from "./jobRecords.ts"
+import { corruptJobRecords } from "./jobRecords.ts"
 import {
   type Applied,
   appliesTo,
@@ -108,10 +108,8 @@ export const apply = (
     }
     // Records in another shape than the runtime relies on are reported, and no operation writes over them. A restart
     // writes nothing to them, and may start a deployment of another definition of the action (other job names).
-    const issue = applied.operation === "restart"
-      ? undefined
-      : jobRecordsIssue(snapshot.jobs, reg.jobs.map((entry) => entry.job.name))
-    if (issue !== undefined) return yield* new StoredDataCorrupt({ deploymentId: row.id, field: "job records", issue })
+    const corrupt = applied.operation === "restart" ? undefined : corruptJobRecords(row.id, snapshot.jobs, reg.jobs)
+    if (corrupt !== undefined) return yield* corrupt
     switch (applied.operation) {
       case "retry":
         return yield* retryHere(ctx, applied, reg, snapshot, at)

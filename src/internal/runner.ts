@@ -19,14 +19,13 @@ import {
   JobNilOutput,
   JobTimeout,
   OutputValidationError,
-  ResumeLimitExceeded,
-  StoredDataCorrupt
+  ResumeLimitExceeded
 } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
 import type { PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, CheckpointResult, FailureRow, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
-import { jobRecordsIssue } from "./jobRecords.ts"
+import { corruptJobRecords } from "./jobRecords.ts"
 import { recordJobFailure, recordOutcome, runStart, timeAttempt } from "./metrics.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { armRollback, backward } from "./rollback.ts"
@@ -167,12 +166,8 @@ export const runDeployment = (
       const outcome = yield* Effect.catchDefect(
         Effect.gen(function*() {
           // Records a store read back in another shape than the runtime relies on park the deployment.
-          const issue = jobRecordsIssue(snapshot.jobs, reg.jobs.map((entry) => entry.job.name))
-          if (issue !== undefined) {
-            return yield* Effect.die(
-              new Abandon("corrupt", new StoredDataCorrupt({ deploymentId: deployment.id, field: "job records", issue }))
-            )
-          }
+          const corrupt = corruptJobRecords(deployment.id, snapshot.jobs, reg.jobs)
+          if (corrupt !== undefined) return yield* Effect.die(new Abandon("corrupt", corrupt))
           const state = reg.state === undefined
             ? undefined
             : deployment.state === undefined

@@ -7,9 +7,9 @@
  * the error inserts, which apply only when it matched.
  *
  * Checkpoints written together are one statement over a `jsonb` array of checkpoints (`sqlCheckpointBatch.ts`),
- * fenced per row, each fenced-out one told its own `LeaseLost`. A batch that fails for a reason that may be one checkpoint's (`invalid`, `unknown`, `conflict`: bad
- * data, a deadlock with another batch or a heartbeat) is written again one checkpoint per statement, so that each
- * gets its own answer.
+ * fenced per row, each fenced-out one told its own `LeaseLost`. A batch that fails for a reason that may be one
+ * checkpoint's (`invalid`, `unknown`, `conflict`: bad data, a deadlock with another batch or a heartbeat) is written
+ * again one checkpoint per statement, so that each gets its own answer.
  *
  * Inside `transaction` (transactional jobs), a checkpoint is always written alone, on the transaction's
  * connection, so that it commits with what the job wrote.

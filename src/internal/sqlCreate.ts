@@ -1,6 +1,6 @@
 /**
- * The SQL store's `create`: one statement inserts the deployment row with its job records, or finds the deployment that
- * holds the id or the key already (a repeated or a keyed create).
+ * The SQL store's `create`: one statement inserts the deployment row with its job records, or finds the deployment
+ * that holds the id or the key already (a repeated or a keyed create).
  *
  * @internal
  */

@@ -124,7 +124,7 @@ const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
  * One job record of the `jobs` column, as stored. Its shape is not checked here: a record that is not what the
  * runtime relies on (edited by hand) must not fail the read of the deployment, nor the claim of the deployments
  * claimed with it. The runtime checks it before it runs the deployment, and parks one that is wrong
- * (`jobRecords.ts`); `Actions.get` decodes it with `Deployment.JobRun`, and reports it as `StoredDataCorrupt`. A time
+ * (`jobRecords.ts`); `Actions.get` decodes it with `Deployment.JobRun`, and reports one that does not decode. A time
  * stored as `null` (a `finishedAt` a retry cleared) is no time; an absent input or output is none, a `null` one is
  * the JSON value `null`.
  */

@@ -48,20 +48,21 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
 
   /**
    * The job records of deployment `d` (its `jobs` array) with job patches applied, `patches` being an SQL
-   * expression of a JSON object of patches by job index (`patchesByIndex`): each record whose index has a patch
-   * gets the patch's fields, the others are kept. A patch for an index no record has changes nothing.
+   * expression of a JSON object of patches by job index (`patchesByIndex`): the record at each place that has a
+   * patch gets the patch's fields, the others are kept. A patch for a place the array does not have changes nothing.
+   * The same merge as `jobsAssignment`'s, for a patch object only the server sees.
    */
   const mergedJobs = (patches: Statement.Fragment) =>
     sql`(
-    SELECT COALESCE(jsonb_agg(e.value || COALESCE(${patches} -> (e.value->>'index'), '{}'::jsonb) ORDER BY e.n),
+    SELECT COALESCE(jsonb_agg(e.value || COALESCE(${patches} -> (e.n - 1)::text, '{}'::jsonb) ORDER BY e.n),
       '[]'::jsonb)
     FROM jsonb_array_elements(d.jobs) WITH ORDINALITY AS e(value, n)
   )`
 
   /**
-   * The assignment of `d.jobs` by one checkpoint's job patches, after a comma; nothing when there are none. Each
-   * patched record is replaced in place (`jsonb_set` of `record || patch`, cheaper than rebuilding the array); a
-   * patch for a place the array does not have changes nothing, as in `mergedJobs`.
+   * The assignment of `d.jobs` by one checkpoint's job patches, after a comma; nothing when there are none. The record
+   * at each patched place is replaced in place (`jsonb_set` of `record || patch`, cheaper than rebuilding the array,
+   * which `mergedJobs` does for a batch); a patch for a place the array does not have changes nothing.
    */
   const jobsAssignment = (jobs: ReadonlyArray<JobPatch>) => {
     const patches = Object.entries(patchesByIndex(jobs)).filter(([index]) => /^(0|[1-9][0-9]{0,8})$/.test(index))
