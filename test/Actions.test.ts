@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Deferred, Effect, Fiber, Option, Schedule, Schema, Tracer } from "effect"
+import { Clock, Deferred, Effect, Fiber, Logger, Option, References, Schedule, Schema, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext, State } from "effect-actions"
 import { Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
@@ -703,6 +703,45 @@ describe("Actions", () => {
           Effect.provide(Actions.layer({ recovery: { enabled: false } })),
           Effect.provideService(DeploymentStore.DeploymentStore, flaky)
         )
+      }))
+  })
+
+  describe("logging", () => {
+    it.effect("annotates a job's logs with its deployment, job and attempt, over the caller's own annotations", () =>
+      Effect.gen(function*() {
+        const lines: Array<{ message: unknown; annotations: Record<string, unknown> }> = []
+        const capture = Logger.make(({ fiber, message }) => {
+          lines.push({ message, annotations: { ...fiber.getRef(References.CurrentLogAnnotations) } })
+        })
+        const logged = Job.make("logged", {
+          input: Counter,
+          output: Counter,
+          execute: (value) => Effect.as(Effect.logInfo("inside the job"), value)
+        })
+        const deploy = Action.make("deploy", [logged])
+        const { deploymentId } = yield* Effect.gen(function*() {
+          const actions = yield* Actions.Actions
+          yield* actions.register(deploy, { application: "shop" })
+          const receipt = yield* actions.execute(deploy, { n: 0 })
+          yield* Effect.logInfo("after the deployment")
+          return receipt
+        }).pipe(
+          provideActions,
+          Effect.annotateLogs({ request: "r-1" }),
+          Effect.provide(Logger.layer([capture]))
+        )
+        const inside = lines.find((line) => String(line.message).includes("inside the job"))!
+        assert.deepStrictEqual(inside.annotations, {
+          request: "r-1",
+          deploymentId,
+          application: "shop",
+          action: "deploy",
+          job: "logged",
+          attempt: 1
+        })
+        // The job's annotations end with the job.
+        const after = lines.find((line) => String(line.message).includes("after the deployment"))!
+        assert.deepStrictEqual(after.annotations, { request: "r-1" })
       }))
   })
 

@@ -32,11 +32,26 @@ export const tooDeep = (): Schema.SchemaError =>
 const failTooDeep = (defect: unknown): Effect.Effect<never, Schema.SchemaError> =>
   isStackOverflow(defect) ? Effect.fail(tooDeep()) : Effect.die(defect)
 
-/** A schema operation whose stack overflow (thrown while it is built or while it runs) is a `SchemaError`. */
+/**
+ * A schema operation whose stack overflow (thrown while it is built or while it runs) is a `SchemaError`. A schema
+ * without effectful transformations returns its result as an `Exit` right away: that is returned as it is (no
+ * fiber step); only an operation that returns an effect still to run is guarded while it runs.
+ */
 const guarded = <A, B>(
   operation: (value: A) => Effect.Effect<B, Schema.SchemaError>
 ): (value: A) => Effect.Effect<B, Schema.SchemaError> =>
-(value) => Effect.catchDefect(Effect.suspend(() => operation(value)), failTooDeep)
+(value) => {
+  let result: Effect.Effect<B, Schema.SchemaError>
+  try {
+    result = operation(value)
+  } catch (defect) {
+    return failTooDeep(defect)
+  }
+  if (!Exit.isExit(result)) return Effect.catchDefect(result, failTooDeep)
+  return Exit.isFailure(result) && result.cause.reasons.some((reason) => reason._tag === "Die" && isStackOverflow(reason.defect))
+    ? Effect.fail(tooDeep())
+    : result
+}
 
 /** The JSON codec of a schema (cached by schema identity). */
 export const jsonCodec = <A>(schema: Schema.Codec<A, unknown>): JsonCodec<A> => {

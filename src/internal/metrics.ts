@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Clock, Effect, Exit, Metric } from "effect"
+import { Clock, Effect, Exit, type Fiber, Metric } from "effect"
 import type { Failure } from "../Deployment.ts"
 import type { Snapshot } from "../DeploymentStore.ts"
 import * as Metrics from "../Metrics.ts"
@@ -198,10 +198,17 @@ export const trackRun = (reg: Registration, created: boolean) => <A, E, R>(self:
     })
   })
 
-/** Counts an attempt of a job and records its duration. */
-export const timeAttempt = (reg: Registration, compiled: CompiledJob) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+/**
+ * Counts an attempt of a job that starts now on `fiber`, and returns what records its duration when it ends: for a
+ * caller that already holds the fiber and an exit hook (`attempt.ts`), so the recording costs no Effect operation.
+ */
+export const startAttempt = (reg: Registration, compiled: CompiledJob, fiber: Fiber.Fiber<unknown, unknown>): () => void => {
   const series = jobSeries(reg, compiled)
-  return timed(self, series.duration, series.attempts)
+  const context = fiber.context
+  const clock = fiber.getRef(Clock.Clock)
+  const started = clock.monotonicTimeNanosUnsafe()
+  series.attempts.updateUnsafe(1, context)
+  return () => series.duration.updateUnsafe(secondsSince(clock, started), context)
 }
 
 /** Records how long a checkpoint write took. */

@@ -23,11 +23,11 @@ import {
   encodeState,
   failedOutcome,
   findAbandon,
-  now,
   type Outcome,
   parkCorrupt,
   provideJob,
   type Run,
+  timeOf,
   transition,
   unstorable,
   write
@@ -70,7 +70,7 @@ export const rollbackStep = (
     const failure = run.failure!
     run.phase = "rollback"
     run.current = index
-    const startedAt = yield* now
+    const startedAt = timeOf(run)
     const exit = skip !== undefined ? Exit.fail(skip) : yield* Effect.exit(
       provideJob(run, runRollbacks(job.rollbacks, { input, output, failure })).pipe(
         Effect.withSpan("effect-actions.rollback", {
@@ -85,7 +85,7 @@ export const rollbackStep = (
       return
     }
     yield* recordRollback(run.reg, compiled, exit, skip !== undefined)
-    const rollback = { startedAt, finishedAt: yield* now }
+    const rollback = { startedAt, finishedAt: timeOf(run) }
     if (Exit.isSuccess(exit)) {
       return yield* writeRollbackStep(run, index, (at, state) => ({ _tag: "RollbackStepDone", at, index, rollback, ...state }))
     }
@@ -117,7 +117,7 @@ export const writeRollbackStep = (
   stepOf: (at: number, state: { readonly state?: Json }) => RollbackStep
 ) =>
   Effect.gen(function*() {
-    const at = yield* now
+    const at = timeOf(run)
     const state = yield* Effect.result(encodeState(run, run.reg.jobs[index]!.job.name))
     const step = stepOf(at, state._tag === "Success" ? state.success : {})
     const planned = yield* transition(run, step)

@@ -30,6 +30,7 @@ import type {
 import { JobContext, type JobContextShape } from "../JobContext.ts"
 import type * as State from "../State.ts"
 import { describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
+import { mapEager, mapErrorEager } from "./eager.ts"
 import { timeCheckpoint } from "./metrics.ts"
 import { jsonIssue, storableRow, storableText } from "./storable.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
@@ -117,6 +118,8 @@ export interface Run {
   readonly cell: StateCell | undefined
   readonly recorded: WeakSet<object>
   readonly annotations: Record<string, string>
+  /** The clock of the run's fiber, read once when the run starts: the times of its checkpoints. */
+  readonly clock: Clock.Clock
   /** The deployment's progress as of the last checkpoint that committed. */
   progress: Progress
   /** Index of the job running now, being rolled back, or whose input is being prepared. */
@@ -153,6 +156,9 @@ export const committed = (run: Run, planned: Next, result?: CheckpointResult): v
 export const ended = (run: Run): boolean => isTerminal(run.progress.status)
 
 export const now = Clock.currentTimeMillis
+
+/** The time now, on the run's clock (a synchronous read: no fiber step). */
+export const timeOf = (run: Pick<Run, "clock">): number => run.clock.currentTimeMillisUnsafe()
 
 /** What a store failure means for the local run: a lost lease, or a store it cannot reach. */
 const abandonFor = (error: PersistenceError | LeaseLost): Abandon =>
@@ -225,11 +231,9 @@ export const encodeState = (run: Run, job: string): Effect.Effect<{ readonly sta
   const cell = run.cell
   const state = run.reg.state
   if (cell === undefined || state === undefined || !cell.dirty) return unchangedState
-  return state.codec.encode(cell.value).pipe(
-    Effect.map((encoded) => ({ state: encoded })),
-    Effect.mapError((error) =>
-      new StateValidationError({ action: run.reg.action.name, job, ...describeSchemaError(error) })
-    )
+  return mapErrorEager(
+    mapEager(state.codec.encode(cell.value), (encoded) => ({ state: encoded })),
+    (error) => new StateValidationError({ action: run.reg.action.name, job, ...describeSchemaError(error) })
   )
 }
 
@@ -390,10 +394,17 @@ export const decodeStored = (
   job: string | undefined,
   field: string
 ) =>
-  Effect.mapError(codec.decode(value), (error) => new Abandon("corrupt", corrupt(deploymentId, job, field, error)))
+  mapErrorEager(codec.decode(value), (error) => new Abandon("corrupt", corrupt(deploymentId, job, field, error)))
 
 /** Makes the state of a run from a stored snapshot. */
-export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, handle: Handle, state: unknown): Run => {
+export const makeRun = (
+  env: RunnerEnv,
+  reg: Registration,
+  snapshot: Snapshot,
+  handle: Handle,
+  state: unknown,
+  clock: Clock.Clock
+): Run => {
   const deployment = snapshot.deployment
   let cell: StateCell | undefined
   let context = reg.context
@@ -418,6 +429,7 @@ export const makeRun = (env: RunnerEnv, reg: Registration, snapshot: Snapshot, h
     context,
     cell,
     recorded: new WeakSet(),
+    clock,
     annotations: {
       "deployment.id": deployment.id,
       "deployment.application": deployment.application,

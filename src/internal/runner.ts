@@ -12,12 +12,11 @@
  *
  * @internal
  */
-import { Cause, Deferred, Duration, Effect, Exit, Option, Schema, Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Option, Schema, Scope } from "effect"
 import {
   ExecutionStopped,
   InputValidationError,
   JobNilOutput,
-  JobTimeout,
   OutputValidationError,
   ResumeLimitExceeded
 } from "../ActionError.ts"
@@ -25,8 +24,10 @@ import { Failure } from "../Deployment.ts"
 import type { PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, CheckpointResult, FailureRow, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
+import { flatMapEager, mapEager, mapErrorEager } from "./eager.ts"
 import { corruptJobRecords } from "./jobRecords.ts"
-import { recordJobFailure, recordOutcome, runStart, timeAttempt } from "./metrics.ts"
+import { attemptJob, type Restore } from "./attempt.ts"
+import { recordJobFailure, recordOutcome, runStart } from "./metrics.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { armRollback, backward } from "./rollback.ts"
 import {
@@ -41,18 +42,16 @@ import {
   findAbandon,
   type Handle,
   makeRun,
-  now,
   type Outcome,
   parkCorrupt,
-  provideJob,
   type Run,
   type RunnerEnv,
+  timeOf,
   transition,
   unstorable,
   write
 } from "./run.ts"
 import { logText, storableJson } from "./storable.ts"
-import { runHooks } from "./steps.ts"
 import type { JobFailed, Next } from "./transitions.ts"
 
 export { Abandon } from "./run.ts"
@@ -66,42 +65,9 @@ class StepFailure {
   }
 }
 
-/** Runs one attempt of a job: pre-hooks, execute, post-hooks, within the job's timeout. */
-const attemptJob = (run: Run, compiled: CompiledJob, input: unknown): Effect.Effect<unknown, unknown> => {
-  const job = compiled.job
-  let effect: Effect.Effect<unknown, unknown, unknown> = Effect.suspend(() => {
-    run.phase = "pre_hook"
-    return runHooks(job.preHooks, input)
-  }).pipe(
-    Effect.flatMap((value) => {
-      run.phase = "execute"
-      return job.execute(value)
-    }),
-    Effect.flatMap((output) => {
-      run.phase = "post_hook"
-      return runHooks(job.postHooks, output)
-    })
-  )
-  if (job.timeout !== undefined) {
-    const timeout = job.timeout
-    effect = Effect.timeoutOrElse(effect, {
-      duration: timeout,
-      orElse: () => Effect.fail(new JobTimeout({ job: job.name, timeout: Duration.format(Duration.fromInputUnsafe(timeout)) }))
-    })
-  }
-  const attempt = run.progress.jobs[compiled.index]?.attempts ?? 1
-  return provideJob(run, effect).pipe(
-    timeAttempt(run.reg, compiled),
-    Effect.withSpan("effect-actions.job", {
-      attributes: { ...run.annotations, "job.name": job.name, "job.index": compiled.index, "job.attempt": attempt }
-    }, { captureStackTrace: false }),
-    Effect.annotateLogs({ job: job.name, attempt })
-  )
-}
-
 /** Validates and encodes a job's output; `undefined`/`null` that the schema refuses is `JobNilOutput`. */
 const encodeOutput = (run: Run, compiled: CompiledJob, output: unknown) =>
-  Effect.mapError(compiled.output.encode(output), (error) =>
+  mapErrorEager(compiled.output.encode(output), (error) =>
     output === undefined || output === null
       ? new JobNilOutput({ action: run.reg.action.name, job: compiled.job.name })
       : new OutputValidationError({ action: run.reg.action.name, job: compiled.job.name, ...describeSchemaError(error) }))
@@ -110,9 +76,9 @@ const encodeOutput = (run: Run, compiled: CompiledJob, output: unknown) =>
 const prepareInput = (run: Run, compiled: CompiledJob, value: unknown, encoded: Json | undefined) => {
   const invalid = (error: Schema.SchemaError) =>
     new InputValidationError({ action: run.reg.action.name, job: compiled.job.name, ...describeSchemaError(error) })
-  const json = encoded === undefined ? Effect.mapError(compiled.input.encode(value), invalid) : Effect.succeed(encoded)
-  return Effect.flatMap(json, (json) =>
-    Effect.map(Effect.mapError(compiled.input.decode(json), invalid), (input) => ({ json, input })))
+  const json = encoded === undefined ? mapErrorEager(compiled.input.encode(value), invalid) : Exit.succeed(encoded)
+  return flatMapEager(json, (json) =>
+    mapEager(mapErrorEager(compiled.input.decode(json), invalid), (input) => ({ json, input })))
 }
 
 /** Classifies a failed forward run: an abandon, or the failure that starts a rollback. */
@@ -173,7 +139,7 @@ export const runDeployment = (
             : deployment.state === undefined
             ? reg.state.definition.initial
             : yield* Effect.orDie(decodeStored(deployment.id, reg.state.codec, deployment.state, undefined, "state"))
-          const run = makeRun(env, reg, snapshot, handle, state)
+          const run = makeRun(env, reg, snapshot, handle, state, yield* Effect.clockWith(Effect.succeed))
           return yield* (deployment.status === "running"
             ? forward(run, snapshot, fresh, restore)
             : backward(run, snapshot))
@@ -197,8 +163,6 @@ export const runDeployment = (
       action: snapshot.deployment.action
     })
   )
-
-type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 /** Runs a deployment found `running` from its current job, and rolls it back (or pauses it) when a job fails. */
 const forward = (run: Run, snapshot: Snapshot, fresh: boolean, restore: Restore): Effect.Effect<Outcome> =>
@@ -239,7 +203,7 @@ const rearm = (run: Run, scope: Scope.Scope, snapshot: Snapshot, start: number) 
 /** Records the attempt of the current job that a resume starts (a write that is no progress). */
 const countAttempt = (run: Run) =>
   Effect.gen(function*() {
-    const planned = yield* transition(run, { _tag: "Resumed", at: yield* now })
+    const planned = yield* transition(run, { _tag: "Resumed", at: timeOf(run) })
     const result = yield* write(run, planned.checkpoint, { progress: false }).pipe(
       Effect.catch((error) => Effect.die(new Abandon("persistence", error)))
     )
@@ -290,13 +254,13 @@ const step = (run: Run, restore: Restore, index: number, input: unknown, output:
   const compiled = run.reg.jobs[index]!
   const transaction = compiled.job.transactional ? run.env.store.transaction : undefined
   const body = Effect.gen(function*() {
-    const value = yield* restore(attemptJob(run, compiled, input))
+    const value = yield* attemptJob(run, compiled, input, restore)
     run.phase = "output"
     const encoded = yield* encodeOutput(run, compiled, value)
     // A job's side effects happened: its rollback gets its output, whatever happens to the checkpoint.
     // A transactional job's writes are undone with its transaction when the checkpoint does not commit.
     if (transaction === undefined) output.value = Option.some(value)
-    const at = yield* now
+    const at = timeOf(run)
     const state = yield* encodeState(run, compiled.job.name)
     const retry = { retry: transaction === undefined }
     /** A checkpoint the store refuses fails this job: its output (or the state it set) can never be stored. */
@@ -351,7 +315,7 @@ const failed = (run: Run, scope: Scope.Closeable, exit: Exit.Failure<unknown, un
     }
     run.failure = classified.failure
     run.failureError = classified.error
-    const at = yield* now
+    const at = timeOf(run)
     const error = classified.error
     const compiled = run.reg.jobs[run.current]!
     yield* recordJobFailure(run.reg, compiled, classified.failure)
