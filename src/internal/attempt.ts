@@ -6,25 +6,24 @@
  * - the log annotations `job` and `attempt`;
  * - the attempt counted in the metrics, and its duration recorded when it ends, however it ends.
  *
- * All of that is set up in one step of the fiber and torn down in one exit hook: an attempt's setup costs the
- * same whatever the job, and a no-op job with no hooks costs a handful of fiber steps (`docs/benchmarks.md`).
+ * All of that is set up in one step of the fiber and torn down in one exit hook (`spanned.ts`): an attempt's setup
+ * costs the same whatever the job, and a no-op job with no hooks costs a handful of fiber steps.
  *
  * @internal
  */
-import { Context, Duration, Effect, References, Tracer } from "effect"
+import { Duration, Effect } from "effect"
 import { JobTimeout } from "../ActionError.ts"
 import type { Job } from "../Job.ts"
 import { startAttempt } from "./metrics.ts"
 import type { CompiledJob } from "./registration.ts"
 import type { Run } from "./run.ts"
+import { spanned } from "./spanned.ts"
 import { runHooks } from "./steps.ts"
 
 /** Restores the interruptibility the caller's region had (`Effect.uninterruptibleMask`). */
 export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 type AnyJob = Job<unknown, unknown, unknown, unknown>
-
-const noStack = (): string | undefined => undefined
 
 /** The job's hooks and execute, with the run's phase set as each starts; hooks that are absent cost nothing. */
 const jobBody = (run: Run, job: AnyJob, input: unknown): Effect.Effect<unknown, unknown, unknown> =>
@@ -56,26 +55,6 @@ const withTimeout = (job: AnyJob, effect: Effect.Effect<unknown, unknown, unknow
   })
 }
 
-/**
- * What the job runs with: the fiber's context, then the run's (services, state, `JobContext`), then the job's
- * span (parent span and stack frame) and its log annotations.
- */
-const jobContext = (
-  run: Run,
-  outer: Context.Context<never>,
-  span: Tracer.Span,
-  job: string,
-  attempt: number
-): Context.Context<never> => {
-  const annotations = Context.get(outer, References.CurrentLogAnnotations)
-  const frame = Context.get(outer, References.CurrentStackFrame)
-  return Context.merge(outer, run.context).pipe(
-    Context.add(Tracer.ParentSpan, span),
-    Context.add(References.CurrentStackFrame, { name: "effect-actions.job", stack: noStack, parent: frame }),
-    Context.add(References.CurrentLogAnnotations, { ...annotations, job, attempt })
-  )
-}
-
 /** Runs one attempt of a job with `input`; only the job's own effects are interruptible. */
 export const attemptJob = (
   run: Run,
@@ -85,18 +64,15 @@ export const attemptJob = (
 ): Effect.Effect<unknown, unknown> => {
   const job = compiled.job as AnyJob
   const attempt = run.progress.jobs[compiled.index]?.attempts ?? 1
-  const body = restore(withTimeout(job, jobBody(run, job, input)))
-  const attributes = { ...run.annotations, "job.name": job.name, "job.index": compiled.index, "job.attempt": attempt }
-  // What the job requires is in the context set below (the registration was checked to provide it).
-  return Effect.useSpan("effect-actions.job", { attributes }, (span) =>
-    Effect.withFiber<unknown, unknown, never>((fiber) => {
-      const outer = fiber.context
-      const recordDuration = startAttempt(run.reg, compiled, fiber)
-      fiber.setContext(jobContext(run, outer, span, job.name, attempt))
-      return Effect.onExitPrimitive(body as Effect.Effect<unknown, unknown>, () => {
-        fiber.setContext(outer)
-        recordDuration()
-        return undefined
-      })
-    }))
+  // What the job requires is in the run's context (the registration was checked to provide it).
+  const body = restore(withTimeout(job, jobBody(run, job, input))) as Effect.Effect<unknown, unknown>
+  return spanned({
+    name: "effect-actions.job",
+    attributes: { ...run.annotations, "job.name": job.name, "job.index": compiled.index, "job.attempt": attempt },
+    annotations: { job: job.name, attempt },
+    context: run.context
+  }, (fiber, atEnd) => {
+    atEnd(startAttempt(run.reg, compiled, fiber))
+    return body
+  })
 }

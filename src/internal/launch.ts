@@ -4,11 +4,10 @@
  *
  * @internal
  */
-import { Deferred, Effect, type Scope } from "effect"
+import { Deferred, Effect, Exit, type Scope } from "effect"
 import type { Snapshot } from "../DeploymentStore.ts"
-import { trackRun } from "./metrics.ts"
 import type { Registration } from "./registration.ts"
-import type { Handle, Outcome, RunnerEnv } from "./run.ts"
+import type { Handle, LaunchKind, Outcome, RunnerEnv } from "./run.ts"
 import { runDeployment } from "./runner.ts"
 
 /** What launching needs from the runtime. */
@@ -25,26 +24,18 @@ export interface LaunchEnv {
 
 /**
  * A stop asked while a failure was pausing the deployment found it still running and set its stop flag: the pause
- * committed all the same, so the stop is carried out now (the deployment rolls back, as the stop asked).
+ * committed all the same, so the stop is carried out once the run ended (the deployment rolls back, as the stop
+ * asked).
  */
-const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle) =>
-  // The run published its outcome before it returned.
-  Effect.flatMap(Deferred.await(handle.outcome), (outcome) => {
-    if (outcome._tag !== "Paused" || !outcome.stopRequested) return Effect.void
-    return deps.stop(handle.deploymentId, "a stop was asked while the failure paused the deployment").pipe(
-      Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error)),
-      Effect.asVoid
-    )
-  })
+const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle, outcome: Outcome) => {
+  if (outcome._tag !== "Paused" || !outcome.stopRequested) return undefined
+  return deps.stop(handle.deploymentId, "a stop was asked while the failure paused the deployment").pipe(
+    Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error)),
+    Effect.asVoid
+  )
+}
 
-/**
- * How a deployment came to be launched by this process:
- * - `created`: it was just created (it counts as started, and its first job's attempt is already recorded);
- * - `takenOver`: an operator's operation took it over and recorded what it changed (an attempt of a retried job
- *   included), so it is not started again and no attempt is counted on launch;
- * - `resumed`: recovery claimed it after another process (or this one) stopped running it.
- */
-export type LaunchKind = "created" | "takenOver" | "resumed"
+export type { LaunchKind } from "./run.ts"
 
 /**
  * Builds the launch of a runtime: `launch(reg, snapshot, kind)` runs a deployment this process holds the lease of
@@ -65,13 +56,12 @@ export const makeLaunch = (deps: LaunchEnv) => {
         resumes: deployment.resumes
       }
       running.set(deployment.id, handle)
-      handle.fiber = yield* runDeployment(env, reg, snapshot, handle, kind !== "resumed").pipe(
-        Effect.ensuring(Effect.sync(() => {
+      handle.fiber = yield* Effect.forkIn(
+        Effect.onExitPrimitive(runDeployment(env, reg, snapshot, handle, kind), (exit) => {
           if (running.get(deployment.id) === handle) running.delete(deployment.id)
-        })),
-        trackRun(reg, kind === "created"),
-        Effect.andThen(stopIfAskedWhilePausing(deps, handle)),
-        Effect.forkIn(scope)
+          return Exit.isSuccess(exit) ? stopIfAskedWhilePausing(deps, handle, exit.value) : undefined
+        }, true),
+        scope
       )
       return handle
     })

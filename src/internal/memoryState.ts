@@ -66,20 +66,25 @@ export const copySnapshot = (entry: MemoryEntry): Snapshot => ({
   jobs: entry.jobs.map((job) => ({ ...job }))
 })
 
-/** The entry a fenced write applies to, or `LeaseLost` when its lease is not the fence's. */
-export const fenced = (state: MemoryState, fence: Fence): Effect.Effect<MemoryEntry, LeaseLost> =>
-  Effect.suspend(() => {
+/**
+ * A fenced write of `value`: `apply` runs on the entry the fence holds the lease of, unless `value` holds something
+ * no store can hold (`PersistenceError`, reason `invalid`) or the lease is not the fence's (`LeaseLost`). One
+ * fiber step.
+ */
+export const fencedWrite = <A>(
+  state: MemoryState,
+  operation: string,
+  value: unknown,
+  fence: Fence,
+  apply: (entry: MemoryEntry) => A
+): Effect.Effect<A, LeaseLost | PersistenceError> =>
+  Effect.suspend((): Effect.Effect<A, LeaseLost | PersistenceError> => {
+    const refused = unstorableValue(operation, value)
+    if (refused !== undefined) return Effect.fail(refused)
     const entry = state.entries.get(fence.deploymentId)
     return entry !== undefined && holdsLease(entry.deployment, fence)
-      ? Effect.succeed(entry)
+      ? Effect.succeed(apply(entry))
       : Effect.fail(leaseLost(fence))
-  })
-
-/** The fenced entry, unless `value` holds something no store can hold. */
-export const refuseUnstorable = (operation: string, value: unknown, entry: Effect.Effect<MemoryEntry, LeaseLost>) =>
-  Effect.suspend((): Effect.Effect<MemoryEntry, LeaseLost | PersistenceError> => {
-    const refused = unstorableValue(operation, value)
-    return refused === undefined ? entry : Effect.fail(refused)
   })
 
 /** Appends error log entries to an entry, each with the next sequence number. */

@@ -12,10 +12,9 @@ import {
   applyPatches,
   copySnapshot,
   dataKeyOf,
-  fenced,
+  fencedWrite,
   keyOf,
-  type MemoryState,
-  refuseUnstorable
+  type MemoryState
 } from "./memoryState.ts"
 import { unstorableValue } from "./storable.ts"
 
@@ -66,20 +65,17 @@ export const makeMemoryWrites = (state: MemoryState): MemoryWrites => ({
   create: create(state),
 
   checkpoint: (checkpoint) =>
-    Effect.map(refuseUnstorable("checkpoint", checkpoint, fenced(state, checkpoint.fence)), (entry) => {
+    fencedWrite(state, "checkpoint", checkpoint, checkpoint.fence, (entry) => {
       const row = applyPatches(entry, checkpoint.deployment, checkpoint.jobs, checkpoint.at)
       appendErrors(state, entry, checkpoint.errors)
       return { stopRequested: row.stopRequested }
     }),
 
   appendErrors: (fence, errors) =>
-    Effect.map(
-      refuseUnstorable("appendErrors", errors, fenced(state, fence)),
-      (entry) => appendErrors(state, entry, errors)
-    ),
+    fencedWrite(state, "appendErrors", errors, fence, (entry) => appendErrors(state, entry, errors)),
 
   setJobData: (fence, job, key, value) =>
-    Effect.map(refuseUnstorable("setJobData", [job, key, value], fenced(state, fence)), (entry) => {
+    fencedWrite(state, "setJobData", [job, key, value], fence, (entry) => {
       entry.data.set(dataKeyOf(job, key), value)
     }),
 

@@ -1,7 +1,8 @@
 /**
  * Recording the metrics of `Metrics.ts` from the runtime, cheaply: each series (a metric with its attribute set)
- * is built once per registration or job and kept, and each recording is one Effect operation (a timed one, three),
- * reading the clock and the metric registry from the running fiber.
+ * is built once per registration or job and kept, and each recording is one Effect operation, reading the clock
+ * and the metric registry from the running fiber; the timings of attempts and checkpoints cost none, as their
+ * callers already hold the fiber and an exit hook (`startAttempt`, `startCheckpoint`).
  *
  * @internal
  */
@@ -127,36 +128,28 @@ const jobSeries = (reg: Registration, compiled: CompiledJob): JobSeries => {
 const secondsSince = (clock: Clock.Clock, started: bigint): number =>
   Number(clock.monotonicTimeNanosUnsafe() - started) / 1e9
 
-/**
- * Times an effect into a histogram, whatever its end (interruption included), and counts it in `counter`: three
- * Effect operations, the cheapest way that also sees failures.
- */
-const timed = <A, E, R>(
-  self: Effect.Effect<A, E, R>,
-  histogram: Metric.Histogram<number>,
-  counter?: Metric.Counter<number>
-): Effect.Effect<A, E, R> =>
-  Effect.withFiber((fiber) => {
-    const clock = fiber.getRef(Clock.Clock)
-    const started = clock.monotonicTimeNanosUnsafe()
-    if (counter !== undefined) counter.updateUnsafe(1, fiber.context)
-    return Effect.onExitPrimitive(self, () => {
-      histogram.updateUnsafe(secondsSince(clock, started), fiber.context)
-      return undefined
-    })
-  })
-
-/** The monotonic time a run starts at, for `recordOutcome`. */
-export const runStart: Effect.Effect<bigint> = Clock.monotonicTimeNanos
+/** The metrics of one run (`startRun`). */
+export interface RunMetrics {
+  /** Counts the run's outcome and records its duration. */
+  readonly outcome: (outcome: Outcome) => void
+  /** Takes the run out of the in-flight gauge; called when the run ends, however it ends. */
+  readonly end: () => void
+}
 
 /**
- * Counts a run's outcome (succeeded, rolled back, rollback failed, paused; a lost lease for a run abandoned for it)
- * and records its duration.
+ * Starts the metrics of a run on `fiber`: it counts a just created deployment (`created`) as started, and the run
+ * in flight. Its outcome is counted by name (succeeded, rolled back, rollback failed, paused; a lost lease for a
+ * run abandoned for it) with its duration.
  */
-export const recordOutcome = (reg: Registration, outcome: Outcome, started: bigint): Effect.Effect<void> =>
-  Effect.withFiberSucceed((fiber) => {
-    const series = seriesOf(reg)
-    const context = fiber.context
+export const startRun = (reg: Registration, created: boolean, fiber: Fiber.Fiber<unknown, unknown>): RunMetrics => {
+  const series = seriesOf(reg)
+  const context = fiber.context
+  const clock = fiber.getRef(Clock.Clock)
+  const started = clock.monotonicTimeNanosUnsafe()
+  if (created) series.started.updateUnsafe(1, context)
+  series.inFlight.modifyUnsafe(1, context)
+  const end = () => series.inFlight.modifyUnsafe(-1, context)
+  const outcome = (outcome: Outcome) => {
     let name: OutcomeName
     switch (outcome._tag) {
       case "Succeeded": {
@@ -180,23 +173,10 @@ export const recordOutcome = (reg: Registration, outcome: Outcome, started: bigi
         break
       }
     }
-    durationOf(series, name).updateUnsafe(secondsSince(fiber.getRef(Clock.Clock), started), context)
-  })
-
-/**
- * Counts a run in flight while it runs, and a just created deployment (`created`) as started: wraps the run's
- * effect, so the gauge goes down however the run ends.
- */
-export const trackRun = (reg: Registration, created: boolean) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.withFiber((fiber) => {
-    const series = seriesOf(reg)
-    if (created) series.started.updateUnsafe(1, fiber.context)
-    series.inFlight.modifyUnsafe(1, fiber.context)
-    return Effect.onExitPrimitive(self, () => {
-      series.inFlight.modifyUnsafe(-1, fiber.context)
-      return undefined
-    })
-  })
+    durationOf(series, name).updateUnsafe(secondsSince(clock, started), context)
+  }
+  return { outcome, end }
+}
 
 /**
  * Counts an attempt of a job that starts now on `fiber`, and returns what records its duration when it ends: for a
@@ -211,9 +191,14 @@ export const startAttempt = (reg: Registration, compiled: CompiledJob, fiber: Fi
   return () => series.duration.updateUnsafe(secondsSince(clock, started), context)
 }
 
-/** Records how long a checkpoint write took. */
-export const timeCheckpoint = (reg: Registration) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  timed(self, seriesOf(reg).checkpoint)
+/** Starts timing a checkpoint write on `fiber`; returns what records its duration when it ends. */
+export const startCheckpoint = (reg: Registration, fiber: Fiber.Fiber<unknown, unknown>): () => void => {
+  const histogram = seriesOf(reg).checkpoint
+  const context = fiber.context
+  const clock = fiber.getRef(Clock.Clock)
+  const started = clock.monotonicTimeNanosUnsafe()
+  return () => histogram.updateUnsafe(secondsSince(clock, started), context)
+}
 
 /** Counts the failure of a job that ended the forward run, by the failure's tag. */
 export const recordJobFailure = (reg: Registration, compiled: CompiledJob, failure: Failure): Effect.Effect<void> =>

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Cause, Clock, Context, Effect, Option, Schema } from "effect"
+import { Cause, Clock, Context, Effect, Exit, Option, Schema } from "effect"
 import type { Deferred, Fiber } from "effect"
 import {
   DeploymentFailed,
@@ -30,8 +30,8 @@ import type {
 import { JobContext, type JobContextShape } from "../JobContext.ts"
 import type * as State from "../State.ts"
 import { describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
-import { mapEager, mapErrorEager } from "./eager.ts"
-import { timeCheckpoint } from "./metrics.ts"
+import { startCheckpoint } from "./metrics.ts"
+import { isTransient, retryAfterTransient } from "./transient.ts"
 import { jsonIssue, storableRow, storableText } from "./storable.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import {
@@ -65,13 +65,22 @@ export interface Handle {
   /** The registration the run executes: what its outcome's output is typed by. */
   readonly registration: Registration
   readonly outcome: Deferred.Deferred<Outcome>
-  fiber: Fiber.Fiber<void> | undefined
+  fiber: Fiber.Fiber<Outcome> | undefined
   /** Set before the run's fiber is interrupted, to tell a user stop from a lost lease (unset: shutdown). */
   interruptReason: "stop" | "lease_lost" | undefined
   fence: Fence
   /** The stored resume count (claims since the last checkpoint); the next checkpoint that makes progress resets it. */
   resumes: number
 }
+
+/**
+ * How a deployment came to be launched by this process:
+ * - `created`: it was just created (it counts as started, and its first job's attempt is already recorded);
+ * - `takenOver`: an operator's operation took it over and recorded what it changed (an attempt of a retried job
+ *   included), so it is not started again and no attempt is counted on launch;
+ * - `resumed`: recovery claimed it after another process (or this one) stopped running it.
+ */
+export type LaunchKind = "created" | "takenOver" | "resumed"
 
 /** What a run needs from the `Actions` service. */
 export interface RunnerEnv {
@@ -180,31 +189,49 @@ export const isRefusal = (error: PersistenceError | LeaseLost): error is Persist
 /**
  * One atomic, fenced checkpoint. A lost lease or a store failure that may pass (after retries, unless `retry` is
  * false, as inside a transaction) becomes an `Abandon` defect: the local run stops, and the deployment resumes
- * later. A refusal of the value written (`invalid`) fails with the `PersistenceError`: retrying could never
- * store it, so the caller fails the job or the rollback instead. A checkpoint that `progress`es (every one but
- * the attempt count written on resume) resets the stored resume count.
+ * later. A refusal of the value written (`invalid`) fails with the `PersistenceError`, or with what `refused`
+ * makes of it: retrying could never store it, so the caller fails the job or the rollback instead. A checkpoint
+ * that `progress`es (every one but the attempt count written on resume) resets the stored resume count.
+ *
+ * It runs where the run runs, uninterruptibly (only a job's own effects are interruptible): a checkpoint is never
+ * cut short. Its duration is recorded, whatever its end. Without a failure it costs the store's operation and
+ * two fiber steps.
  */
-export const write = (
+export const write = <E = PersistenceError>(
   run: Run,
   checkpoint: Omit<Checkpoint, "fence">,
-  options?: { readonly retry?: boolean; readonly progress?: boolean }
-): Effect.Effect<CheckpointResult, PersistenceError> => {
+  options?: {
+    readonly retry?: boolean
+    readonly progress?: boolean
+    readonly refused?: (error: PersistenceError) => E
+  }
+): Effect.Effect<CheckpointResult, E> => {
   const reset = options?.progress !== false && run.handle.resumes > 0
   const attempt = run.env.store.checkpoint({
     ...checkpoint,
     deployment: reset ? { ...checkpoint.deployment, resumes: 0 } : checkpoint.deployment,
     fence: run.handle.fence
   })
-  return Effect.uninterruptible(
-    (options?.retry === false ? attempt : run.env.retryTransient(attempt)).pipe(
-      Effect.catch((error) => isRefusal(error) ? Effect.fail(error) : Effect.die(abandonFor(error))),
-      Effect.map((result) => {
-        if (reset) run.handle.resumes = 0
-        return result
-      }),
-      timeCheckpoint(run.reg)
-    )
-  )
+  const refused = options?.refused
+  return Effect.withFiber((fiber) => {
+    const recordDuration = startCheckpoint(run.reg, fiber)
+    const settle = (retry: boolean) => (cause: Cause.Cause<PersistenceError | LeaseLost>): Effect.Effect<CheckpointResult, E> => {
+      const error = Cause.findErrorOption(cause)
+      if (error._tag === "Some" && retry && isTransient(error.value)) {
+        return Effect.matchCauseEffect(retryAfterTransient(attempt), { onFailure: settle(false), onSuccess: succeeded })
+      }
+      recordDuration()
+      if (error._tag === "None") return Effect.failCause(cause as Cause.Cause<never>)
+      if (!isRefusal(error.value)) return Effect.die(abandonFor(error.value))
+      return Effect.fail(refused === undefined ? error.value as E : refused(error.value))
+    }
+    const succeeded = (result: CheckpointResult) => {
+      recordDuration()
+      if (reset) run.handle.resumes = 0
+      return Exit.succeed(result)
+    }
+    return Effect.matchCauseEffect(attempt, { onFailure: settle(options?.retry !== false), onSuccess: succeeded })
+  })
 }
 
 /** Names what a refused checkpoint held that the store cannot hold, for `UnstorableValue`. */
@@ -231,8 +258,8 @@ export const encodeState = (run: Run, job: string): Effect.Effect<{ readonly sta
   const cell = run.cell
   const state = run.reg.state
   if (cell === undefined || state === undefined || !cell.dirty) return unchangedState
-  return mapErrorEager(
-    mapEager(state.codec.encode(cell.value), (encoded) => ({ state: encoded })),
+  return Effect.mapErrorEager(
+    Effect.mapEager(state.codec.encode(cell.value), (encoded) => ({ state: encoded })),
     (error) => new StateValidationError({ action: run.reg.action.name, job, ...describeSchemaError(error) })
   )
 }
@@ -394,7 +421,7 @@ export const decodeStored = (
   job: string | undefined,
   field: string
 ) =>
-  mapErrorEager(codec.decode(value), (error) => new Abandon("corrupt", corrupt(deploymentId, job, field, error)))
+  Effect.mapErrorEager(codec.decode(value), (error) => new Abandon("corrupt", corrupt(deploymentId, job, field, error)))
 
 /** Makes the state of a run from a stored snapshot. */
 export const makeRun = (

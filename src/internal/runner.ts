@@ -12,7 +12,7 @@
  *
  * @internal
  */
-import { Cause, Deferred, Effect, Exit, Option, Schema, Scope } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Option, Schema, Scope } from "effect"
 import {
   ExecutionStopped,
   InputValidationError,
@@ -22,12 +22,12 @@ import {
 } from "../ActionError.ts"
 import { Failure } from "../Deployment.ts"
 import type { PersistenceError } from "../ActionError.ts"
-import type { Checkpoint, CheckpointResult, FailureRow, Json, Snapshot } from "../DeploymentStore.ts"
+import type { Checkpoint, CheckpointResult, DeploymentStoreShape, FailureRow, Json, Snapshot } from "../DeploymentStore.ts"
 import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.ts"
-import { flatMapEager, mapEager, mapErrorEager } from "./eager.ts"
 import { corruptJobRecords } from "./jobRecords.ts"
 import { attemptJob, type Restore } from "./attempt.ts"
-import { recordJobFailure, recordOutcome, runStart } from "./metrics.ts"
+import { recordJobFailure, startRun } from "./metrics.ts"
+import { spanned } from "./spanned.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { armRollback, backward } from "./rollback.ts"
 import {
@@ -41,6 +41,7 @@ import {
   failedOutcome,
   findAbandon,
   type Handle,
+  type LaunchKind,
   makeRun,
   type Outcome,
   parkCorrupt,
@@ -67,7 +68,7 @@ class StepFailure {
 
 /** Validates and encodes a job's output; `undefined`/`null` that the schema refuses is `JobNilOutput`. */
 const encodeOutput = (run: Run, compiled: CompiledJob, output: unknown) =>
-  mapErrorEager(compiled.output.encode(output), (error) =>
+  Effect.mapErrorEager(compiled.output.encode(output), (error) =>
     output === undefined || output === null
       ? new JobNilOutput({ action: run.reg.action.name, job: compiled.job.name })
       : new OutputValidationError({ action: run.reg.action.name, job: compiled.job.name, ...describeSchemaError(error) }))
@@ -76,9 +77,9 @@ const encodeOutput = (run: Run, compiled: CompiledJob, output: unknown) =>
 const prepareInput = (run: Run, compiled: CompiledJob, value: unknown, encoded: Json | undefined) => {
   const invalid = (error: Schema.SchemaError) =>
     new InputValidationError({ action: run.reg.action.name, job: compiled.job.name, ...describeSchemaError(error) })
-  const json = encoded === undefined ? mapErrorEager(compiled.input.encode(value), invalid) : Exit.succeed(encoded)
-  return flatMapEager(json, (json) =>
-    mapEager(mapErrorEager(compiled.input.decode(json), invalid), (input) => ({ json, input })))
+  const json = encoded === undefined ? Effect.mapErrorEager(compiled.input.encode(value), invalid) : Exit.succeed(encoded)
+  return Effect.flatMapEager(json, (json) =>
+    Effect.mapEager(Effect.mapErrorEager(compiled.input.decode(json), invalid), (input) => ({ json, input })))
 }
 
 /** Classifies a failed forward run: an abandon, or the failure that starts a rollback. */
@@ -115,54 +116,66 @@ const classify = (run: Run, cause: Cause.Cause<unknown>): Abandon | { readonly f
 const failureRow = (failure: Failure): FailureRow => Schema.encodeSync(Failure)(failure)
 
 /**
- * Runs a deployment from a snapshot until it finishes or the local run is abandoned, and publishes the outcome.
- * `fresh` tells that the snapshot was just created (its first job's attempt is already recorded).
+ * Runs a deployment from a snapshot until it finishes or the local run is abandoned, publishes the outcome and
+ * returns it. `kind` tells how the run came to be (`LaunchKind`): a `created` or `takenOver` deployment has its
+ * current job's attempt recorded already; a `resumed` one has it recorded here.
  */
 export const runDeployment = (
   env: RunnerEnv,
   reg: Registration,
   snapshot: Snapshot,
   handle: Handle,
-  fresh: boolean
-): Effect.Effect<void> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
-      const deployment = snapshot.deployment
-      const started = yield* runStart
-      const outcome = yield* Effect.catchDefect(
-        Effect.gen(function*() {
-          // Records a store read back in another shape than the runtime relies on park the deployment.
-          const corrupt = corruptJobRecords(deployment.id, snapshot.jobs, reg.jobs)
-          if (corrupt !== undefined) return yield* Effect.die(new Abandon("corrupt", corrupt))
-          const state = reg.state === undefined
-            ? undefined
-            : deployment.state === undefined
-            ? reg.state.definition.initial
-            : yield* Effect.orDie(decodeStored(deployment.id, reg.state.codec, deployment.state, undefined, "state"))
-          const run = makeRun(env, reg, snapshot, handle, state, yield* Effect.clockWith(Effect.succeed))
-          return yield* (deployment.status === "running"
-            ? forward(run, snapshot, fresh, restore)
-            : backward(run, snapshot))
-        }),
+  kind: LaunchKind
+): Effect.Effect<Outcome> => {
+  const deployment = snapshot.deployment
+  return spanned({
+    name: "effect-actions.deployment",
+    attributes: {
+      "deployment.id": deployment.id,
+      "deployment.application": deployment.application,
+      "deployment.action": deployment.action
+    },
+    annotations: { deploymentId: deployment.id, application: deployment.application, action: deployment.action }
+  }, (fiber, atEnd) => {
+    const metrics = startRun(reg, kind === "created", fiber)
+    atEnd(metrics.end)
+    const clock = fiber.getRef(Clock.Clock)
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.catchDefect(
+        beginRun(env, reg, snapshot, handle, kind !== "resumed", restore, clock),
         (defect) => defect instanceof Abandon ? parkCorrupt({ env, handle }, defect) : Effect.die(defect)
-      )
-      yield* recordOutcome(reg, outcome, started)
-      yield* Deferred.succeed(handle.outcome, outcome)
-    })
-  ).pipe(
-    Effect.withSpan("effect-actions.deployment", {
-      attributes: {
-        "deployment.id": snapshot.deployment.id,
-        "deployment.application": snapshot.deployment.application,
-        "deployment.action": snapshot.deployment.action
-      }
-    }, { captureStackTrace: false }),
-    Effect.annotateLogs({
-      deploymentId: snapshot.deployment.id,
-      application: snapshot.deployment.application,
-      action: snapshot.deployment.action
-    })
-  )
+      ).pipe(Effect.flatMap((outcome) => {
+        metrics.outcome(outcome)
+        return Effect.as(Deferred.succeed(handle.outcome, outcome), outcome)
+      }))
+    )
+  })
+}
+
+/** Checks the stored job records, decodes the state, and runs the deployment forward or backward. */
+const beginRun = (
+  env: RunnerEnv,
+  reg: Registration,
+  snapshot: Snapshot,
+  handle: Handle,
+  fresh: boolean,
+  restore: Restore,
+  clock: Clock.Clock
+): Effect.Effect<Outcome> => {
+  const deployment = snapshot.deployment
+  // Records a store read back in another shape than the runtime relies on park the deployment.
+  const corrupt = corruptJobRecords(deployment.id, snapshot.jobs, reg.jobs)
+  if (corrupt !== undefined) return Effect.die(new Abandon("corrupt", corrupt))
+  const state = reg.state === undefined
+    ? Exit.void
+    : deployment.state === undefined
+    ? Exit.succeed(reg.state.definition.initial)
+    : Effect.orDie(decodeStored(deployment.id, reg.state.codec, deployment.state, undefined, "state"))
+  return Effect.flatMapEager(state, (state) => {
+    const run = makeRun(env, reg, snapshot, handle, state, clock)
+    return deployment.status === "running" ? forward(run, snapshot, fresh, restore) : backward(run, snapshot)
+  })
+}
 
 /** Runs a deployment found `running` from its current job, and rolls it back (or pauses it) when a job fails. */
 const forward = (run: Run, snapshot: Snapshot, fresh: boolean, restore: Restore): Effect.Effect<Outcome> =>
@@ -235,7 +248,11 @@ const runJobs = (run: Run, scope: Scope.Scope, restore: Restore, first: unknown,
           limit: run.env.maxResumes
         })
       }
-      const outcome = yield* step(run, restore, index, input, output)
+      // A store without transactions runs transactional jobs like the others (`DeploymentStore.transaction`).
+      const transaction = compiled.job.transactional ? run.env.store.transaction : undefined
+      const outcome = transaction === undefined
+        ? yield* step(run, restore, compiled, input, output, false)
+        : yield* transactionalStep(transaction, run, restore, compiled, input, output)
       output.value = Option.some(outcome.value)
       committed(run, outcome.planned, outcome.result)
       if (outcome._tag === "Done") return outcome.value
@@ -247,59 +264,78 @@ const runJobs = (run: Run, scope: Scope.Scope, restore: Restore, first: unknown,
   })
 
 /**
- * Runs job `index` and writes its checkpoint: the job's success and the next job's start, or the deployment's
- * success after the last job. A transactional job runs with its checkpoint in one store transaction.
+ * Runs a job and writes its checkpoint: the job's success and the next job's start, or the deployment's success
+ * after the last job. A generator that the forward loop runs inline (`yield*`): no fiber step of its own.
  */
-const step = (run: Run, restore: Restore, index: number, input: unknown, output: { value: Option.Option<unknown> }) => {
-  const compiled = run.reg.jobs[index]!
-  const transaction = compiled.job.transactional ? run.env.store.transaction : undefined
-  const body = Effect.gen(function*() {
-    const value = yield* attemptJob(run, compiled, input, restore)
-    run.phase = "output"
-    const encoded = yield* encodeOutput(run, compiled, value)
-    // A job's side effects happened: its rollback gets its output, whatever happens to the checkpoint.
-    // A transactional job's writes are undone with its transaction when the checkpoint does not commit.
-    if (transaction === undefined) output.value = Option.some(value)
-    const at = timeOf(run)
-    const state = yield* encodeState(run, compiled.job.name)
-    const retry = { retry: transaction === undefined }
-    /** A checkpoint the store refuses fails this job: its output (or the state it set) can never be stored. */
-    const refused = (checkpoint: Omit<Checkpoint, "fence">) => (error: PersistenceError) => {
+function* step(
+  run: Run,
+  restore: Restore,
+  compiled: CompiledJob,
+  input: unknown,
+  output: { value: Option.Option<unknown> },
+  transactional: boolean
+) {
+  const index = compiled.index
+  const value = yield* attemptJob(run, compiled, input, restore)
+  run.phase = "output"
+  const encoded = yield* encodeOutput(run, compiled, value)
+  // A job's side effects happened: its rollback gets its output, whatever happens to the checkpoint.
+  // A transactional job's writes are undone with its transaction when the checkpoint does not commit.
+  if (!transactional) output.value = Option.some(value)
+  const at = timeOf(run)
+  const state = yield* encodeState(run, compiled.job.name)
+  /** A checkpoint the store refuses fails this job: its output (or the state it set) can never be stored. */
+  const options = (checkpoint: Omit<Checkpoint, "fence">) => ({
+    retry: !transactional,
+    refused: (error: PersistenceError) => {
       run.current = index
       run.unsaved = undefined
       run.phase = "output"
-      return Effect.fail(unstorable(run, compiled.job.name, checkpoint, error))
+      return unstorable(run, compiled.job.name, checkpoint, error)
     }
-    if (index === run.reg.jobs.length - 1) {
-      const planned = yield* transition(run, { _tag: "JobSucceeded", at, index, output: encoded, ...state })
-      const result = yield* Effect.catch(write(run, planned.checkpoint, retry), refused(planned.checkpoint))
-      return { _tag: "Done", value, planned, result } as const
-    }
-    run.unsaved = { output: encoded, finishedAt: at }
-    run.current = index + 1
-    run.phase = "input"
-    const nextJob = run.reg.jobs[index + 1]!
-    const next = yield* prepareInput(run, nextJob, value, compiled.outputIsNextInput ? encoded : undefined)
-    const planned = yield* transition(run, {
-      _tag: "JobSucceeded",
-      at,
-      index,
-      output: encoded,
-      next: { input: next.json },
-      ...state
-    })
-    const result = yield* Effect.catch(write(run, planned.checkpoint, retry), refused(planned.checkpoint))
-    return { _tag: "Next", value, next: next.input, stateWritten: state.state !== undefined, planned, result } as const
   })
-  if (transaction === undefined) return body
-  // Failures of the body keep their meaning; a failure of the transaction itself (its COMMIT) leaves the
-  // outcome unknown, so the local run stops and the deployment resumes from its last checkpoint.
-  return transaction(Effect.mapError(body, (error) => new StepFailure(error))).pipe(
+  if (index === run.reg.jobs.length - 1) {
+    const planned = yield* transition(run, { _tag: "JobSucceeded", at, index, output: encoded, ...state })
+    const result = yield* write(run, planned.checkpoint, options(planned.checkpoint))
+    return { _tag: "Done", value, planned, result } as const
+  }
+  run.unsaved = { output: encoded, finishedAt: at }
+  run.current = index + 1
+  run.phase = "input"
+  const nextJob = run.reg.jobs[index + 1]!
+  const next = yield* prepareInput(run, nextJob, value, compiled.outputIsNextInput ? encoded : undefined)
+  const planned = yield* transition(run, {
+    _tag: "JobSucceeded",
+    at,
+    index,
+    output: encoded,
+    next: { input: next.json },
+    ...state
+  })
+  const result = yield* write(run, planned.checkpoint, options(planned.checkpoint))
+  return { _tag: "Next", value, next: next.input, stateWritten: state.state !== undefined, planned, result } as const
+}
+
+/**
+ * A transactional job: it runs with its checkpoint in one store transaction. Failures of the body keep their
+ * meaning; a failure of the transaction itself (its COMMIT) leaves the outcome unknown, so the local run stops and
+ * the deployment resumes from its last checkpoint.
+ */
+const transactionalStep = (
+  transaction: NonNullable<DeploymentStoreShape["transaction"]>,
+  run: Run,
+  restore: Restore,
+  compiled: CompiledJob,
+  input: unknown,
+  output: { value: Option.Option<unknown> }
+) =>
+  transaction(
+    Effect.mapError(Effect.gen(() => step(run, restore, compiled, input, output, true)), (error) => new StepFailure(error))
+  ).pipe(
     Effect.catch((error) =>
       error instanceof StepFailure ? Effect.fail(error.error) : Effect.die(new Abandon("persistence", error))
     )
   )
-}
 
 /**
  * A failed forward run: abandoned, or its failure checkpointed and the deployment paused (the failure policy) or

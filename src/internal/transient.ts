@@ -16,12 +16,11 @@ export const isTransient = (error: unknown): boolean => error instanceof Persist
  * 100 and 200 ms. The retry is set up only once an attempt failed: the path without failures stays cheap.
  */
 export const retryTransient = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.catchIf(
-    effect,
-    isTransient,
-    () =>
-      Effect.andThen(
-        Effect.sleep("25 millis"),
-        Effect.retry(effect, { schedule: Schedule.exponential("50 millis"), times: 3, while: isTransient })
-      )
+  Effect.catchIf(effect, isTransient, () => retryAfterTransient(effect))
+
+/** The retries of `retryTransient`, for an operation whose first attempt just failed with a transient failure. */
+export const retryAfterTransient = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.andThen(
+    Effect.sleep("25 millis"),
+    Effect.retry(effect, { schedule: Schedule.exponential("50 millis"), times: 3, while: isTransient })
   )
