@@ -4,7 +4,7 @@
  * behaviours hold on both; `test/Actions.postgres.faults.test.ts` runs the PostgreSQL side.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Option, Schema } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, Schema, SchemaTransformation } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, type DeploymentStore, DeploymentStore as Store, Job, JobContext, State } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
@@ -417,6 +417,37 @@ describe("Actions faults (issue 7)", () => {
       }))
   })
 
+  describe("class 4b: a store that dies (a defect, not a PersistenceError) never leaves an await hanging", () => {
+    it.effect("the local run stops, the lease lapses, and a resume finishes the deployment the await waits for", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        let defects = 1
+        const store = {
+          ...inner,
+          checkpoint: (checkpoint: DeploymentStore.Checkpoint) =>
+            defects-- > 0 ? Effect.die(new Error("driver bug")) : inner.checkpoint(checkpoint)
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const waiting = yield* Effect.forkChild(process.actions.execute(deploy, { n: 0 }))
+        yield* TestClock.adjust("1 second")
+        assert.isUndefined(waiting.pollUnsafe(), "the deployment waits for a resume, it is not failed")
+        const id = (yield* process.actions.list()).items[0]!.id
+        const stored = Option.getOrThrow(yield* inner.get(id))
+        assert.strictEqual(stored.deployment.status, "running", "left for a later resume")
+        yield* TestClock.adjust("30 seconds")
+        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
+        // The await reads the status between its polls.
+        yield* TestClock.adjust("5 seconds")
+        const result = yield* Fiber.join(waiting)
+        assert.deepStrictEqual(result.output, { n: 2 })
+        assert.deepStrictEqual(log.events, ["run a 0", "run a 0", "run b 1"])
+        yield* process.shutdown
+      }))
+  })
+
   describe("class 5: parked (corrupt) deployments stay answerable", () => {
     it.effect("await fails with StoredDataCorrupt in the owner and in any other process; stop is refused; no claim", () =>
       Effect.gen(function*() {
@@ -453,6 +484,75 @@ describe("Actions faults (issue 7)", () => {
         assert.deepStrictEqual(log.events, [])
         yield* owner.shutdown
         yield* other.shutdown
+      }))
+  })
+
+  describe("class 5c: a stored value whose decoding dies parks its deployment, never resumes it again and again", () => {
+    /** A number schema whose decoding throws on 13 (a transformation with a bug), and encodes as numbers do. */
+    const Throwing = Schema.Number.pipe(Schema.decodeTo(
+      Schema.Number,
+      SchemaTransformation.transform({
+        decode: (n: number) => {
+          if (n === 13) throw new Error("decoder bug")
+          return n
+        },
+        encode: (n: number) => n
+      })
+    ))
+    const Unlucky = State.make("Unlucky", { schema: Throwing, initial: 0 })
+
+    it.effect("a state that dies when decoded parks the deployment; await fails with StoredDataCorrupt; no claim", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)], { state: Unlucky })
+        const stored = storedDeployment(deploy, { currentJob: 1, state: 13 }, [
+          { ...jobRow(0, "a", "succeeded", { n: 1 }), input: { n: 0 } },
+          { ...jobRow(1, "b", "running"), input: { n: 1 } }
+        ])
+        yield* store.create(stored, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const id = stored.deployment.id
+        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
+        const error = yield* Effect.flip(process.actions.awaitById(id))
+        assert.strictEqual(error._tag, "StoredDataCorrupt")
+        if (error._tag === "StoredDataCorrupt") {
+          assert.strictEqual(error.field, "state")
+          assert.include(error.issue, "decoder bug")
+        }
+        assert.isTrue(Option.isSome((yield* process.actions.get(id)).parked))
+        yield* TestClock.adjust("5 minutes")
+        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [], "never claimed again")
+        assert.deepStrictEqual(log.events, [], "no job ran")
+        assert.strictEqual(Option.getOrThrow(yield* store.get(id)).deployment.state, 13, "the data is left as it was")
+        yield* process.shutdown
+      }))
+
+    it.effect("a completed job's input that dies when decoded, on resume, parks the deployment naming the job", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const fragile = Job.make("fragile", {
+          input: Schema.Struct({ n: Throwing }),
+          output: Counter,
+          execute: ({ n }) => Effect.as(log.add(`run fragile ${n}`), { n: n + 1 })
+        })
+        const deploy = Action.make("deploy", [fragile, step("b", log)])
+        const stored = storedDeployment(deploy, { currentJob: 1 }, [
+          { ...jobRow(0, "fragile", "succeeded", { n: 14 }), input: { n: 13 } },
+          { ...jobRow(1, "b", "running"), input: { n: 14 } }
+        ])
+        yield* store.create(stored, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const id = stored.deployment.id
+        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
+        const error = yield* Effect.flip(process.actions.awaitById(id))
+        assert.strictEqual(error._tag, "StoredDataCorrupt")
+        if (error._tag === "StoredDataCorrupt") assert.deepStrictEqual([error.job, error.field], ["fragile", "input"])
+        assert.deepStrictEqual(log.events, [], "no job ran")
+        yield* process.shutdown
       }))
   })
 

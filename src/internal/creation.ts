@@ -9,7 +9,7 @@
  *
  * @internal
  */
-import { Clock, Effect, Fiber, Schedule, type Schema, type Scope } from "effect"
+import { Effect, Fiber, Schedule, type Schema, type Scope } from "effect"
 import type { PersistenceError } from "../ActionError.ts"
 import type { DeploymentStoreShape, Fence, Snapshot } from "../DeploymentStore.ts"
 import type { Registration } from "./registration.ts"
@@ -152,8 +152,7 @@ export const makeCreate = (deps: CreationEnv) => {
     key: string | undefined,
     link?: Link
   ): Effect.Effect<string, PersistenceError> =>
-    Effect.flatMap(
-      Clock.currentTimeMillis,
-      (at) => createSnapshot(reg, newSnapshot(reg, input, key, owner, at, leaseTtlMillis, link))
+    Effect.clockWith((clock) =>
+      createSnapshot(reg, newSnapshot(reg, input, key, owner, clock.currentTimeMillisUnsafe(), leaseTtlMillis, link))
     )
 }

@@ -44,25 +44,25 @@ export type { LaunchKind } from "./run.ts"
 export const makeLaunch = (deps: LaunchEnv) => {
   const { env, owner, running, scope } = deps
   return (reg: Registration, snapshot: Snapshot, kind: LaunchKind): Effect.Effect<Handle> =>
-    Effect.gen(function*() {
+    Effect.suspend(() => {
       const deployment = snapshot.deployment
       const handle: Handle = {
         deploymentId: deployment.id,
         registration: reg,
-        outcome: yield* Deferred.make<Outcome>(),
+        outcome: Deferred.makeUnsafe<Outcome>(),
         fiber: undefined,
         interruptReason: undefined,
         fence: { deploymentId: deployment.id, owner, epoch: deployment.leaseEpoch },
         resumes: deployment.resumes
       }
       running.set(deployment.id, handle)
-      handle.fiber = yield* Effect.forkIn(
-        Effect.onExitPrimitive(runDeployment(env, reg, snapshot, handle, kind), (exit) => {
-          if (running.get(deployment.id) === handle) running.delete(deployment.id)
-          return Exit.isSuccess(exit) ? stopIfAskedWhilePausing(deps, handle, exit.value) : undefined
-        }, true),
-        scope
-      )
-      return handle
+      const run = Effect.onExitPrimitive(runDeployment(env, reg, snapshot, handle, kind), (exit) => {
+        if (running.get(deployment.id) === handle) running.delete(deployment.id)
+        return Exit.isSuccess(exit) ? stopIfAskedWhilePausing(deps, handle, exit.value) : undefined
+      }, true)
+      return Effect.map(Effect.forkIn(run, scope), (fiber) => {
+        handle.fiber = fiber
+        return handle
+      })
     })
 }

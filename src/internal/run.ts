@@ -48,8 +48,11 @@ import {
 
 export { logText, storableRow } from "./storable.ts"
 
-/** Why a local run stopped without finishing the deployment. */
-export type AbandonReason = "shutdown" | "lease_lost" | "persistence" | "corrupt"
+/**
+ * Why a local run stopped without finishing the deployment: the runtime shut down, the lease was lost, the store
+ * failed (or died), the stored data is corrupt, or the runtime itself met a defect (a bug, logged as an error).
+ */
+export type AbandonReason = "shutdown" | "lease_lost" | "persistence" | "corrupt" | "defect"
 
 /** How a run ended, as published to awaiters in this process. */
 export type Outcome =
@@ -221,7 +224,13 @@ export const write = <E = PersistenceError>(
         return Effect.matchCauseEffect(retryAfterTransient(attempt), { onFailure: settle(false), onSuccess: succeeded })
       }
       recordDuration()
-      if (error._tag === "None") return Effect.failCause(cause as Cause.Cause<never>)
+      // A store that dies (a driver's bug) leaves the checkpoint's outcome unknown, as a store it cannot reach does:
+      // the local run stops. An interruption goes on as one.
+      if (error._tag === "None") {
+        const defect = Cause.findDefect(cause)
+        if (defect._tag === "Failure") return Effect.failCause(cause as Cause.Cause<never>)
+        return Effect.die(defect.success instanceof Abandon ? defect.success : new Abandon("persistence", defect.success))
+      }
       if (!isRefusal(error.value)) return Effect.die(abandonFor(error.value))
       return Effect.fail(refused === undefined ? error.value as E : refused(error.value))
     }
@@ -407,21 +416,47 @@ export const abandoned = (run: Pick<Run, "env" | "handle">, abandon: Abandon): E
     if (abandon.reason === "shutdown") {
       // Give the lease up so that another process can resume the deployment at once.
       yield* Effect.ignore(run.env.store.release(run.handle.fence, yield* now))
+    } else if (abandon.reason === "defect") {
+      yield* Effect.logError("deployment run stopped by a defect of the runtime; it resumes once its lease lapses", abandon.error)
     } else {
       yield* Effect.logWarning(`deployment run stopped without finishing (${abandon.reason})`, abandon.error)
     }
     return { _tag: "Abandoned", reason: abandon.reason, error: abandon.error } as const
   })
 
-/** Decodes a stored value of a job, or abandons the run as corrupt. */
+/**
+ * Decodes a stored value of a job, or abandons the run as corrupt: the value does not fit the schema, or decoding
+ * it died (a transformation that throws on it). Either way no run can go on from it, so the deployment is parked
+ * (reported), not resumed again and again.
+ */
 export const decodeStored = (
   deploymentId: string,
   codec: { readonly decode: (json: unknown) => Effect.Effect<unknown, Schema.SchemaError> },
   value: Json | undefined,
   job: string | undefined,
   field: string
-) =>
-  Effect.mapErrorEager(codec.decode(value), (error) => new Abandon("corrupt", corrupt(deploymentId, job, field, error)))
+): Effect.Effect<unknown, Abandon> => {
+  const undecodable = (cause: Cause.Cause<Schema.SchemaError>): Effect.Effect<never, Abandon> => {
+    if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+    const error = Cause.findErrorOption(cause)
+    if (error._tag === "Some") return Effect.fail(new Abandon("corrupt", corrupt(deploymentId, job, field, error.value)))
+    const { message } = describeError(Cause.squash(cause))
+    return Effect.fail(
+      new Abandon(
+        "corrupt",
+        new StoredDataCorrupt({
+          deploymentId,
+          ...(job === undefined ? {} : { job }),
+          field,
+          issue: storableText(`decoding it died: ${message}`)
+        })
+      )
+    )
+  }
+  const decoded = codec.decode(value)
+  if (!Exit.isExit(decoded)) return Effect.catchCause(decoded, undecodable)
+  return Exit.isSuccess(decoded) ? Exit.succeed(decoded.value) : undecodable(decoded.cause as Cause.Cause<Schema.SchemaError>)
+}
 
 /** Makes the state of a run from a stored snapshot. */
 export const makeRun = (

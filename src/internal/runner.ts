@@ -143,7 +143,9 @@ export const runDeployment = (
     return Effect.uninterruptibleMask((restore) =>
       Effect.catchDefect(
         beginRun(env, reg, snapshot, handle, kind !== "resumed", restore, clock),
-        (defect) => defect instanceof Abandon ? parkCorrupt({ env, handle }, defect) : Effect.die(defect)
+        // A defect left here is the runtime's own (or a store's that died outside a checkpoint): the local run stops,
+        // and the deployment resumes from its last checkpoint once its lease lapses; awaiters are told, never left.
+        (defect) => parkCorrupt({ env, handle }, defect instanceof Abandon ? defect : new Abandon("defect", defect))
       ).pipe(Effect.flatMap((outcome) => {
         metrics.outcome(outcome)
         return Effect.as(Deferred.succeed(handle.outcome, outcome), outcome)
@@ -180,17 +182,21 @@ const beginRun = (
 /** Runs a deployment found `running` from its current job, and rolls it back (or pauses it) when a job fails. */
 const forward = (run: Run, snapshot: Snapshot, fresh: boolean, restore: Restore): Effect.Effect<Outcome> =>
   Effect.gen(function*() {
-    const scope = yield* Scope.make()
+    const scope = Scope.makeUnsafe()
     const start = run.progress.currentJob
-    const prepared = yield* Effect.result(rearm(run, scope, snapshot, start))
-    if (prepared._tag === "Failure") {
+    const rearmed = rearm(run, scope, snapshot, start)
+    const prepared = Exit.isExit(rearmed) ? rearmed as Exit.Exit<unknown, Abandon> : yield* Effect.exit(rearmed)
+    if (Exit.isFailure(prepared)) {
       yield* Scope.close(scope, Exit.void)
-      return yield* parkCorrupt(run, prepared.failure)
+      const abandon = Cause.findErrorOption(prepared.cause)
+      // A defect (no typed failure) goes on as one.
+      if (abandon._tag === "None") return yield* Effect.failCause(prepared.cause as Cause.Cause<never>)
+      return yield* parkCorrupt(run, abandon.value)
     }
     // Resumed too often without progress: the job is failed instead of being run again (then rolled back).
     const overLimit = !fresh && run.handle.resumes > run.env.maxResumes
     if (!fresh && !overLimit) yield* countAttempt(run)
-    const exit = yield* Effect.exit(runJobs(run, scope, restore, prepared.success, overLimit))
+    const exit = yield* Effect.exit(runJobs(run, scope, restore, prepared.value, overLimit))
     if (Exit.isSuccess(exit) || ended(run)) {
       yield* Scope.close(scope, Exit.void)
       return { _tag: "Succeeded", output: Exit.isSuccess(exit) ? exit.value : undefined } as const
@@ -199,7 +205,16 @@ const forward = (run: Run, snapshot: Snapshot, fresh: boolean, restore: Restore)
   })
 
 /** Re-arms the rollbacks of the jobs that completed before a resume; returns the current job's input. */
-const rearm = (run: Run, scope: Scope.Scope, snapshot: Snapshot, start: number) =>
+const rearm = (run: Run, scope: Scope.Scope, snapshot: Snapshot, start: number) => {
+  const compiled = run.reg.jobs[start]!
+  const input = decodeStored(run.deploymentId, compiled.input, snapshot.jobs[start]!.input, compiled.job.name, "input")
+  // Nothing to re-arm before the first job: the input alone (an `Exit` for most schemas).
+  if (start === 0) return input
+  return Effect.andThen(rearmCompleted(run, scope, snapshot, start), input)
+}
+
+/** Re-arms the rollbacks of jobs `0 .. start - 1`, from their stored input and output. */
+const rearmCompleted = (run: Run, scope: Scope.Scope, snapshot: Snapshot, start: number) =>
   Effect.gen(function*() {
     const compiledJobs = run.reg.jobs
     for (let index = 0; index < start; index++) {
@@ -209,8 +224,6 @@ const rearm = (run: Run, scope: Scope.Scope, snapshot: Snapshot, start: number) 
       const output = yield* decodeStored(run.deploymentId, compiled.output, row.output, compiled.job.name, "output")
       yield* armRollback(run, scope, compiled, input, { value: Option.some(output) })
     }
-    const compiled = compiledJobs[start]!
-    return yield* decodeStored(run.deploymentId, compiled.input, snapshot.jobs[start]!.input, compiled.job.name, "input")
   })
 
 /** Records the attempt of the current job that a resume starts (a write that is no progress). */

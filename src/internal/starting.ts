@@ -38,9 +38,9 @@ export const makeStarting = (deps: StartingEnv): StartingMethods => {
     Effect.gen(function*() {
       const reg = yield* registry.lookup(action, startOptions?.application)
       const first = reg.jobs[0]!
-      const json = yield* Effect.mapError(first.input.encode(input), invalidInput(reg))
+      const json = yield* Effect.mapErrorEager(first.input.encode(input), invalidInput(reg))
       // Decoding what will be persisted catches values the schema encodes but cannot read back.
-      yield* Effect.mapError(first.input.decode(json), invalidInput(reg))
+      yield* Effect.mapErrorEager(first.input.decode(json), invalidInput(reg))
       return yield* create(reg, json, startOptions?.key)
     })
 
@@ -48,8 +48,8 @@ export const makeStarting = (deps: StartingEnv): StartingMethods => {
     Effect.gen(function*() {
       const reg = yield* registry.lookupByName(ref)
       const first = reg.jobs[0]!
-      const decoded = yield* Effect.mapError(first.input.decode(input), invalidInput(reg))
-      const json = yield* Effect.mapError(first.input.encode(decoded), invalidInput(reg))
+      const decoded = yield* Effect.mapErrorEager(first.input.decode(input), invalidInput(reg))
+      const json = yield* Effect.mapErrorEager(first.input.encode(decoded), invalidInput(reg))
       return yield* create(reg, json, startOptions?.key)
     })
 
