@@ -131,6 +131,28 @@ const toSse = (event: DeploymentEvent): SseEvent => {
   }
 }
 
+/** The fields that are defined: a query's absent parameters are left out, not passed on as `undefined`. */
+const definedOnly = <T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } => {
+  const defined: Record<string, unknown> = {}
+  for (const key in fields) if (fields[key] !== undefined) defined[key] = fields[key]
+  return defined as { [K in keyof T]?: Exclude<T[K], undefined> }
+}
+
+/** `prune`: `olderThan` is a duration's text (`durationSyntax`); one that does not parse is an `InvalidArgument`. */
+const prune = (actions: Actions["Service"], olderThanText: string) =>
+  Option.match(parseDurationMillis(olderThanText), {
+    onNone: () =>
+      Effect.fail(
+        new InvalidArgument({
+          operation: "prune",
+          argument: "olderThan",
+          issue: `expected ${durationSyntax}, got ${JSON.stringify(olderThanText.slice(0, 100))}`
+        })
+      ),
+    onSome: (olderThan) =>
+      actions.prune({ olderThan }).pipe(Effect.map((pruned) => ({ pruned })), Effect.mapError(withoutCause))
+  })
+
 /**
  * The handlers of the `operator` group, on the `Actions` service (they need the `RequestValidation` middleware:
  * `layerRequestValidation`).
@@ -149,16 +171,16 @@ export const layerHandlers = (
       const feed = yield* feedOptions(options?.events)
       return handlers.handleAll({
         list: ({ query }) =>
-          actions.list({
-            ...(query.status === undefined ? {} : { statuses: query.status }),
-            ...(query.application === undefined ? {} : { application: query.application }),
-            ...(query.action === undefined ? {} : { action: query.action }),
-            ...(query.key === undefined ? {} : { key: query.key }),
-            ...(query.createdBefore === undefined ? {} : { createdBefore: query.createdBefore }),
-            ...(query.createdAfter === undefined ? {} : { createdAfter: query.createdAfter }),
-            ...(query.limit === undefined ? {} : { limit: query.limit }),
-            ...(query.cursor === undefined ? {} : { cursor: query.cursor })
-          }).pipe(Effect.mapError(withoutCause)),
+          actions.list(definedOnly({
+            statuses: query.status,
+            application: query.application,
+            action: query.action,
+            key: query.key,
+            createdBefore: query.createdBefore,
+            createdAfter: query.createdAfter,
+            limit: query.limit,
+            cursor: query.cursor
+          })).pipe(Effect.mapError(withoutCause)),
         start: ({ payload }) =>
           actions.startByName(
             { application: payload.application, action: payload.action },
@@ -177,10 +199,9 @@ export const layerHandlers = (
             Effect.mapError(withoutCause)
           ),
         counts: ({ query }) =>
-          actions.counts({
-            ...(query.application === undefined ? {} : { application: query.application }),
-            ...(query.action === undefined ? {} : { action: query.action })
-          }).pipe(Effect.mapError(withoutCause)),
+          actions.counts(definedOnly({ application: query.application, action: query.action })).pipe(
+            Effect.mapError(withoutCause)
+          ),
         stop: ({ params, payload }) =>
           actions.stop(params.id, reasonOf(payload)).pipe(Effect.map(receiptView), Effect.mapError(withoutCause)),
         retry: ({ params, payload }) =>
@@ -203,33 +224,17 @@ export const layerHandlers = (
         bulk: ({ payload }) =>
           actions.bulk({
             operation: payload.operation,
-            ...(payload.filter === undefined ? {} : { filter: payload.filter }),
-            ...(payload.dryRun === undefined ? {} : { dryRun: payload.dryRun }),
+            ...definedOnly({ filter: payload.filter, dryRun: payload.dryRun }),
             ...reasonOf(payload)
           }).pipe(Effect.mapError(withoutCause)),
-        prune: ({ payload }) =>
-          Option.match(parseDurationMillis(payload.olderThan), {
-            onNone: () =>
-              Effect.fail(
-                new InvalidArgument({
-                  operation: "prune",
-                  argument: "olderThan",
-                  issue: `expected ${durationSyntax}, got ${JSON.stringify(payload.olderThan.slice(0, 100))}`
-                })
-              ),
-            onSome: (olderThan) =>
-              actions.prune({ olderThan }).pipe(
-                Effect.map((pruned) => ({ pruned })),
-                Effect.mapError(withoutCause)
-              )
-          }),
+        prune: ({ payload }) => prune(actions, payload.olderThan),
         events: ({ query }) =>
           Effect.succeed(
-            changes(actions, {
-              ...(query.status === undefined ? {} : { statuses: query.status }),
-              ...(query.application === undefined ? {} : { application: query.application }),
-              ...(query.action === undefined ? {} : { action: query.action })
-            }, feed).pipe(Stream.map(toSse))
+            changes(
+              actions,
+              definedOnly({ statuses: query.status, application: query.application, action: query.action }),
+              feed
+            ).pipe(Stream.map(toSse))
           )
       })
     })

@@ -1,15 +1,14 @@
 /**
  * The state of one run of a deployment, and the plumbing every part of the run shares: fenced checkpoints, state
- * encoding, the `JobContext` a job function sees, and how a run that cannot go on ends (abandoned, or parked for
- * corrupt data).
+ * encoding, decoding stored values, and how a run that cannot go on ends (abandoned, or parked for corrupt data).
+ * The run record itself and the `JobContext` a job function sees are built in `runContext.ts`.
  *
  * @internal
  */
-import { Cause, Clock, Context, Effect, Exit, Option, Schema } from "effect"
-import type { Deferred, Fiber } from "effect"
+import { Cause, Clock, Effect, Exit, Schema } from "effect"
+import type { Context, Deferred, Fiber } from "effect"
 import {
   DeploymentFailed,
-  InvalidJobData,
   type LeaseLost,
   type PersistenceError,
   type RollbackFailure,
@@ -17,19 +16,17 @@ import {
   StoredDataCorrupt,
   UnstorableValue
 } from "../ActionError.ts"
-import { ErrorEntry, type Failure, type JobPhase } from "../Deployment.ts"
+import type { Failure, JobPhase } from "../Deployment.ts"
 import type {
   Checkpoint,
   CheckpointResult,
   DeploymentStoreShape,
   Fence,
   Json,
-  NewErrorRow,
-  Snapshot
+  NewErrorRow
 } from "../DeploymentStore.ts"
-import { JobContext, type JobContextShape } from "../JobContext.ts"
 import type * as State from "../State.ts"
-import { describeError, describeSchemaError, encodeOrUndefined, jsonCodec } from "./codec.ts"
+import { describeError, describeSchemaError, encodeOrUndefined } from "./codec.ts"
 import { startCheckpoint } from "./metrics.ts"
 import { isTransient, retryAfterTransient } from "./transient.ts"
 import { jsonIssue, storableRow, storableText } from "./storable.ts"
@@ -41,7 +38,6 @@ import {
   next,
   parkCheckpoint,
   type Progress,
-  progressOf,
   type UnsavedOutput,
   type Write
 } from "./transitions.ts"
@@ -173,7 +169,7 @@ export const now = Clock.currentTimeMillis
 export const timeOf = (run: Pick<Run, "clock">): number => run.clock.currentTimeMillisUnsafe()
 
 /** What a store failure means for the local run: a lost lease, or a store it cannot reach. */
-const abandonFor = (error: PersistenceError | LeaseLost): Abandon =>
+export const abandonFor = (error: PersistenceError | LeaseLost): Abandon =>
   new Abandon(error._tag === "LeaseLost" ? "lease_lost" : "persistence", error)
 
 /** Why a write that failed stops the local run: its `Abandon`, or the failure itself as a persistence problem. */
@@ -279,108 +275,6 @@ export const errorRow = (job: CompiledJob, phase: JobPhase, error: unknown, at: 
   return storableRow({ job: job.job.name, phase, tag, message, detail, at })
 }
 
-/**
- * The `JobContext` of a run: one object for the whole run, whose job, index and attempt are those of the job running
- * (or being rolled back) when they are read, as jobs of a run never overlap.
- */
-export const makeJobContext = (run: Run): JobContextShape => {
-  const name = () => run.reg.jobs[run.current]!.job.name
-  return {
-    deploymentId: run.deploymentId,
-    application: run.reg.application,
-    action: run.reg.action.name,
-    get job() {
-      return name()
-    },
-    get jobIndex() {
-      return run.current
-    },
-    get attempt() {
-      return run.progress.jobs[run.current]?.attempts ?? 1
-    },
-    get idempotencyKey() {
-      return `${run.deploymentId}/${name()}`
-    },
-    get fencingToken() {
-      return run.handle.fence.epoch
-    },
-    get phase() {
-      return run.phase
-    },
-    setData: (key, schema, value) => Effect.suspend(() => setJobData(run, name(), key, schema, value)),
-    getData: (key, schema, options) => Effect.suspend(() => getJobData(run, options?.job ?? name(), key, schema)),
-    recordError: (error) => recordJobError(run, error),
-    errors: (options) =>
-      Effect.flatMap(
-        Effect.suspend(() =>
-          abandonOnStoreFailure(
-            run,
-            run.env.store.errors(run.deploymentId, options?.currentJobOnly === true ? name() : undefined)
-          )
-        ),
-        (rows) =>
-          Effect.orDie(Effect.forEach(rows, (row) =>
-            Effect.mapError(
-              Schema.decodeUnknownEffect(ErrorEntry)(row),
-              (error) => new Abandon("corrupt", corrupt(run.deploymentId, undefined, "error log", error))
-            )))
-      )
-  }
-}
-
-/** `JobContext.setData`: the value encoded with its schema, and stored at once (a refusal is `InvalidJobData`). */
-const setJobData = <A, I>(run: Run, job: string, key: string, schema: Schema.Codec<A, I>, value: A) =>
-  Effect.flatMap(
-    Effect.mapError(
-      jsonCodec(schema).encode(value),
-      (error) => new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
-    ),
-    (encoded) =>
-      Effect.catch(run.env.retryTransient(run.env.store.setJobData(run.handle.fence, job, key, encoded)), (error) =>
-        isRefusal(error)
-          ? Effect.fail(
-            new InvalidJobData({
-              deploymentId: run.deploymentId,
-              job,
-              key,
-              issue: `the store cannot hold it: ${storableText(error.detail)}`
-            })
-          )
-          : Effect.die(abandonFor(error)))
-  )
-
-/** `JobContext.getData`: the stored value decoded with its schema (a value that does not decode is corrupt). */
-const getJobData = <A, I>(run: Run, owner: string, key: string, schema: Schema.Codec<A, I>) =>
-  Effect.flatMap(
-    abandonOnStoreFailure(run, run.env.store.getJobData(run.deploymentId, owner, key)),
-    (stored) =>
-      Option.isNone(stored)
-        ? Effect.succeedNone
-        : Effect.mapBoth(jsonCodec(schema).decode(stored.value), {
-          onFailure: (error) =>
-            new StoredDataCorrupt({
-              deploymentId: run.deploymentId,
-              job: owner,
-              field: `job data "${key}"`,
-              issue: describeSchemaError(error).issue
-            }),
-          onSuccess: Option.some
-        })
-  )
-
-/** `JobContext.recordError`: appends the error to the log at once, and remembers it so it is not logged twice. */
-const recordJobError = (run: Run, error: unknown) =>
-  Effect.flatMap(now, (at) => {
-    if (typeof error === "object" && error !== null) run.recorded.add(error)
-    const row = errorRow(run.reg.jobs[run.current]!, run.phase, error, at)
-    const store = run.env.store
-    // The row is storable already; a refusal left can only be its size: it is recorded without its detail.
-    return Effect.catch(run.env.retryTransient(store.appendErrors(run.handle.fence, [row])), (error) =>
-      isRefusal(error)
-        ? abandonOnStoreFailure(run, store.appendErrors(run.handle.fence, [{ ...row, detail: undefined }]))
-        : Effect.die(abandonFor(error)))
-  })
-
 export const corrupt = (deploymentId: string, job: string | undefined, field: string, error: Schema.SchemaError) =>
   new StoredDataCorrupt({
     deploymentId,
@@ -456,58 +350,6 @@ export const decodeStored = (
   const decoded = codec.decode(value)
   if (!Exit.isExit(decoded)) return Effect.catchCause(decoded, undecodable)
   return Exit.isSuccess(decoded) ? Exit.succeed(decoded.value) : undecodable(decoded.cause as Cause.Cause<Schema.SchemaError>)
-}
-
-/** Makes the state of a run from a stored snapshot. */
-export const makeRun = (
-  env: RunnerEnv,
-  reg: Registration,
-  snapshot: Snapshot,
-  handle: Handle,
-  state: unknown,
-  clock: Clock.Clock
-): Run => {
-  const deployment = snapshot.deployment
-  let cell: StateCell | undefined
-  let context = reg.context
-  if (reg.state !== undefined) {
-    const stateCell: StateCell = {
-      value: state,
-      dirty: false,
-      get: () => stateCell.value,
-      set: (value) => {
-        stateCell.value = value
-        stateCell.dirty = true
-      }
-    }
-    cell = stateCell
-    context = Context.add(context, reg.state.definition.service, stateCell)
-  }
-  const run: Run = {
-    env,
-    reg,
-    handle,
-    deploymentId: deployment.id,
-    context,
-    cell,
-    recorded: new WeakSet(),
-    clock,
-    annotations: {
-      "deployment.id": deployment.id,
-      "deployment.application": deployment.application,
-      "deployment.action": deployment.action
-    },
-    progress: progressOf(snapshot, (index) => (reg.jobs[index]?.job.rollbacks.length ?? 0) > 0),
-    current: deployment.currentJob,
-    phase: "input",
-    unsaved: undefined,
-    failure: undefined,
-    failureError: undefined,
-    rollbackFailures: [],
-    abandoned: undefined
-  }
-  run.context = Context.add(context, JobContext, makeJobContext(run))
-  return run
 }
 
 /**

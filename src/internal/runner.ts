@@ -27,6 +27,7 @@ import { describeCause, describeSchemaError, encodeOrUndefined } from "./codec.t
 import { corruptJobRecords } from "./jobRecords.ts"
 import { attemptJob, type Restore } from "./attempt.ts"
 import { recordJobFailure, startRun } from "./metrics.ts"
+import { makeRun } from "./runContext.ts"
 import { spanned } from "./spanned.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import { armRollback, backward } from "./rollback.ts"
@@ -42,7 +43,6 @@ import {
   findAbandon,
   type Handle,
   type LaunchKind,
-  makeRun,
   type Outcome,
   parkCorrupt,
   type Run,
