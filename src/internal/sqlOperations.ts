@@ -61,13 +61,12 @@ export const retried = <A>(
     })
   })
 
-/** Builds the operations for one store. */
-export const makeOperations = (context: OperationContext) => {
-  const { columns, leaseUntil, lockBound, run, sql, stopChannel, tables, writes } = context
+/** The store's `requestStop`: the stop flag set on a running deployment, and its owner told. */
+const makeRequestStop = (context: OperationContext) => {
+  const { columns, lockBound, run, sql, stopChannel, tables, writes } = context
   const deployments = sql(tables.deployments)
-  const { at, deploymentColumns, snapshotColumns } = columns
-
-  const requestStop = (
+  const { at } = columns
+  return (
     deploymentId: string,
     stopAt: number,
     entry?: NewHistoryRow
@@ -100,8 +99,14 @@ WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM stopped)`,
       )
     )
   }
+}
 
-  const takeOver = (request: TakeOver): Effect.Effect<TakeOverResult, PersistenceError> => {
+/** The store's `takeOver`: an operator's compare-and-set of a deployment, with its new lease. */
+const makeTakeOver = (context: OperationContext) => {
+  const { columns, leaseUntil, lockBound, run, sql, tables, writes } = context
+  const deployments = sql(tables.deployments)
+  const { at, deploymentColumns, snapshotColumns } = columns
+  return (request: TakeOver): Effect.Effect<TakeOverResult, PersistenceError> => {
     const issue = ttlIssue(request.leaseTtlMillis)
     if (issue !== undefined) return Effect.fail(invalidTtl("takeOver", issue))
     const refused = unstorableValue("takeOver", request)
@@ -141,6 +146,10 @@ WHERE d.id = ${deploymentId}::uuid AND NOT EXISTS (SELECT 1 FROM taken)`,
       )
     )
   }
-
-  return { requestStop, takeOver }
 }
+
+/** Builds the operations for one store. */
+export const makeOperations = (context: OperationContext) => ({
+  requestStop: makeRequestStop(context),
+  takeOver: makeTakeOver(context)
+})
