@@ -501,6 +501,23 @@ describe("Actions faults (issue 7)", () => {
     ))
     const Unlucky = State.make("Unlucky", { schema: Throwing, initial: 0 })
 
+    /** Stores `stored`, resumes it in a new process, and returns the process and what its await failed with. */
+    const resumeStored = (
+      store: DeploymentStore.DeploymentStoreShape,
+      deploy: Action.Any,
+      stored: DeploymentStore.Snapshot
+    ) =>
+      Effect.gen(function*() {
+        yield* store.create(stored, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const id = stored.deployment.id
+        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
+        const error = yield* Effect.flip(process.actions.awaitById(id))
+        assert.strictEqual(error._tag, "StoredDataCorrupt")
+        return { process, id, error }
+      })
+
     it.effect("a state that dies when decoded parks the deployment; await fails with StoredDataCorrupt; no claim", () =>
       Effect.gen(function*() {
         const store = yield* Store.makeMemory
@@ -510,13 +527,7 @@ describe("Actions faults (issue 7)", () => {
           { ...jobRow(0, "a", "succeeded", { n: 1 }), input: { n: 0 } },
           { ...jobRow(1, "b", "running"), input: { n: 1 } }
         ])
-        yield* store.create(stored, { leaseTtlMillis: 30_000 })
-        const process = yield* startProcess(store, "p", leaseTtl)
-        yield* process.actions.register(deploy)
-        const id = stored.deployment.id
-        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
-        const error = yield* Effect.flip(process.actions.awaitById(id))
-        assert.strictEqual(error._tag, "StoredDataCorrupt")
+        const { error, id, process } = yield* resumeStored(store, deploy, stored)
         if (error._tag === "StoredDataCorrupt") {
           assert.strictEqual(error.field, "state")
           assert.include(error.issue, "decoder bug")
@@ -543,13 +554,7 @@ describe("Actions faults (issue 7)", () => {
           { ...jobRow(0, "fragile", "succeeded", { n: 14 }), input: { n: 13 } },
           { ...jobRow(1, "b", "running"), input: { n: 14 } }
         ])
-        yield* store.create(stored, { leaseTtlMillis: 30_000 })
-        const process = yield* startProcess(store, "p", leaseTtl)
-        yield* process.actions.register(deploy)
-        const id = stored.deployment.id
-        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
-        const error = yield* Effect.flip(process.actions.awaitById(id))
-        assert.strictEqual(error._tag, "StoredDataCorrupt")
+        const { error, process } = yield* resumeStored(store, deploy, stored)
         if (error._tag === "StoredDataCorrupt") assert.deepStrictEqual([error.job, error.field], ["fragile", "input"])
         assert.deepStrictEqual(log.events, [], "no job ran")
         yield* process.shutdown
