@@ -448,6 +448,30 @@ describe("Actions faults (issue 7)", () => {
       }))
   })
 
+  describe("class 4c: a run that never started never holds its awaiters", () => {
+    it.effect("a deployment started as its runtime shut down is awaited to its end, once another process runs it", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const first = yield* startProcess(store, "first", leaseTtl)
+        yield* first.actions.register(deploy)
+        yield* first.shutdown
+        // The run's fiber is forked into a closed scope: it is interrupted before it starts.
+        const id = yield* first.actions.start(deploy, { n: 0 })
+        const waiting = yield* Effect.forkChild(first.actions.awaitById(id))
+        const second = yield* startProcess(store, "second", leaseTtl)
+        yield* second.actions.register(deploy)
+        yield* TestClock.adjust("31 seconds")
+        assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
+        yield* TestClock.adjust("5 seconds")
+        const result = yield* Fiber.join(waiting)
+        assert.deepStrictEqual(result.output, { n: 1 })
+        assert.deepStrictEqual(log.events, ["run a 0"])
+        yield* second.shutdown
+      }))
+  })
+
   describe("class 5: parked (corrupt) deployments stay answerable", () => {
     it.effect("await fails with StoredDataCorrupt in the owner and in any other process; stop is refused; no claim", () =>
       Effect.gen(function*() {

@@ -62,6 +62,14 @@ export const makeLaunch = (deps: LaunchEnv) => {
       }, true)
       return Effect.map(Effect.forkIn(run, scope), (fiber) => {
         handle.fiber = fiber
+        // A run that ends without publishing an outcome (its fiber interrupted before or as it started, when the
+        // runtime shuts down) is let go: its awaiters are told it was abandoned, so that they read the deployment
+        // instead of waiting on this run.
+        fiber.addObserver((exit) => {
+          if (Exit.isSuccess(exit)) return
+          if (running.get(deployment.id) === handle) running.delete(deployment.id)
+          Deferred.doneUnsafe(handle.outcome, Exit.succeed({ _tag: "Abandoned", reason: "shutdown", error: undefined }))
+        })
         return handle
       })
     })
