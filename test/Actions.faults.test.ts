@@ -511,7 +511,7 @@ describe("Actions faults (issue 7)", () => {
       }))
   })
 
-  describe("class 5c: a stored value whose decoding dies parks its deployment, never resumes it again and again", () => {
+  describe("class 5c: a schema that dies on a value refuses it: a stored one parks, a new one fails its job", () => {
     /** A number schema whose decoding throws on 13 (a transformation with a bug), and encodes as numbers do. */
     const Throwing = Schema.Number.pipe(Schema.decodeTo(
       Schema.Number,
@@ -561,6 +561,76 @@ describe("Actions faults (issue 7)", () => {
         assert.deepStrictEqual((yield* process.actions.resume()).resumed, [], "never claimed again")
         assert.deepStrictEqual(log.events, [], "no job ran")
         assert.strictEqual(Option.getOrThrow(yield* store.get(id)).deployment.state, 13, "the data is left as it was")
+        yield* process.shutdown
+      }))
+
+    /** The same number schema, whose encoding throws on 13 instead. */
+    const ThrowingOnEncode = Schema.Number.pipe(Schema.decodeTo(
+      Schema.Number,
+      SchemaTransformation.transform({
+        decode: (n: number) => n,
+        encode: (n: number) => {
+          if (n === 13) throw new Error("encoder bug")
+          return n
+        }
+      })
+    ))
+
+    it.effect("a state a job sets that dies when encoded fails that job (StateValidationError) and rolls back, once", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const Fragile = State.make("Fragile", { schema: ThrowingOnEncode, initial: 0 })
+        const unlucky = Job.make("unlucky", {
+          input: Counter,
+          output: Counter,
+          execute: ({ n }) => Effect.as(Fragile.set(13), { n: n + 1 })
+        })
+        const deploy = Action.make("deploy", [step("a", log), unlucky], { state: Fragile })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+        assert.strictEqual(error.status, "rolled_back")
+        assert.strictEqual(error.reason, "StateValidationError")
+        assert.include(error.failureMessage, "encoder bug")
+        assert.deepStrictEqual(log.events, ["run a 0", "rollback a in=0 out=1 StateValidationError"])
+        yield* process.shutdown
+      }))
+
+    it.effect("an output that dies when encoded fails its job (OutputValidationError) and rolls back", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const unlucky = Job.make("unlucky", {
+          input: Counter,
+          output: Schema.Struct({ n: ThrowingOnEncode }),
+          execute: () => Effect.succeed({ n: 13 })
+        })
+        const deploy = Action.make("deploy", [step("a", log), unlucky])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* failedDeployment(process.actions.execute(deploy, { n: 0 }))
+        assert.strictEqual(error.reason, "OutputValidationError")
+        assert.include(error.failureMessage, "encoder bug")
+        assert.deepStrictEqual(log.events, ["run a 0", "rollback a in=0 out=1 OutputValidationError"])
+        yield* process.shutdown
+      }))
+
+    it.effect("a start whose input dies when encoded fails with InputValidationError, and creates nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const first = Job.make("first", {
+          input: Schema.Struct({ n: ThrowingOnEncode }),
+          output: Counter,
+          execute: ({ n }) => Effect.succeed({ n })
+        })
+        const deploy = Action.make("deploy", [first])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const error = yield* Effect.flip(process.actions.start(deploy, { n: 13 }))
+        assert.strictEqual(error._tag, "InputValidationError")
+        if (error._tag === "InputValidationError") assert.include(error.issue, "encoder bug")
+        assert.strictEqual((yield* process.actions.list()).items.length, 0)
         yield* process.shutdown
       }))
 

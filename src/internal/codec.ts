@@ -2,9 +2,9 @@
  * JSON codecs of job, state and data schemas, built once per schema and reused.
  *
  * A value nested deeper than the stack allows a schema to walk (a recursive schema, a value 10,000 levels deep)
- * overflows the stack while it is encoded or decoded. The codecs turn that `RangeError` into a `SchemaError`, so
- * such an input is refused like any other invalid value (`InputValidationError`, `OutputValidationError`, ...)
- * instead of killing the fiber with a defect.
+ * overflows the stack while it is encoded or decoded, and a schema's transformation may throw on a value. The codecs
+ * turn either defect into a `SchemaError`, so such a value is refused like any other invalid value
+ * (`InputValidationError`, `OutputValidationError`, `StoredDataCorrupt`, ...) instead of killing the run.
  *
  * @internal
  */
@@ -29,13 +29,35 @@ const tooDeepMessage = "the value is nested too deeply to be validated (the stac
 export const tooDeep = (): Schema.SchemaError =>
   new Schema.SchemaError(new SchemaIssue.InvalidValue({ message: tooDeepMessage }))
 
-const failTooDeep = (defect: unknown): Effect.Effect<never, Schema.SchemaError> =>
-  isStackOverflow(defect) ? Effect.fail(tooDeep()) : Effect.die(defect)
+/**
+ * The schema error of a schema that died on a value: a transformation that throws on it, or a stack overflow. The
+ * value is refused like any value that does not fit: a throwing transformation is a bug of the schema, but a
+ * deployment must not die of it (an input or output refused, a stored value reported as corrupt).
+ */
+const failDefect = (defect: unknown): Effect.Effect<never, Schema.SchemaError> =>
+  Effect.fail(
+    isStackOverflow(defect)
+      ? tooDeep()
+      : new Schema.SchemaError(
+        new SchemaIssue.InvalidValue({ message: `the schema died on the value: ${describeError(defect).message}` })
+      )
+  )
+
+/** The defect of a failure that has no typed error, if any. */
+const defectOnly = (cause: Cause.Cause<unknown>): { readonly defect: unknown } | undefined => {
+  let found: { readonly defect: unknown } | undefined
+  for (const reason of cause.reasons) {
+    if (reason._tag === "Fail") return undefined
+    if (reason._tag === "Die" && found === undefined) found = { defect: reason.defect }
+  }
+  return found
+}
 
 /**
- * A schema operation whose stack overflow (thrown while it is built or while it runs) is a `SchemaError`. A schema
- * without effectful transformations returns its result as an `Exit` right away: that is returned as it is (no
- * fiber step); only an operation that returns an effect still to run is guarded while it runs.
+ * A schema operation whose defects (thrown while it is built or while it runs: a transformation that throws, a
+ * stack overflow) are `SchemaError`s. A schema without effectful transformations returns its result as an `Exit`
+ * right away: that is returned as it is (no fiber step); only an operation that returns an effect still to run is
+ * guarded while it runs.
  */
 const guarded = <A, B>(
   operation: (value: A) => Effect.Effect<B, Schema.SchemaError>
@@ -45,12 +67,11 @@ const guarded = <A, B>(
   try {
     result = operation(value)
   } catch (defect) {
-    return failTooDeep(defect)
+    return failDefect(defect)
   }
-  if (!Exit.isExit(result)) return Effect.catchDefect(result, failTooDeep)
-  return Exit.isFailure(result) && result.cause.reasons.some((reason) => reason._tag === "Die" && isStackOverflow(reason.defect))
-    ? Effect.fail(tooDeep())
-    : result
+  if (!Exit.isExit(result)) return Effect.catchDefect(result, failDefect)
+  const died = Exit.isFailure(result) ? defectOnly(result.cause) : undefined
+  return died === undefined ? result : failDefect(died.defect)
 }
 
 /** The JSON codec of a schema (cached by schema identity). */
