@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Option, Schema, SchemaTransformation } from "effect"
 import { TestClock } from "effect/testing"
-import { Action, ActionError, type DeploymentStore, DeploymentStore as Store, Job, JobContext, State } from "effect-actions"
+import { Action, ActionError, Actions, type DeploymentStore, DeploymentStore as Store, Job, JobContext, State } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
 import { jobRow, storedDeployment } from "./support/snapshots.ts"
@@ -418,34 +418,46 @@ describe("Actions faults (issue 7)", () => {
   })
 
   describe("class 4b: a store that dies (a defect, not a PersistenceError) never leaves an await hanging", () => {
-    it.effect("the local run stops, the lease lapses, and a resume finishes the deployment the await waits for", () =>
-      Effect.gen(function*() {
-        const inner = yield* Store.makeMemory
-        let defects = 1
-        const store = {
-          ...inner,
-          checkpoint: (checkpoint: DeploymentStore.Checkpoint) =>
-            defects-- > 0 ? Effect.die(new Error("driver bug")) : inner.checkpoint(checkpoint)
-        }
-        const log = makeLog()
-        const deploy = Action.make("deploy", [step("a", log), step("b", log)])
-        const process = yield* startProcess(store, "p", leaseTtl)
-        yield* process.actions.register(deploy)
-        const waiting = yield* Effect.forkChild(process.actions.execute(deploy, { n: 0 }))
-        yield* TestClock.adjust("1 second")
-        assert.isUndefined(waiting.pollUnsafe(), "the deployment waits for a resume, it is not failed")
-        const id = (yield* process.actions.list()).items[0]!.id
-        const stored = Option.getOrThrow(yield* inner.get(id))
-        assert.strictEqual(stored.deployment.status, "running", "left for a later resume")
-        yield* TestClock.adjust("30 seconds")
-        assert.deepStrictEqual((yield* process.actions.resume()).resumed, [id])
-        // The await reads the status between its polls.
-        yield* TestClock.adjust("5 seconds")
-        const result = yield* Fiber.join(waiting)
-        assert.deepStrictEqual(result.output, { n: 2 })
-        assert.deepStrictEqual(log.events, ["run a 0", "run a 0", "run b 1"])
-        yield* process.shutdown
-      }))
+    const dies = {
+      "its checkpoint's effect dies": () => Effect.die(new Error("driver bug")),
+      "its checkpoint throws": () => {
+        throw new Error("driver bug")
+      }
+    }
+    for (const [how, die] of Object.entries(dies)) {
+      it.effect(`${how}: the local run stops; after the lease lapses a resume finishes what the await waits for`, () =>
+        Effect.gen(function*() {
+          const inner = yield* Store.makeMemory
+          let defects = 1
+          const store = {
+            ...inner,
+            checkpoint: (checkpoint: DeploymentStore.Checkpoint) => defects-- > 0 ? die() : inner.checkpoint(checkpoint)
+          }
+          const log = makeLog()
+          const deploy = Action.make("deploy", [step("a", log), step("b", log)])
+          // The store is given as it is (no test connection around it), so that a throw reaches the runtime.
+          yield* Effect.gen(function*() {
+            const actions = yield* Actions.Actions
+            yield* actions.register(deploy)
+            const waiting = yield* Effect.forkChild(actions.execute(deploy, { n: 0 }))
+            yield* TestClock.adjust("1 second")
+            assert.isUndefined(waiting.pollUnsafe(), "the deployment waits for a resume, it is not failed")
+            const id = (yield* actions.list()).items[0]!.id
+            const stored = Option.getOrThrow(yield* inner.get(id))
+            assert.strictEqual(stored.deployment.status, "running", "left for a later resume")
+            yield* TestClock.adjust("30 seconds")
+            assert.deepStrictEqual((yield* actions.resume()).resumed, [id])
+            // The await reads the status between its polls.
+            yield* TestClock.adjust("5 seconds")
+            const result = yield* Fiber.join(waiting)
+            assert.deepStrictEqual(result.output, { n: 2 })
+            assert.deepStrictEqual(log.events, ["run a 0", "run a 0", "run b 1"])
+          }).pipe(
+            Effect.provide(Actions.layer({ ...leaseTtl, recovery: { ...leaseTtl.recovery, enabled: false } })),
+            Effect.provideService(Store.DeploymentStore, store)
+          )
+        }))
+    }
   })
 
   describe("class 4c: a run that never started never holds its awaiters", () => {

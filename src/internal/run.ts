@@ -206,11 +206,17 @@ export const write = <E = PersistenceError>(
   }
 ): Effect.Effect<CheckpointResult, E> => {
   const reset = options?.progress !== false && run.handle.resumes > 0
-  const attempt = run.env.store.checkpoint({
-    ...checkpoint,
-    deployment: reset ? { ...checkpoint.deployment, resumes: 0 } : checkpoint.deployment,
-    fence: run.handle.fence
-  })
+  let attempt: Effect.Effect<CheckpointResult, PersistenceError | LeaseLost>
+  try {
+    attempt = run.env.store.checkpoint({
+      ...checkpoint,
+      deployment: reset ? { ...checkpoint.deployment, resumes: 0 } : checkpoint.deployment,
+      fence: run.handle.fence
+    })
+  } catch (defect) {
+    // A store that throws instead of returning an effect has died like one whose effect dies (below).
+    attempt = Effect.die(defect)
+  }
   const refused = options?.refused
   return Effect.withFiber((fiber) => {
     const recordDuration = startCheckpoint(run.reg, fiber)
@@ -371,7 +377,8 @@ export const parkCorrupt = (run: Pick<Run, "env" | "handle">, abandon: Abandon):
       message: error.message
     })
     const written = yield* Effect.exit(
-      run.env.retryTransient(run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence }))
+      // Suspended: a store that throws instead of returning an effect is a failed write too.
+      Effect.suspend(() => run.env.retryTransient(run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })))
     )
     if (written._tag === "Failure") {
       return yield* abandoned(run, new Abandon("persistence", Cause.squash(written.cause)))
