@@ -460,6 +460,35 @@ describe("Actions faults (issue 7)", () => {
     }
   })
 
+  describe("class 4d: a checkpoint that fails transiently is retried in place", () => {
+    it.effect("two connection failures, then the write goes through: the run goes on, no job runs twice", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        let failures = 2
+        const store = {
+          ...inner,
+          checkpoint: (checkpoint: DeploymentStore.Checkpoint) =>
+            failures-- > 0
+              ? Effect.fail(
+                new ActionError.PersistenceError({ reason: "connection", operation: "checkpoint", detail: "reset" })
+              )
+              : inner.checkpoint(checkpoint)
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const waiting = yield* Effect.forkChild(process.actions.execute(deploy, { n: 0 }))
+        // The retries wait 25 ms, then 50 ms, on the test clock.
+        yield* TestClock.adjust("1 second")
+        const result = yield* Fiber.join(waiting)
+        assert.deepStrictEqual(result.output, { n: 2 })
+        assert.deepStrictEqual(log.events, ["run a 0", "run b 1"])
+        assert.deepStrictEqual((yield* process.actions.get(result.deploymentId)).jobs.map((job) => job.attempts), [1, 1])
+        yield* process.shutdown
+      }))
+  })
+
   describe("class 4c: a run that never started never holds its awaiters", () => {
     it.effect("a deployment started as its runtime shut down is awaited to its end, once another process runs it", () =>
       Effect.gen(function*() {
