@@ -56,8 +56,12 @@ export const makeLaunch = (deps: LaunchEnv) => {
         resumes: deployment.resumes
       }
       running.set(deployment.id, handle)
-      const run = Effect.onExitPrimitive(runDeployment(env, reg, snapshot, handle, kind), (exit) => {
+      /** Takes the run out of the local runs, unless a later run of the deployment replaced it there. */
+      const forget = () => {
         if (running.get(deployment.id) === handle) running.delete(deployment.id)
+      }
+      const run = Effect.onExitPrimitive(runDeployment(env, reg, snapshot, handle, kind), (exit) => {
+        forget()
         return Exit.isSuccess(exit) ? stopIfAskedWhilePausing(deps, handle, exit.value) : undefined
       }, true)
       return Effect.map(Effect.forkIn(run, scope), (fiber) => {
@@ -67,7 +71,7 @@ export const makeLaunch = (deps: LaunchEnv) => {
         // instead of waiting on this run.
         fiber.addObserver((exit) => {
           if (Exit.isSuccess(exit)) return
-          if (running.get(deployment.id) === handle) running.delete(deployment.id)
+          forget()
           Deferred.doneUnsafe(handle.outcome, Exit.succeed({ _tag: "Abandoned", reason: "shutdown", error: undefined }))
         })
         return handle

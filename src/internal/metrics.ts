@@ -128,6 +128,13 @@ const jobSeries = (reg: Registration, compiled: CompiledJob): JobSeries => {
 const secondsSince = (clock: Clock.Clock, started: bigint): number =>
   Number(clock.monotonicTimeNanosUnsafe() - started) / 1e9
 
+/** Starts a stopwatch on the fiber's clock (so `TestClock` drives it): what it returns reads the seconds since. */
+const stopwatch = (fiber: Fiber.Fiber<unknown, unknown>): () => number => {
+  const clock = fiber.getRef(Clock.Clock)
+  const started = clock.monotonicTimeNanosUnsafe()
+  return () => secondsSince(clock, started)
+}
+
 /** The metrics of one run (`startRun`). */
 export interface RunMetrics {
   /** Counts the run's outcome and records its duration. */
@@ -144,8 +151,7 @@ export interface RunMetrics {
 export const startRun = (reg: Registration, created: boolean, fiber: Fiber.Fiber<unknown, unknown>): RunMetrics => {
   const series = seriesOf(reg)
   const context = fiber.context
-  const clock = fiber.getRef(Clock.Clock)
-  const started = clock.monotonicTimeNanosUnsafe()
+  const elapsed = stopwatch(fiber)
   if (created) series.started.updateUnsafe(1, context)
   series.inFlight.modifyUnsafe(1, context)
   const end = () => series.inFlight.modifyUnsafe(-1, context)
@@ -173,7 +179,7 @@ export const startRun = (reg: Registration, created: boolean, fiber: Fiber.Fiber
         break
       }
     }
-    durationOf(series, name).updateUnsafe(secondsSince(clock, started), context)
+    durationOf(series, name).updateUnsafe(elapsed(), context)
   }
   return { outcome, end }
 }
@@ -185,19 +191,17 @@ export const startRun = (reg: Registration, created: boolean, fiber: Fiber.Fiber
 export const startAttempt = (reg: Registration, compiled: CompiledJob, fiber: Fiber.Fiber<unknown, unknown>): () => void => {
   const series = jobSeries(reg, compiled)
   const context = fiber.context
-  const clock = fiber.getRef(Clock.Clock)
-  const started = clock.monotonicTimeNanosUnsafe()
+  const elapsed = stopwatch(fiber)
   series.attempts.updateUnsafe(1, context)
-  return () => series.duration.updateUnsafe(secondsSince(clock, started), context)
+  return () => series.duration.updateUnsafe(elapsed(), context)
 }
 
 /** Starts timing a checkpoint write on `fiber`; returns what records its duration when it ends. */
 export const startCheckpoint = (reg: Registration, fiber: Fiber.Fiber<unknown, unknown>): () => void => {
   const histogram = seriesOf(reg).checkpoint
   const context = fiber.context
-  const clock = fiber.getRef(Clock.Clock)
-  const started = clock.monotonicTimeNanosUnsafe()
-  return () => histogram.updateUnsafe(secondsSince(clock, started), context)
+  const elapsed = stopwatch(fiber)
+  return () => histogram.updateUnsafe(elapsed(), context)
 }
 
 /** Counts the failure of a job that ended the forward run, by the failure's tag. */

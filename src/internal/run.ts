@@ -325,9 +325,9 @@ export const abandoned = (run: Pick<Run, "env" | "handle">, abandon: Abandon): E
   })
 
 /**
- * Decodes a stored value of a job, or abandons the run as corrupt: the value does not fit the schema, or decoding
- * it died (a transformation that throws on it). Either way no run can go on from it, so the deployment is parked
- * (reported), not resumed again and again.
+ * Decodes a stored value of a job, or abandons the run as corrupt: the value does not fit the schema, or the schema
+ * died on it (the JSON codecs refuse that value as a `SchemaError`, `codec.ts`). Either way no run can go on from
+ * it, so the deployment is parked (reported), not resumed again and again.
  */
 export const decodeStored = (
   deploymentId: string,
@@ -335,28 +335,8 @@ export const decodeStored = (
   value: Json | undefined,
   job: string | undefined,
   field: string
-): Effect.Effect<unknown, Abandon> => {
-  const undecodable = (cause: Cause.Cause<Schema.SchemaError>): Effect.Effect<never, Abandon> => {
-    if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-    const error = Cause.findErrorOption(cause)
-    if (error._tag === "Some") return Effect.fail(new Abandon("corrupt", corrupt(deploymentId, job, field, error.value)))
-    const { message } = describeError(Cause.squash(cause))
-    return Effect.fail(
-      new Abandon(
-        "corrupt",
-        new StoredDataCorrupt({
-          deploymentId,
-          ...(job === undefined ? {} : { job }),
-          field,
-          issue: storableText(`decoding it died: ${message}`)
-        })
-      )
-    )
-  }
-  const decoded = codec.decode(value)
-  if (!Exit.isExit(decoded)) return Effect.catchCause(decoded, undecodable)
-  return Exit.isSuccess(decoded) ? Exit.succeed(decoded.value) : undecodable(decoded.cause as Cause.Cause<Schema.SchemaError>)
-}
+): Effect.Effect<unknown, Abandon> =>
+  Effect.mapErrorEager(codec.decode(value), (error) => new Abandon("corrupt", corrupt(deploymentId, job, field, error)))
 
 /**
  * Parks a deployment whose stored data does not decode: one fenced checkpoint records why (`parked`), appends the
