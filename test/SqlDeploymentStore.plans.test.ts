@@ -1,7 +1,8 @@
 /**
  * The SQL store's `list` reads an index for every filter (issue 7, class 10), created ranges included, and
- * `findRequests` reads the partial index of pending requests: the plans PostgreSQL makes, and runs, for the store's
- * own statements, on a table populated enough for the planner's choice to mean something.
+ * `findRequests` reads the partial index of pending requests, and `create` reads nothing: the plans PostgreSQL makes,
+ * and runs, for the store's own statements, on a table populated enough for the planner's choice to mean something
+ * (and, for `create`, on an empty one: the plan a connection may cache for good when its first creates ran there).
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
@@ -9,9 +10,11 @@ import { SqlClient, type Statement } from "effect/sql"
 import type { DeploymentStatus } from "../src/Deployment.ts"
 import type { ListQuery } from "../src/DeploymentStore.ts"
 import { makeColumns } from "../src/internal/sqlColumns.ts"
+import { makeCreateStatements } from "../src/internal/sqlCreate.ts"
 import { makeListPlanner } from "../src/internal/sqlList.ts"
 import { makeRequestsStatement } from "../src/internal/sqlRequests.ts"
 import { tablesFor } from "../src/internal/sqlTables.ts"
+import { makeSnapshot } from "../src/testing.ts"
 import { freshStore, PgLive } from "./support/postgres.ts"
 
 const ROWS = 60_000
@@ -75,10 +78,10 @@ const parameterTypes = (text: string, count: number): string => {
   }).join(", ")
 }
 
-/** A parameter as an SQL literal (the test's own values: strings, numbers, nulls). */
+/** A parameter as an SQL literal (the test's own values: strings, numbers, booleans, nulls). */
 const sqlLiteral = (value: unknown): string => {
   if (value === null || value === undefined) return "NULL"
-  if (typeof value === "number" || typeof value === "bigint") return String(value)
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
   if (typeof value === "string") return `'${value.replaceAll("'", "''")}'`
   throw new Error(`no literal for ${typeof value}`)
 }
@@ -226,6 +229,46 @@ describe("SqlDeploymentStore plans (class 10)", () => {
         const page = yield* store.list({ statuses: ["rollback_failed"], limit: 50 })
         assert.deepStrictEqual(page.items, [])
       }), { timeout: 120_000 })
+
+    it.effect("create inserts without reading the table, and finds an existing deployment through unique indexes, in plans made on an empty table", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix } = yield* freshStore()
+        const tables = tablesFor(prefix)
+        const raw = sql.withoutTransforms()
+        const statements = makeCreateStatements({
+          sql: raw,
+          tables,
+          columns: makeColumns(raw),
+          // the store's bounds are a subquery and an expression: no read of the table either way
+          lockBound: raw.literal("TRUE"),
+          leaseUntil: (ttl) => raw`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
+        })
+        const plain = makeSnapshot()
+        const keyed = makeSnapshot({ key: "order-1" })
+        const scansIn = (rows: ReadonlyArray<{ readonly "QUERY PLAN": unknown }>) =>
+          nodesOf(planOf(rows[0]!["QUERY PLAN"])).filter((node) => node["Node Type"].includes("Scan"))
+        let prepared = 0
+        // the table is empty and was never analyzed: the planner's least informed case
+        for (const [name, snapshot] of [["by id", plain], ["by id, then key", keyed]] as const) {
+          for (const [kind, rows] of yield* explained(raw, statements.existingOf(snapshot), `create_find_${prepared++}`)) {
+            const what = `create's lookup ${name}, ${kind} plan`
+            const scans = scansOf(scansIn(rows), tables.deployments, prefix)
+            yield* showPlan(what, scans, prefix)
+            assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
+            assert.deepStrictEqual(
+              scans.filter((node) => node["Index Name"] !== undefined).map((node) => node["Index Name"]!.slice(prefix.length)),
+              name === "by id" ? ["deployments_pkey"] : ["deployments_pkey", "deployments_key"],
+              what
+            )
+          }
+        }
+        for (const [kind, rows] of yield* explained(raw, statements.insertDeployment(keyed, 30_000), `create_insert`)) {
+          assert.deepStrictEqual(scansIn(rows), [], `create's insert, ${kind} plan: reads nothing`)
+        }
+        const [count] = yield* raw<{ n: number }>`SELECT count(*)::integer AS n FROM ${raw(tables.deployments)}`
+        assert.strictEqual(count!.n, 1, "the custom plan's run inserted the row, the generic plan's found it there")
+      }))
 
     it.effect("findRequests reads the partial index of pending requests, never scanning the table", () =>
       Effect.gen(function*() {

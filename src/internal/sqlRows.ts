@@ -15,7 +15,6 @@ import type { SqlConnection } from "effect/sql"
 import { DeploymentStatus, JobPhase, Operation, OperationOutcome } from "../Deployment.ts"
 import type {
   AttemptRow,
-  CreateResult,
   DeploymentRow,
   ErrorRow,
   FailureRow,
@@ -313,14 +312,3 @@ const floatColumn = (row: Row, column: string): number => {
 
 /** Reads a count (`count`). */
 export const decodeCount = (rows: ReadonlyArray<Row>): number => rows[0] === undefined ? 0 : integer(rows[0], "count")
-
-/**
- * Reads the outcome of the create statement (`created`, then the existing snapshot's columns); `undefined` when the
- * key exists but its deployment was not visible to the statement (committed meanwhile: read it again).
- */
-export const decodeCreateResult = (rows: ReadonlyArray<Row>): CreateResult | undefined => {
-  const row = rows[0]
-  if (row === undefined) return unexpected("created", undefined)
-  if (boolean(row, "created")) return { _tag: "Created" }
-  return row.id === null ? undefined : { _tag: "Existing", snapshot: decodeSnapshot(row) }
-}
