@@ -1,8 +1,9 @@
 /**
  * The SQL store's `list` reads an index for every filter (issue 7, class 10), created ranges included, and
- * `findRequests` reads the partial index of pending requests, and `create` reads nothing: the plans PostgreSQL makes,
- * and runs, for the store's own statements, on a table populated enough for the planner's choice to mean something
- * (and, for `create`, on an empty one: the plan a connection may cache for good when its first creates ran there).
+ * `findRequests` reads the partial index of pending requests, `create` reads nothing, and the statements over many
+ * ids (checkpoints written together, the heartbeat) read their rows by primary key: the plans PostgreSQL makes, and
+ * runs, for the store's own statements, on a table populated enough for the planner's choice to mean something (and
+ * on an empty one: the plan a connection may cache for good when its first statements ran there).
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
@@ -10,10 +11,13 @@ import { SqlClient, type Statement } from "effect/sql"
 import type { DeploymentStatus } from "../src/Deployment.ts"
 import type { ListQuery } from "../src/DeploymentStore.ts"
 import { makeColumns } from "../src/internal/sqlColumns.ts"
+import { makeBatchStatement } from "../src/internal/sqlCheckpointBatch.ts"
 import { makeCreateStatements } from "../src/internal/sqlCreate.ts"
+import { makeHeartbeatStatement } from "../src/internal/sqlLeases.ts"
 import { makeListPlanner } from "../src/internal/sqlList.ts"
 import { makeRequestsStatement } from "../src/internal/sqlRequests.ts"
 import { tablesFor } from "../src/internal/sqlTables.ts"
+import { makeWrites } from "../src/internal/sqlWrites.ts"
 import { makeSnapshot } from "../src/testing.ts"
 import { freshStore, PgLive } from "./support/postgres.ts"
 
@@ -70,7 +74,7 @@ const showPlan = (what: string, scans: ReadonlyArray<PlanNode>, prefix: string) 
 /** The types of a statement's parameters, from the casts the store writes on each (`$1::text`). */
 const parameterTypes = (text: string, count: number): string => {
   const types = new Map<number, string>()
-  for (const match of text.matchAll(/\$(\d+)::([a-z0-9]+)/g)) types.set(Number(match[1]), match[2]!)
+  for (const match of text.matchAll(/\$(\d+)::([a-z0-9]+(?:\[\])?)/g)) types.set(Number(match[1]), match[2]!)
   return Array.from({ length: count }, (_, i) => {
     const type = types.get(i + 1)
     if (type === undefined) throw new Error(`parameter $${i + 1} has no cast in: ${text}`)
@@ -269,6 +273,72 @@ describe("SqlDeploymentStore plans (class 10)", () => {
         const [count] = yield* raw<{ n: number }>`SELECT count(*)::integer AS n FROM ${raw(tables.deployments)}`
         assert.strictEqual(count!.n, 1, "the custom plan's run inserted the row, the generic plan's found it there")
       }))
+
+    it.effect("checkpoints written together and the heartbeat read their rows by primary key, on a young table and a large one", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { prefix } = yield* freshStore()
+        const tables = tablesFor(prefix)
+        const raw = sql.withoutTransforms()
+        const columns = makeColumns(raw)
+        const lockBound = raw.literal("TRUE")
+        const batchOf = makeBatchStatement({ sql: raw, tables, columns, lockBound, writes: makeWrites(raw, tables, columns) })
+        const heartbeatOf = makeHeartbeatStatement({
+          sql: raw,
+          tables,
+          lockBound,
+          leaseUntil: (ttl) => raw`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
+        })
+        const ids = Array.from({ length: 8 }, () => crypto.randomUUID())
+        const checkpoints = ids.map((deploymentId, i) => ({
+          fence: { deploymentId, owner: "owner-1", epoch: 1 },
+          at: 1_700_000_000_000 + i,
+          deployment: { currentJob: 1 },
+          jobs: [
+            { index: 0, status: "succeeded" as const, output: { n: i }, finishedAt: 1_700_000_000_000 + i },
+            { index: 1, status: "running" as const, input: { n: i }, attempts: 1, startedAt: 1_700_000_000_000 + i }
+          ],
+          errors: []
+        }))
+        // A young table, as a process's first minutes leave it: 800 deployments with job records of 1.5 KB (about
+        // 270 pages), never analyzed. Planned for 100 rows (what PostgreSQL guesses a function returns), the join of a
+        // batch was a hash join over a scan of all of them (so in the benchmark, at 100 to 600 deployments). Then the
+        // large table of the tests above.
+        const deployments = raw(tables.deployments)
+        yield* raw`INSERT INTO ${deployments} (id, application, action, fingerprint, status, current_job, lease_epoch,
+            stop_requested, created_at, updated_at, jobs)
+          SELECT gen_random_uuid(), 'app', 'act', '[]', 'running', 0, 1, false, now(), now(),
+            jsonb_build_array(jsonb_build_object('index', 0, 'name', 'job-0', 'status', 'running', 'attempts', 1,
+              'input', (SELECT string_agg(md5(i::text || '.' || g::text), '') FROM generate_series(1, 45) AS g)))
+          FROM generate_series(1, 800) AS i`
+        let prepared = 0
+        for (const table of ["young", "large"] as const) {
+          if (table === "large") {
+            yield* raw`DELETE FROM ${deployments}`
+            yield* populate(prefix)
+          }
+          const statements = [["checkpoints written together", batchOf(checkpoints)], [
+            "heartbeat",
+            heartbeatOf(ids, "owner-1", 30_000)
+          ]] as const
+          for (const [name, statement] of statements) {
+            for (const [kind, rows] of yield* explained(raw, statement, `many_ids_${prepared++}`)) {
+              const what = `${name}, ${table} table, ${kind} plan`
+              const scans = scansOf(nodesOf(planOf(rows[0]!["QUERY PLAN"])), tables.deployments, prefix)
+                .filter((node) => node["Node Type"].includes("Scan"))
+              yield* showPlan(what, scans, prefix)
+              assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
+              // by primary key (the planner may combine it with the status index for the heartbeat's active rows)
+              assert.include(
+                scans.flatMap((node) => node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]),
+                "deployments_pkey",
+                what
+              )
+              assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), ids.length, `${what}: rows read`)
+            }
+          }
+        }
+      }), { timeout: 120_000 })
 
     it.effect("findRequests reads the partial index of pending requests, never scanning the table", () =>
       Effect.gen(function*() {

@@ -37,22 +37,25 @@ const batchElement = (checkpoint: Checkpoint, ord: number) => {
   }
 }
 
-/** Builds the write of checkpoints of distinct deployments in one statement: each one's result, in order. */
-export const makeBatchWrite = (deps: CheckpointDeps) => {
-  const { lockBound, run, sql, writes } = deps
+/**
+ * The statement of checkpoints of distinct deployments written together (`makeBatchWrite`; also planned by
+ * `test/SqlDeploymentStore.plans.test.ts`): it returns the place (`ord`) and stop flag of each checkpoint that applied.
+ */
+export const makeBatchStatement = (deps: Pick<CheckpointDeps, "columns" | "lockBound" | "sql" | "tables" | "writes">) => {
+  const { lockBound, sql, writes } = deps
   const deployments = sql(deps.tables.deployments)
   const { atJson } = deps.columns
-  return (
-    checkpoints: ReadonlyArray<Checkpoint>
-  ): Effect.Effect<ReadonlyArray<Exit.Exit<CheckpointResult, LeaseLost | PersistenceError>>, PersistenceError> => {
+  return (checkpoints: ReadonlyArray<Checkpoint>) => {
     // Rows are locked in id order (the array's order), so two batches lock their common rows in the same order.
     const order = checkpoints.map((_, i) => i).sort((a, b) =>
       checkpoints[a]!.fence.deploymentId < checkpoints[b]!.fence.deploymentId ? -1 : 1
     )
     const elements = order.map((i) => batchElement(checkpoints[i]!, i))
-    return Effect.map(
-      run("checkpoint", () =>
-        sql`WITH input AS (
+    // The ids again, as an array the planner can count: it then reads the rows through the primary key, where the
+    // join alone (a function's rows, which it guesses at 100) was planned as a scan of the table up to a few thousand
+    // pages. Every id is a UUID (`unmatchable` keeps the others out), so the literal needs no quoting.
+    const ids = order.map((i) => checkpoints[i]!.fence.deploymentId)
+    return sql`WITH input AS (
   SELECT (c.value->>'ord')::integer AS ord, (c.value->>'id')::uuid AS id, c.value->>'owner' AS owner,
     (c.value->>'epoch')::bigint AS epoch, c.value
   FROM jsonb_array_elements(${JSON.stringify(elements)}::jsonb) AS c(value)
@@ -70,12 +73,25 @@ export const makeBatchWrite = (deps: CheckpointDeps) => {
     updated_at = ${atJson("i.value->>'at'")},
     ${writes.jobsAssignmentOfEach("i.value")}
   FROM input AS i
-  WHERE d.id = i.id AND d.owner = i.owner AND d.lease_epoch = i.epoch AND ${lockBound}
+  WHERE d.id = ANY(${`{${ids.join(",")}}`}::uuid[]) AND d.id = i.id AND d.owner = i.owner AND d.lease_epoch = i.epoch
+    AND ${lockBound}
   RETURNING d.id, d.stop_requested, i.ord, i.value
 ), appended AS (
   ${writes.errorInsertsOfEach("fenced")}
 )
-SELECT ord, stop_requested FROM fenced`, (rows) => rows),
+SELECT ord, stop_requested FROM fenced`
+  }
+}
+
+/** Builds the write of checkpoints of distinct deployments in one statement: each one's result, in order. */
+export const makeBatchWrite = (deps: CheckpointDeps) => {
+  const { run } = deps
+  const statementOf = makeBatchStatement(deps)
+  return (
+    checkpoints: ReadonlyArray<Checkpoint>
+  ): Effect.Effect<ReadonlyArray<Exit.Exit<CheckpointResult, LeaseLost | PersistenceError>>, PersistenceError> =>
+    Effect.map(
+      run("checkpoint", () => statementOf(checkpoints), (rows) => rows),
       (rows) => {
         // Never a throw here: the batch has committed, and a batch that fails is written again one by one.
         const stopRequested = new Map<number, boolean>()
@@ -99,5 +115,4 @@ SELECT ord, stop_requested FROM fenced`, (rows) => rows),
         })
       }
     )
-  }
 }

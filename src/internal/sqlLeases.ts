@@ -13,7 +13,6 @@ import { allStorable, invalidTtl, isUuid, ttlIssue, unstorableText } from "./sql
 import { decodeDeployment, decodeHeldLease, decodeSnapshot } from "./sqlRows.ts"
 import { activeStatuses } from "./sqlTables.ts"
 
-
 /**
  * `claim`: the runnable deployments whose lease expired (or was released), oldest expiry first, locked with `SKIP
  * LOCKED` so that processes claiming together take different ones, taken over with the next epoch.
@@ -54,15 +53,35 @@ SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST,
   )
 }
 
+/**
+ * The heartbeat's statement (also planned by `test/SqlDeploymentStore.plans.test.ts`): renews the leases of `ids`
+ * (UUIDs) that `owner` holds.
+ */
+export const makeHeartbeatStatement = (deps: Pick<StatementDeps, "leaseUntil" | "lockBound" | "sql" | "tables">) => {
+  const { leaseUntil, lockBound, sql } = deps
+  const deployments = sql(deps.tables.deployments)
+  const active = sql.literal(activeStatuses)
+  return (ids: ReadonlyArray<string>, owner: string, leaseTtlMillis: number) =>
+    // The ids as an array, never `id IN (subquery)` nor a join with the list: for an owner the planner's statistics
+    // do not know yet (any process that just took deployments over), the IN form was planned as a semi-join scanning
+    // the whole id list per row, quadratic in the leases held (37 s for 10,000; see docs/benchmarks.md), and a join
+    // can be planned the same way. An array it can count is read through the primary key.
+    sql`UPDATE ${deployments} AS d SET lease_expires_at = ${leaseUntil(leaseTtlMillis)}
+WHERE d.id = ANY(${`{${ids.join(",")}}`}::uuid[]) AND d.owner = ${owner}::text AND d.status IN ${active}
+  AND ${lockBound}
+RETURNING d.id::text AS id, d.lease_epoch, d.stop_requested`
+}
+
 /** The store's lease statements. */
 export const makeLeases = (deps: StatementDeps): Pick<
   DeploymentStoreShape,
   "claim" | "heartbeat" | "release" | "findMismatched"
 > => {
-  const { leaseUntil, lockBound, run, serverNow, sql } = deps
+  const { lockBound, run, serverNow, sql } = deps
   const deployments = sql(deps.tables.deployments)
   const active = sql.literal(activeStatuses)
   const { at, deploymentColumns, runnableRows } = deps.columns
+  const heartbeatOf = makeHeartbeatStatement(deps)
   return {
     claim: makeClaim(deps),
 
@@ -71,18 +90,8 @@ export const makeLeases = (deps: StatementDeps): Pick<
       if (ids.length === 0 || !allStorable(request.owner)) return Effect.succeed([])
       const issue = ttlIssue(request.leaseTtlMillis)
       if (issue !== undefined) return Effect.fail(invalidTtl("heartbeat", issue))
-      return run(
-        "heartbeat",
-        () =>
-          // A join, not `id IN (subquery)`: for an owner the planner's statistics do not know yet (any process
-          // that just took deployments over), the IN form was planned as a semi-join scanning the whole id
-          // list per row, quadratic in the leases held (37 s for 10,000; see docs/benchmarks.md).
-          sql`UPDATE ${deployments} AS d SET lease_expires_at = ${leaseUntil(request.leaseTtlMillis)}
-FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) AS held(id)
-WHERE d.id = held.id::uuid AND d.owner = ${request.owner}::text AND d.status IN ${active} AND ${lockBound}
-RETURNING d.id::text AS id, d.lease_epoch, d.stop_requested`,
-        (rows) => rows.map(decodeHeldLease)
-      )
+      return run("heartbeat", () => heartbeatOf(ids, request.owner, request.leaseTtlMillis), (rows) =>
+        rows.map(decodeHeldLease))
     },
 
     release: (fence, releaseAt) =>
