@@ -61,6 +61,16 @@ const entriesRead = (node: PlanNode): number =>
 const scansOf = (nodes: ReadonlyArray<PlanNode>, deployments: string, prefix: string) =>
   nodes.filter((node) => node["Relation Name"] === deployments || node["Index Name"]?.startsWith(prefix) === true)
 
+/** The indexes a plan's reads use, in plan order, without the store's prefix. */
+const indexNames = (scans: ReadonlyArray<PlanNode>, prefix: string): ReadonlyArray<string> =>
+  scans.flatMap((node) => node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)])
+
+/** Asserts that a plan's reads scan no table and use `index` among others. */
+const assertReadsIndex = (scans: ReadonlyArray<PlanNode>, prefix: string, index: string, what: string) => {
+  assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
+  assert.include(indexNames(scans, prefix), index, what)
+}
+
 /** A plan's reads in one line, logged with `SHOW_PLANS=1`: for studying plans, not for testing them. */
 const showPlan = (what: string, scans: ReadonlyArray<PlanNode>, prefix: string) =>
   process.env.SHOW_PLANS === "1"
@@ -156,6 +166,24 @@ const populate = (prefix: string) =>
     return first!.at
   })
 
+/**
+ * A fresh store's tables and what the store's statement builders need, for planning them: the store's bounds are a
+ * subquery and an expression, which read no table, so the plain stand-ins below plan alike.
+ */
+const freshStatements = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const { prefix } = yield* freshStore()
+  const raw = sql.withoutTransforms()
+  return {
+    prefix,
+    tables: tablesFor(prefix),
+    raw,
+    columns: makeColumns(raw),
+    lockBound: raw.literal("TRUE"),
+    leaseUntil: (ttl: number) => raw`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
+  }
+})
+
 describe("SqlDeploymentStore plans (class 10)", () => {
   layer(PgLive, { excludeTestServices: true, timeout: "120 seconds" })((it) => {
     it.effect("reads every filter combination of list from indexes, created ranges too, never scanning the table", () =>
@@ -197,9 +225,7 @@ describe("SqlDeploymentStore plans (class 10)", () => {
                   }, ${after === undefined ? "first page" : "after a cursor"}, ${kind} plan`
                   const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
                   const scans = scansOf(nodes, tables.deployments, prefix)
-                  const indexes = scans.flatMap((node) =>
-                    node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]
-                  )
+                  const indexes = indexNames(scans, prefix)
                   yield* showPlan(what, scans, prefix)
                   assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
                   assert.isAbove(indexes.length, 0, `${what}: reads an index`)
@@ -236,18 +262,9 @@ describe("SqlDeploymentStore plans (class 10)", () => {
 
     it.effect("create inserts without reading the table, and finds an existing deployment through unique indexes, in plans made on an empty table", () =>
       Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const { prefix } = yield* freshStore()
-        const tables = tablesFor(prefix)
-        const raw = sql.withoutTransforms()
-        const statements = makeCreateStatements({
-          sql: raw,
-          tables,
-          columns: makeColumns(raw),
-          // the store's bounds are a subquery and an expression: no read of the table either way
-          lockBound: raw.literal("TRUE"),
-          leaseUntil: (ttl) => raw`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
-        })
+        const deps = yield* freshStatements
+        const { prefix, raw, tables } = deps
+        const statements = makeCreateStatements({ ...deps, sql: raw })
         const plain = makeSnapshot()
         const keyed = makeSnapshot({ key: "order-1" })
         const scansIn = (rows: ReadonlyArray<{ readonly "QUERY PLAN": unknown }>) =>
@@ -261,7 +278,7 @@ describe("SqlDeploymentStore plans (class 10)", () => {
             yield* showPlan(what, scans, prefix)
             assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
             assert.deepStrictEqual(
-              scans.filter((node) => node["Index Name"] !== undefined).map((node) => node["Index Name"]!.slice(prefix.length)),
+              indexNames(scans, prefix),
               name === "by id" ? ["deployments_pkey"] : ["deployments_pkey", "deployments_key"],
               what
             )
@@ -276,19 +293,10 @@ describe("SqlDeploymentStore plans (class 10)", () => {
 
     it.effect("checkpoints written together and the heartbeat read their rows by primary key, on a young table and a large one", () =>
       Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const { prefix } = yield* freshStore()
-        const tables = tablesFor(prefix)
-        const raw = sql.withoutTransforms()
-        const columns = makeColumns(raw)
-        const lockBound = raw.literal("TRUE")
-        const batchOf = makeBatchStatement({ sql: raw, tables, columns, lockBound, writes: makeWrites(raw, tables, columns) })
-        const heartbeatOf = makeHeartbeatStatement({
-          sql: raw,
-          tables,
-          lockBound,
-          leaseUntil: (ttl) => raw`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
-        })
+        const deps = yield* freshStatements
+        const { columns, prefix, raw, tables } = deps
+        const batchOf = makeBatchStatement({ ...deps, sql: raw, writes: makeWrites(raw, tables, columns) })
+        const heartbeatOf = makeHeartbeatStatement({ ...deps, sql: raw })
         const ids = Array.from({ length: 8 }, () => crypto.randomUUID())
         const checkpoints = ids.map((deploymentId, i) => ({
           fence: { deploymentId, owner: "owner-1", epoch: 1 },
@@ -327,13 +335,8 @@ describe("SqlDeploymentStore plans (class 10)", () => {
               const scans = scansOf(nodesOf(planOf(rows[0]!["QUERY PLAN"])), tables.deployments, prefix)
                 .filter((node) => node["Node Type"].includes("Scan"))
               yield* showPlan(what, scans, prefix)
-              assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
               // by primary key (the planner may combine it with the status index for the heartbeat's active rows)
-              assert.include(
-                scans.flatMap((node) => node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]),
-                "deployments_pkey",
-                what
-              )
+              assertReadsIndex(scans, prefix, "deployments_pkey", what)
               assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), ids.length, `${what}: rows read`)
             }
           }
@@ -370,12 +373,7 @@ describe("SqlDeploymentStore plans (class 10)", () => {
             const nodes = nodesOf(planOf(rows[0]!["QUERY PLAN"]))
             const scans = scansOf(nodes, tables.deployments, prefix)
             yield* showPlan(what, scans, prefix)
-            assert.deepStrictEqual(scans.filter((node) => node["Node Type"] === "Seq Scan"), [], `${what}: no Seq Scan`)
-            assert.include(
-              scans.flatMap((node) => node["Index Name"] === undefined ? [] : [node["Index Name"].slice(prefix.length)]),
-              "deployments_requests_idx",
-              what
-            )
+            assertReadsIndex(scans, prefix, "deployments_requests_idx", what)
             assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), MAX_ROWS_READ, `${what}: rows read`)
             assert.isAtMost(scans.reduce((sum, node) => sum + bitmapEntries(node), 0), 100, `${what}: bitmap entries`)
           }
