@@ -63,7 +63,7 @@ import type { Registration } from "./internal/registration.ts"
 import { makeRegistry } from "./internal/registry.ts"
 import type { Handle, RunnerEnv } from "./internal/run.ts"
 import type { Options } from "./internal/runtimeOptions.ts"
-import { closeWithin } from "./internal/shutdown.ts"
+import { closeWithin, whileOpen } from "./internal/shutdown.ts"
 import { makeStarting } from "./internal/starting.ts"
 import { retryTransient } from "./internal/transient.ts"
 import * as Validate from "./internal/validate.ts"
@@ -398,6 +398,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
     // `shutdownTimeout`.
     const scope = yield* Scope.make()
     yield* Scope.addFinalizer(layerScope, closeWithin(scope, settings.shutdownTimeout))
+    // Once released, a start, an operator's take-over or a recovery pass interrupts its caller and writes nothing.
+    const open = whileOpen(scope)
     const { owner, recovery: recoverySettings } = settings
     const leaseTtlMillis = Duration.toMillis(recoverySettings.leaseTtl)
 
@@ -432,6 +434,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       runnable: registry.runnable,
       launch: launchTakenOver,
       isRunning,
+      whileOpen: open,
       interruptLocal: (deploymentId) => interruptLocal(deploymentId, "stop"),
       createRestart: (reg, input, key, id, restartOf) => create(reg, input, key, { id, restartOf })
     })
@@ -446,7 +449,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       running,
       launch,
       interruptLocal,
-      carryRequests: operations.carryRequests
+      carryRequests: operations.carryRequests,
+      whileOpen: open
     })
     yield* leases.keep(recoverySettings.heartbeat)
     if (recoverySettings.enabled) yield* recovery.loop(recoverySettings.pollInterval, scope)

@@ -4,7 +4,7 @@
  * behaviours hold on both; `test/Actions.postgres.faults.test.ts` runs the PostgreSQL side.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Option, Schema, SchemaTransformation } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Schema, SchemaTransformation } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, type DeploymentStore, DeploymentStore as Store, Job, JobContext, State } from "effect-actions"
 import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
@@ -490,18 +490,29 @@ describe("Actions faults (issue 7)", () => {
   })
 
   describe("class 4c: a run that never started never holds its awaiters", () => {
-    it.effect("a deployment started as its runtime shut down is awaited to its end, once another process runs it", () =>
+    it.effect("a deployment created as its runtime shut down is awaited to its end, once another process runs it", () =>
       Effect.gen(function*() {
-        const store = yield* Store.makeMemory
+        const inner = yield* Store.makeMemory
+        const entered = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        // The create is under way when the runtime is released, and is written after it.
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          create: (snapshot, options) =>
+            Effect.andThen(Deferred.succeed(entered, undefined), Effect.andThen(Deferred.await(gate), inner.create(snapshot, options)))
+        }
         const log = makeLog()
         const deploy = Action.make("deploy", [step("a", log)])
         const first = yield* startProcess(store, "first", leaseTtl)
         yield* first.actions.register(deploy)
+        const starting = yield* Effect.forkChild(first.actions.start(deploy, { n: 0 }))
+        yield* Deferred.await(entered)
         yield* first.shutdown
-        // The run's fiber is forked into a closed scope: it is interrupted before it starts.
-        const id = yield* first.actions.start(deploy, { n: 0 })
+        yield* Deferred.succeed(gate, undefined)
+        // The run's fiber is forked into the closed scope: it is interrupted before it starts.
+        const id = yield* Fiber.join(starting)
         const waiting = yield* Effect.forkChild(first.actions.awaitById(id))
-        const second = yield* startProcess(store, "second", leaseTtl)
+        const second = yield* startProcess(inner, "second", leaseTtl)
         yield* second.actions.register(deploy)
         yield* TestClock.adjust("31 seconds")
         assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
@@ -510,6 +521,49 @@ describe("Actions faults (issue 7)", () => {
         assert.deepStrictEqual(result.output, { n: 1 })
         assert.deepStrictEqual(log.events, ["run a 0"])
         yield* second.shutdown
+      }))
+  })
+
+  describe("class 4e: a released runtime takes no deployment on", () => {
+    it.effect("a start, an operator's take-over, a restart and a recovery pass after the release interrupt their caller and write nothing", () =>
+      Effect.gen(function*() {
+        const store = yield* Store.makeMemory
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)], { onFailure: "pause" })
+        const paused = storedDeployment(deploy, {
+          status: "paused",
+          currentJob: 1,
+          owner: undefined,
+          leaseExpiresAt: undefined,
+          failure: { job: "b", jobIndex: 1, phase: "execute", tag: "Boom", message: "boom" }
+        }, [jobRow(0, "a", "succeeded", { n: 1 }), jobRow(1, "b", "failed")])
+        const crashed = storedDeployment(deploy, { currentJob: 0 }, [jobRow(0, "a", "running"), jobRow(1, "b", "pending")])
+        const finished = storedDeployment(deploy, { status: "succeeded", owner: undefined, leaseExpiresAt: undefined }, [
+          { ...jobRow(0, "a", "succeeded", { n: 1 }), input: { n: 0 } },
+          jobRow(1, "b", "succeeded", { n: 2 })
+        ])
+        for (const snapshot of [paused, crashed, finished]) yield* store.create(snapshot, { leaseTtlMillis: 30_000 })
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        yield* process.shutdown
+        const before = yield* store.list({ limit: 10 })
+        const attempts = {
+          start: process.actions.start(deploy, { n: 0 }),
+          execute: process.actions.execute(deploy, { n: 0 }),
+          "start by key": process.actions.start(deploy, { n: 0 }, { key: "once" }),
+          retry: process.actions.retry(paused.deployment.id),
+          rollback: process.actions.rollback(paused.deployment.id),
+          "stop of a paused deployment": process.actions.stop(paused.deployment.id),
+          restart: process.actions.restart(finished.deployment.id),
+          resume: process.actions.resume()
+        }
+        for (const [name, attempt] of Object.entries(attempts)) {
+          const exit = yield* Effect.exit(attempt as Effect.Effect<unknown, unknown>)
+          assert.isTrue(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause), `${name}: interrupted`)
+        }
+        const after = yield* store.list({ limit: 10 })
+        assert.deepStrictEqual(after, before, "no deployment created, none taken over or claimed")
+        assert.deepStrictEqual(log.events, [], "no job ran")
       }))
   })
 

@@ -47,6 +47,8 @@ export interface OperationsEnv {
   readonly launch: (reg: Registration, snapshot: Snapshot) => Effect.Effect<void>
   /** Whether a deployment runs in this process now. */
   readonly isRunning: (deploymentId: string) => boolean
+  /** Runs a take-over only while the runtime is not released (`shutdown.ts`, `whileOpen`). */
+  readonly whileOpen: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Interrupts the local run of a deployment asked to stop; nothing when it does not run here. */
   readonly interruptLocal: (deploymentId: string) => Effect.Effect<void>
   /** Creates (and runs) a restart: a new deployment with the given id, linked to the one it restarts. */

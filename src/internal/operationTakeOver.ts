@@ -49,7 +49,7 @@ const takeOverOnce = (
   change: TakeOverChange
 ) =>
   Effect.gen(function*() {
-    const result = yield* ctx.env.retryTransient(ctx.env.store.takeOver({
+    const result = yield* ctx.whileOpen(ctx.env.retryTransient(ctx.env.store.takeOver({
       deploymentId: row.id,
       expect: {
         status: row.status,
@@ -64,7 +64,7 @@ const takeOverOnce = (
       jobs: change.checkpoint.jobs,
       errors: change.checkpoint.errors,
       history: change.history
-    }))
+    })))
     if (result._tag === "NotFound") return yield* new DeploymentNotFound({ deploymentId: row.id })
     let snapshot: Snapshot
     if (result._tag === "Changed") {

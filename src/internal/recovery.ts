@@ -32,6 +32,8 @@ export interface RecoveryEnv {
   readonly interruptLocal: (deploymentId: string, reason: "stop" | "lease_lost") => Effect.Effect<void>
   /** Carries out pending operator requests, at most `limit`; returns the ids of the deployments it did. */
   readonly carryRequests: (limit: number) => Effect.Effect<ReadonlyArray<string>, PersistenceError>
+  /** Runs a pass only while the runtime is not released (`shutdown.ts`, `whileOpen`). */
+  readonly whileOpen: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /** How long the recovery loop waits for room when `maxInFlight` deployments run in this process. */
@@ -120,7 +122,8 @@ export const makeRecovery = (deps: RecoveryEnv) => {
     })
 
   /** One recovery pass: claims deployments whose lease expired and resumes them. */
-  const resume = (): Effect.Effect<ResumeSummary, PersistenceError> => Effect.map(pass(), ({ summary }) => summary)
+  const resume = (): Effect.Effect<ResumeSummary, PersistenceError> =>
+    Effect.map(deps.whileOpen(pass()), ({ summary }) => summary)
 
   /**
    * Forks the recovery loop. Passes run back to back while each claims a whole batch. A pass that claimed all that

@@ -41,7 +41,9 @@ const batchElement = (checkpoint: Checkpoint, ord: number) => {
  * The statement of checkpoints of distinct deployments written together (`makeBatchWrite`; also planned by
  * `test/SqlDeploymentStore.plans.test.ts`): it returns the place (`ord`) and stop flag of each checkpoint that applied.
  */
-export const makeBatchStatement = (deps: Pick<CheckpointDeps, "columns" | "lockBound" | "sql" | "tables" | "writes">) => {
+export const makeBatchStatement = (
+  deps: Pick<CheckpointDeps, "columns" | "lockBound" | "sql" | "tables" | "writes">
+) => {
   const { lockBound, sql, writes } = deps
   const deployments = sql(deps.tables.deployments)
   const { atJson } = deps.columns

@@ -17,7 +17,9 @@ const lowercaseUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 const created: CreateResult = { _tag: "Created" }
 
 /** The statements of `create` (also planned by `test/SqlDeploymentStore.plans.test.ts`). */
-export const makeCreateStatements = (deps: Pick<StatementDeps, "columns" | "leaseUntil" | "lockBound" | "sql" | "tables">) => {
+export const makeCreateStatements = (
+  deps: Pick<StatementDeps, "columns" | "leaseUntil" | "lockBound" | "sql" | "tables">
+) => {
   const { columns, leaseUntil, lockBound, sql, tables } = deps
   const { at, snapshotColumns } = columns
   const deployments = sql(tables.deployments)
