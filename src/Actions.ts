@@ -65,7 +65,6 @@ import type { Handle, RunnerEnv } from "./internal/run.ts"
 import type { Options } from "./internal/runtimeOptions.ts"
 import { closeWithin, whileOpen } from "./internal/shutdown.ts"
 import { makeStarting } from "./internal/starting.ts"
-import { retryTransient } from "./internal/transient.ts"
 import * as Validate from "./internal/validate.ts"
 
 // The models of the operators' operations (src/internal/operatorModels.ts) and the runtime's options
@@ -407,7 +406,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
     const running = new Map<string, Handle>()
     const leases = makeLeases({ store, owner, leaseTtlMillis, running, scope })
     const { interruptLocal } = leases
-    const env: RunnerEnv = { store, retryTransient, maxResumes: recoverySettings.maxResumes }
+    const env: RunnerEnv = { store, maxResumes: recoverySettings.maxResumes }
 
     const launch = makeLaunch({
       env,

@@ -22,6 +22,7 @@ import { readSnapshot } from "./reads.ts"
 import type { Registry } from "./registry.ts"
 import type { Handle, RunnerEnv } from "./run.ts"
 import * as Validate from "./validate.ts"
+import { retryTransient } from "./transient.ts"
 
 /** The error every `await` of a parked deployment fails with. */
 export const parkedError = (deploymentId: string, parked: ParkedRow): StoredDataCorrupt =>
@@ -53,7 +54,7 @@ export interface AwaitEnv {
 export const makeAwait = (deps: AwaitEnv) => {
   const { env } = deps
   const read = <B>(deploymentId: string, effect: Effect.Effect<Option.Option<B>, PersistenceError>) =>
-    Effect.flatMap(env.retryTransient(effect), (found) =>
+    Effect.flatMap(retryTransient(effect), (found) =>
       Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new DeploymentNotFound({ deploymentId })))
 
   const awaitById = (

@@ -9,6 +9,7 @@ import { Clock, Effect } from "effect"
 import { OperationRefused } from "../ActionError.ts"
 import { apply } from "./operationApply.ts"
 import { type Applied, historyRow, NotHere, type OperationsContext } from "./operationContext.ts"
+import { retryTransient } from "./transient.ts"
 
 /**
  * Carries out the pending requests this process can (its recovery pass calls it). A request that does not apply
@@ -45,7 +46,7 @@ export const carryRequests = (ctx: OperationsContext, limit: number) =>
       }
       const at = yield* Clock.currentTimeMillis
       yield* Effect.logWarning(`the ${pending.operation} request of deployment ${row.id} is refused: ${error.message}`)
-      yield* Effect.ignore(ctx.env.retryTransient(ctx.env.store.recordOperation(
+      yield* Effect.ignore(retryTransient(ctx.env.store.recordOperation(
         row.id,
         historyRow(ctx, applied, "refused", at, { message: error.message }),
         pending.id

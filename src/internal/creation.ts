@@ -15,6 +15,7 @@ import type { DeploymentStoreShape, Fence, Snapshot } from "../DeploymentStore.t
 import type { Registration } from "./registration.ts"
 import type { RunnerEnv } from "./run.ts"
 import { whileOpen } from "./shutdown.ts"
+import { retryTransient } from "./transient.ts"
 
 /** A restart's id, chosen before it is created (a request names it), and the deployment it restarts. */
 export interface Link {
@@ -116,7 +117,7 @@ export const makeCreate = (deps: CreationEnv) => {
   const createSnapshot = (reg: Registration, snapshot: Snapshot): Effect.Effect<string, PersistenceError> =>
     Effect.gen(function*(): Effect.fn.Return<string, PersistenceError> {
       const id = snapshot.deployment.id
-      const write = whileOpen(deps.scope)(env.retryTransient(store.create(snapshot, options)))
+      const write = whileOpen(deps.scope)(retryTransient(store.create(snapshot, options)))
       const result = yield* Effect.catch(write, (error) =>
         Effect.gen(function*() {
           // Whatever the failure, the create may have committed (a lost reply, a reply that did not decode): the

@@ -35,11 +35,12 @@ import { restartHere } from "./operationRestart.ts"
 import { retryHere } from "./operationRetry.ts"
 import { retryRollbackHere, rollbackHere, stopPausedHere } from "./operationRollback.ts"
 import type { CheckedOperation } from "./validateOperations.ts"
+import { retryTransient } from "./transient.ts"
 
 /** `stop` of a running deployment: the stop flag, which its owner sees wherever it runs. */
 const stopRunning = (ctx: OperationsContext, applied: Applied, at: number) =>
   Effect.gen(function*() {
-    const result = yield* ctx.env.retryTransient(
+    const result = yield* retryTransient(
       ctx.env.store.requestStop(applied.deploymentId, at, historyRow(ctx, applied, "done", at, {}))
     )
     switch (result._tag) {

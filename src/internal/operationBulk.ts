@@ -9,6 +9,7 @@ import type * as Actions from "../Actions.ts"
 import { operate } from "./operationApply.ts"
 import { appliesTo, type OperationsContext } from "./operationContext.ts"
 import type { CheckedBulk } from "./validateOperations.ts"
+import { retryTransient } from "./transient.ts"
 
 /** How many deployments a bulk operation reads, and acts on, at a time. */
 const bulkBatch = 100
@@ -22,7 +23,7 @@ const matching = (ctx: OperationsContext, checked: CheckedBulk) =>
     const ids: Array<string> = []
     let cursor: string | undefined
     do {
-      const page = yield* ctx.env.retryTransient(ctx.env.store.list({
+      const page = yield* retryTransient(ctx.env.store.list({
         statuses: checked.statuses ?? appliesTo[checked.operation],
         limit: bulkBatch,
         ...(checked.application === undefined ? {} : { application: checked.application }),

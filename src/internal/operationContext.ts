@@ -30,6 +30,7 @@ import {
   type Write
 } from "./transitions.ts"
 import type { CheckedOperation } from "./validateOperations.ts"
+import { retryTransient } from "./transient.ts"
 
 /** What the operations need from the runtime. */
 export interface OperationsEnv {
@@ -132,7 +133,7 @@ export const transitionOf = (applied: Applied, reg: Registration, snapshot: Snap
 
 /** Reads a deployment with its job records, or `DeploymentNotFound`. */
 export const read = (ctx: OperationsContext, deploymentId: string) =>
-  Effect.flatMap(ctx.env.retryTransient(ctx.env.store.get(deploymentId)), (found) =>
+  Effect.flatMap(retryTransient(ctx.env.store.get(deploymentId)), (found) =>
     Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new DeploymentNotFound({ deploymentId })))
 
 /** The history entry of an operation; carried out for a request, it names the process that asked. */

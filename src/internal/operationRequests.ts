@@ -17,6 +17,7 @@ import {
   receipt,
   refused
 } from "./operationContext.ts"
+import { retryTransient } from "./transient.ts"
 
 /** Records the operation as a request for a process that has the action. */
 export const request = (ctx: OperationsContext, applied: Applied, snapshot: Snapshot, at: number) =>
@@ -24,7 +25,7 @@ export const request = (ctx: OperationsContext, applied: Applied, snapshot: Snap
     const row = snapshot.deployment
     const restartId = applied.operation === "restart" ? crypto.randomUUID() : undefined
     const job = applied.operation === "retry" ? snapshot.jobs[row.currentJob]?.name : undefined
-    const result = yield* ctx.env.retryTransient(ctx.env.store.requestOperation({
+    const result = yield* retryTransient(ctx.env.store.requestOperation({
       deploymentId: row.id,
       statuses: applied.operation === "stop" ? ["paused"] : appliesTo[applied.operation],
       request: {

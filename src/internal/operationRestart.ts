@@ -15,6 +15,7 @@ import {
   refused
 } from "./operationContext.ts"
 import type { Registration } from "./registration.ts"
+import { retryTransient } from "./transient.ts"
 
 /** `restart`: a new deployment of the action, as registered here, with the same first input. */
 export const restartHere = (
@@ -32,7 +33,7 @@ export const restartHere = (
     const input = yield* Effect.mapError(first.input.encode(decoded), invalidInput(reg, 0))
     const id = applied.request?.restartId ?? crypto.randomUUID()
     const restartedAs = yield* ctx.createRestart(reg, input, applied.key, id, row.id)
-    const recorded = yield* ctx.env.retryTransient(ctx.env.store.recordOperation(
+    const recorded = yield* retryTransient(ctx.env.store.recordOperation(
       row.id,
       historyRow(ctx, applied, "done", at, { message: `restarted as ${restartedAs}`, detail: { restartedAs } }),
       applied.request?.id

@@ -17,6 +17,7 @@ import {
   type TakeOverChange
 } from "./operationContext.ts"
 import type { Registration } from "./registration.ts"
+import { retryTransient } from "./transient.ts"
 
 /**
  * Takes the deployment over as it was read, applying the operation's patches, and runs it here. A takeover whose
@@ -49,7 +50,7 @@ const takeOverOnce = (
   change: TakeOverChange
 ) =>
   Effect.gen(function*() {
-    const result = yield* ctx.whileOpen(ctx.env.retryTransient(ctx.env.store.takeOver({
+    const result = yield* ctx.whileOpen(retryTransient(ctx.env.store.takeOver({
       deploymentId: row.id,
       expect: {
         status: row.status,

@@ -8,6 +8,7 @@ import { Clock, Duration, Effect } from "effect"
 import type { ActionsShape } from "../Actions.ts"
 import type { RunnerEnv } from "./run.ts"
 import * as Validate from "./validate.ts"
+import { retryTransient } from "./transient.ts"
 
 /** How many deployments one `prune` statement deletes at most. */
 const pruneBatch = 1000
@@ -19,7 +20,7 @@ export const makePrune = (env: RunnerEnv): ActionsShape["prune"] =>
     const before = (yield* Clock.currentTimeMillis) - Duration.toMillis(olderThan)
     let pruned = 0
     while (true) {
-      const deleted = yield* env.retryTransient(env.store.prune(before, pruneBatch))
+      const deleted = yield* retryTransient(env.store.prune(before, pruneBatch))
       pruned += deleted
       if (deleted < pruneBatch) return pruned
     }

@@ -13,13 +13,14 @@ import type { Snapshot } from "../DeploymentStore.ts"
 import { toDeployment, toDeploymentWithoutJobs, toErrorEntries } from "./outcomes.ts"
 import type { RunnerEnv } from "./run.ts"
 import * as Validate from "./validate.ts"
+import { retryTransient } from "./transient.ts"
 
 /** Where each of `counts`' counts stops. */
 const countLimit = 10_000
 
 /** Reads a deployment's snapshot, or fails with `DeploymentNotFound`. */
 export const readSnapshot = (env: RunnerEnv) => (deploymentId: string) =>
-  Effect.flatMap(env.retryTransient(env.store.get(deploymentId)), (found) =>
+  Effect.flatMap(retryTransient(env.store.get(deploymentId)), (found) =>
     Option.isSome(found)
       ? Effect.succeed<Snapshot>(found.value)
       : Effect.fail(new DeploymentNotFound({ deploymentId })))
@@ -34,11 +35,11 @@ export const makeReads = (env: RunnerEnv): ReadMethods => {
   return {
     get: Effect.fn("Actions.get")(function*(deploymentId: string) {
       const snapshot = yield* read(yield* Validate.deploymentIdArgument("get", deploymentId))
-      return yield* toDeployment(snapshot, yield* env.retryTransient(store.history(snapshot.deployment.id)))
+      return yield* toDeployment(snapshot, yield* retryTransient(store.history(snapshot.deployment.id)))
     }),
     list: Effect.fn("Actions.list")(function*(listOptions?: ListOptions) {
       const query = yield* Validate.listOptionsArgument(listOptions)
-      const page = yield* env.retryTransient(store.list(query))
+      const page = yield* retryTransient(store.list(query))
       const items: Array<Deployment> = []
       const unreadable: Array<StoredDataCorrupt> = (page.unreadable ?? []).map(({ id, issue }) =>
         new StoredDataCorrupt({ deploymentId: id, field: "deployment record", issue })
@@ -52,19 +53,19 @@ export const makeReads = (env: RunnerEnv): ReadMethods => {
     }),
     counts: Effect.fn("Actions.counts")(function*(filter?: { readonly application?: string; readonly action?: string }) {
       const checked = yield* Validate.countsArgument(filter)
-      const counts = yield* env.retryTransient(store.counts({ ...checked, limit: countLimit }))
+      const counts = yield* retryTransient(store.counts({ ...checked, limit: countLimit }))
       return { counts, atMost: countLimit }
     }),
     jobData: Effect.fn("Actions.jobData")(function*(deploymentId: string) {
       const id = yield* Validate.deploymentIdArgument("jobData", deploymentId)
-      const rows = yield* env.retryTransient(store.jobData(id))
+      const rows = yield* retryTransient(store.jobData(id))
       if (rows.length === 0) yield* read(id)
       return rows
     }),
     errors: Effect.fn("Actions.errors")(function*(deploymentId: string, errorOptions?: { readonly job?: string }) {
       const id = yield* Validate.deploymentIdArgument("errors", deploymentId)
       const { job } = yield* Validate.errorsOptionsArgument(errorOptions)
-      const rows = yield* env.retryTransient(store.errors(id, job))
+      const rows = yield* retryTransient(store.errors(id, job))
       if (rows.length === 0) yield* read(id)
       return yield* toErrorEntries(id, rows)
     })

@@ -28,7 +28,7 @@ import type {
 import type * as State from "../State.ts"
 import { describeError, describeSchemaError, encodeOrUndefined } from "./codec.ts"
 import { startCheckpoint } from "./metrics.ts"
-import { isTransient, retryAfterTransient } from "./transient.ts"
+import { isTransient, retryAfterTransient, retryTransient } from "./transient.ts"
 import { jsonIssue, storableRow, storableText } from "./storable.ts"
 import type { CompiledJob, Registration } from "./registration.ts"
 import {
@@ -84,8 +84,6 @@ export type LaunchKind = "created" | "takenOver" | "resumed"
 /** What a run needs from the `Actions` service. */
 export interface RunnerEnv {
   readonly store: DeploymentStoreShape
-  /** Retries a store operation that failed with a transient `PersistenceError` (safe to repeat). */
-  readonly retryTransient: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** A deployment claimed more often than this without reaching a new checkpoint is failed, not run again. */
   readonly maxResumes: number
 }
@@ -176,10 +174,10 @@ export const abandonFor = (error: PersistenceError | LeaseLost): Abandon =>
 export const abandonOf = (cause: Cause.Cause<unknown>): Abandon =>
   findAbandon(cause) ?? new Abandon("persistence", Cause.squash(cause))
 
+/** A store call of a job's context: transient failures retried, and any other stops the local run (`Abandon`). */
 export const abandonOnStoreFailure = <A, R>(
-  run: Run,
   effect: Effect.Effect<A, PersistenceError | LeaseLost, R>
-): Effect.Effect<A, never, R> => Effect.catch(run.env.retryTransient(effect), (error) => Effect.die(abandonFor(error)))
+): Effect.Effect<A, never, R> => Effect.catch(retryTransient(effect), (error) => Effect.die(abandonFor(error)))
 
 /** Whether a store failure is permanent for the value written: retrying the same write can never succeed. */
 export const isRefusal = (error: PersistenceError | LeaseLost): error is PersistenceError =>
@@ -358,7 +356,7 @@ export const parkCorrupt = (run: Pick<Run, "env" | "handle">, abandon: Abandon):
     })
     const written = yield* Effect.exit(
       // Suspended: a store that throws instead of returning an effect is a failed write too.
-      Effect.suspend(() => run.env.retryTransient(run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })))
+      Effect.suspend(() => retryTransient(run.env.store.checkpoint({ ...checkpoint, fence: run.handle.fence })))
     )
     if (written._tag === "Failure") {
       return yield* abandoned(run, new Abandon("persistence", Cause.squash(written.cause)))

@@ -27,6 +27,7 @@ import {
 } from "./run.ts"
 import { storableText } from "./storable.ts"
 import { progressOf } from "./transitions.ts"
+import { retryTransient } from "./transient.ts"
 
 /** Makes the state of a run from a stored snapshot. */
 export const makeRun = (
@@ -115,7 +116,6 @@ export const makeJobContext = (run: Run): JobContextShape => {
       Effect.flatMap(
         Effect.suspend(() =>
           abandonOnStoreFailure(
-            run,
             run.env.store.errors(run.deploymentId, options?.currentJobOnly === true ? name() : undefined)
           )
         ),
@@ -137,7 +137,7 @@ const setJobData = <A, I>(run: Run, job: string, key: string, schema: Schema.Cod
       (error) => new InvalidJobData({ deploymentId: run.deploymentId, job, key, issue: describeSchemaError(error).issue })
     ),
     (encoded) =>
-      Effect.catch(run.env.retryTransient(run.env.store.setJobData(run.handle.fence, job, key, encoded)), (error) =>
+      Effect.catch(retryTransient(run.env.store.setJobData(run.handle.fence, job, key, encoded)), (error) =>
         isRefusal(error)
           ? Effect.fail(
             new InvalidJobData({
@@ -153,7 +153,7 @@ const setJobData = <A, I>(run: Run, job: string, key: string, schema: Schema.Cod
 /** `JobContext.getData`: the stored value decoded with its schema (a value that does not decode is corrupt). */
 const getJobData = <A, I>(run: Run, owner: string, key: string, schema: Schema.Codec<A, I>) =>
   Effect.flatMap(
-    abandonOnStoreFailure(run, run.env.store.getJobData(run.deploymentId, owner, key)),
+    abandonOnStoreFailure(run.env.store.getJobData(run.deploymentId, owner, key)),
     (stored) =>
       Option.isNone(stored)
         ? Effect.succeedNone
@@ -176,9 +176,9 @@ const recordJobError = (run: Run, error: unknown) =>
     const row = errorRow(run.reg.jobs[run.current]!, run.phase, error, at)
     const store = run.env.store
     // The row is storable already; a refusal left can only be its size: it is recorded without its detail.
-    return Effect.catch(run.env.retryTransient(store.appendErrors(run.handle.fence, [row])), (error) =>
+    return Effect.catch(retryTransient(store.appendErrors(run.handle.fence, [row])), (error) =>
       isRefusal(error)
-        ? abandonOnStoreFailure(run, store.appendErrors(run.handle.fence, [{ ...row, detail: undefined }]))
+        ? abandonOnStoreFailure(store.appendErrors(run.handle.fence, [{ ...row, detail: undefined }]))
         : Effect.die(abandonFor(error)))
   })
 
