@@ -29,6 +29,16 @@ const reads = (name: string, log: ReturnType<typeof makeLog>) =>
     execute: ({ n }) => Effect.as(log.add(`run ${name}`), { n })
   })
 
+/** A deployment of `deploy` (jobs `a`, `b`) paused on `b`'s failure, nobody holding it, with these records of `b`. */
+const pausedOnB = (deploy: Action.Any, b: DeploymentStore.JobRunRow = jobRow(1, "b", "failed")) =>
+  storedDeployment(deploy, {
+    status: "paused",
+    currentJob: 1,
+    owner: undefined,
+    leaseExpiresAt: undefined,
+    failure: { job: "b", jobIndex: 1, phase: "execute", tag: "Boom", message: "boom" }
+  }, [jobRow(0, "a", "succeeded", { n: 1 }), b])
+
 describe("Actions faults (issue 7)", () => {
   describe("class 1: a write that can never succeed never becomes a loop", () => {
     it.effect.each([["\\u0000", nul], ["a lone surrogate", loneSurrogate]] as const)(
@@ -530,13 +540,7 @@ describe("Actions faults (issue 7)", () => {
         const store = yield* Store.makeMemory
         const log = makeLog()
         const deploy = Action.make("deploy", [step("a", log), step("b", log)], { onFailure: "pause" })
-        const paused = storedDeployment(deploy, {
-          status: "paused",
-          currentJob: 1,
-          owner: undefined,
-          leaseExpiresAt: undefined,
-          failure: { job: "b", jobIndex: 1, phase: "execute", tag: "Boom", message: "boom" }
-        }, [jobRow(0, "a", "succeeded", { n: 1 }), jobRow(1, "b", "failed")])
+        const paused = pausedOnB(deploy)
         const crashed = storedDeployment(deploy, { currentJob: 0 }, [jobRow(0, "a", "running"), jobRow(1, "b", "pending")])
         const finished = storedDeployment(deploy, { status: "succeeded", owner: undefined, leaseExpiresAt: undefined }, [
           { ...jobRow(0, "a", "succeeded", { n: 1 }), input: { n: 0 } },
@@ -800,13 +804,7 @@ describe("Actions faults (issue 7)", () => {
       Effect.gen(function*() {
         const store = yield* Store.makeMemory
         const deploy = Action.make("deploy", [step("a", makeLog()), step("b", makeLog())], { onFailure: "pause" })
-        const paused = storedDeployment(deploy, {
-          status: "paused",
-          currentJob: 1,
-          owner: undefined,
-          leaseExpiresAt: undefined,
-          failure: { job: "b", jobIndex: 1, phase: "execute", tag: "Boom", message: "boom" }
-        }, [jobRow(0, "a", "succeeded", { n: 1 }), { ...jobRow(1, "b", "failed"), index: 7 }])
+        const paused = pausedOnB(deploy, { ...jobRow(1, "b", "failed"), index: 7 })
         yield* store.create(paused, { leaseTtlMillis: 30_000 })
         const process = yield* startProcess(store, "operator", leaseTtl)
         yield* process.actions.register(deploy)

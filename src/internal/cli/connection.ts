@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import type { SqlClient, SqlError } from "effect/sql"
 import * as Actions from "../../Actions.ts"
@@ -22,6 +22,16 @@ export interface Target {
 export class MissingDatabase extends Schema.TaggedError<MissingDatabase>()("MissingDatabase", {}) {
   override get message(): string {
     return "no database: pass --database-url or set DATABASE_URL"
+  }
+}
+
+/**
+ * The CLI's own usage error: the PostgreSQL driver, an optional peer dependency of the package, is not installed. The
+ * driver is loaded when a command connects, so that `--help`, `--version` and usage errors work without it.
+ */
+export class MissingDriver extends Schema.TaggedError<MissingDriver>()("MissingDriver", {}) {
+  override get message(): string {
+    return "the CLI connects through @effect/sql-pg, which is not installed: npm install @effect/sql-pg"
   }
 }
 
@@ -43,7 +53,10 @@ export const checkPrefix = (prefix: string): Effect.Effect<string, InvalidArgume
 /** The PostgreSQL client of a target; a server that cannot be reached fails it with `SqlError`. */
 export const client = (
   target: Target
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, MissingDatabase | PersistenceError | SqlError.SqlError> =>
+): Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient,
+  MissingDatabase | MissingDriver | PersistenceError | SqlError.SqlError
+> =>
   Layer.unwrap(Effect.gen(function*() {
     if (Option.isNone(target.databaseUrl)) return yield* new MissingDatabase()
     const url = target.databaseUrl.value
@@ -55,6 +68,10 @@ export const client = (
         detail: "the database URL is not a URL (postgres://user@host:port/database)"
       })
     }
+    const { PgClient } = yield* Effect.tryPromise({
+      try: () => import("@effect/sql-pg"),
+      catch: () => new MissingDriver()
+    })
     return PgClient.layer({
       url,
       connectTimeout: "5 seconds",

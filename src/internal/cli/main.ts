@@ -37,7 +37,7 @@ const notFoundOrRefused = new Set([
   "OperationRefused",
   "RequestRefused"
 ])
-const usage = new Set(["InvalidArgument", "InvalidOption", "MissingDatabase"])
+const usage = new Set(["InvalidArgument", "InvalidOption", "MissingDatabase", "MissingDriver"])
 
 const tagOf = (error: unknown): string | undefined =>
   Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : undefined
