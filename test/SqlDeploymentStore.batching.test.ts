@@ -15,11 +15,14 @@ const T0 = 1_700_000_000_000
 const createOptions = { leaseTtlMillis: 3_600_000 }
 const fenceOf = (snapshot: Snapshot) => ({ deploymentId: snapshot.deployment.id, owner: "owner-a", epoch: 1 })
 
-/** A checkpoint of each kind the runtime writes, the `i`-th deployment's kind by `i % 5`. */
+/**
+ * A checkpoint of each kind the runtime writes, the `i`-th deployment's kind by `i % 8`: job patches for one place or
+ * two (replaced in place), three (the records rebuilt), a place the records do not have, or none.
+ */
 const checkpointOf = (snapshot: Snapshot, i: number): Checkpoint => {
   const fence = fenceOf(snapshot)
   const at = T0 + 1000 + i
-  switch (i % 5) {
+  switch (i % 8) {
     case 0: // a job succeeded, the next starts
       return {
         fence,
@@ -68,6 +71,28 @@ const checkpointOf = (snapshot: Snapshot, i: number): Checkpoint => {
         }],
         errors: []
       }
+    case 5: // three records at once (an operator's rollback): rolled back, one without a rollback of its own
+      return {
+        fence,
+        at,
+        deployment: { status: "rolled_back", releaseLease: true },
+        jobs: [
+          { index: 2, status: "failed", finishedAt: at },
+          { index: 1, status: "rolled_back", rollbackStartedAt: at, rollbackFinishedAt: at + 1 },
+          { index: 0, status: "rolled_back", rollbackStartedAt: at + 1, rollbackFinishedAt: at + 2 }
+        ],
+        errors: []
+      }
+    case 6: // a patch for a place the records do not have, beside one they have: the former changes nothing
+      return {
+        fence,
+        at,
+        deployment: { currentJob: 1 },
+        jobs: [{ index: 1, status: "running", attempts: 1, startedAt: at }, { index: 7, status: "failed" }],
+        errors: []
+      }
+    case 7: // no job patch: the records stay as they are
+      return { fence, at, deployment: { state: { only: i } }, jobs: [], errors: [] }
     default: // the deployment succeeded, with a JSON null as its output and state
       return {
         fence,
@@ -188,9 +213,12 @@ describe("SqlDeploymentStore checkpoint batching", () => {
         const sql = yield* SqlClient.SqlClient
         const snapshots = yield* createAll(store, ids(6))
         const inside = snapshots[0]!
-        const others = Effect.forEach(snapshots.slice(1), (snapshot, i) => store.checkpoint(checkpointOf(snapshot, i * 5)), {
-          concurrency: "unbounded"
-        })
+        // kind 0 (`i * 8 % 8`): a job succeeded, the next started
+        const others = Effect.forEach(
+          snapshots.slice(1),
+          (snapshot, i) => store.checkpoint(checkpointOf(snapshot, i * 8)),
+          { concurrency: "unbounded" }
+        )
         // the transaction fails after its checkpoint, while the others are written outside it
         const [exit] = yield* Effect.all([
           Effect.exit(store.transaction!(

@@ -13,11 +13,12 @@ import { type LeaseLost, PersistenceError } from "../ActionError.ts"
 import type { Checkpoint, CheckpointResult } from "../DeploymentStore.ts"
 import type { CheckpointDeps } from "./sqlCheckpoints.ts"
 import { leaseLost } from "./fences.ts"
-import { patchesByIndex } from "./sqlWrites.ts"
+import { patchesByIndex, placesOf } from "./sqlWrites.ts"
 
 /** What a checkpoint is as one element of a batch's `jsonb` array (absent fields left out, so left as they are). */
 const batchElement = (checkpoint: Checkpoint, ord: number) => {
   const { deployment: patch, fence } = checkpoint
+  const jobs = patchesByIndex(checkpoint.jobs)
   return {
     ord,
     id: fence.deploymentId,
@@ -32,7 +33,8 @@ const batchElement = (checkpoint: Checkpoint, ord: number) => {
     parked: patch.parked,
     resumes: patch.resumes,
     release: patch.releaseLease === true,
-    jobs: patchesByIndex(checkpoint.jobs),
+    jobs,
+    ...placesOf(jobs),
     errors: checkpoint.errors
   }
 }

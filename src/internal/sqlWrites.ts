@@ -30,6 +30,19 @@ export const patchesByIndex = (jobs: ReadonlyArray<JobPatch>): Record<string, Re
   return byIndex
 }
 
+/** Whether a key of `patchesByIndex` is a place a job record can have (a whole number, as PostgreSQL reads it). */
+const isPlace = (index: string): boolean => /^(0|[1-9][0-9]{0,8})$/.test(index)
+
+/**
+ * The places of a checkpoint's patches (`patchesByIndex`) as `j1` and `j2`, when it has one or two and each is a
+ * place a record can have: what lets `jobsAssignmentOfEach` replace those records in place. Nothing otherwise.
+ */
+export const placesOf = (patches: Record<string, unknown>): { readonly j1?: string; readonly j2?: string } => {
+  const places = Object.keys(patches)
+  if (places.length === 0 || places.length > 2 || !places.every(isPlace)) return {}
+  return places.length === 1 ? { j1: places[0]! } : { j1: places[0]!, j2: places[1]! }
+}
+
 /** Builds the write fragments for one client and one set of tables. */
 export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
   /**
@@ -65,7 +78,7 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
    * which `mergedJobs` does for a batch); a patch for a place the array does not have changes nothing.
    */
   const jobsAssignment = (jobs: ReadonlyArray<JobPatch>) => {
-    const patches = Object.entries(patchesByIndex(jobs)).filter(([index]) => /^(0|[1-9][0-9]{0,8})$/.test(index))
+    const patches = Object.entries(patchesByIndex(jobs)).filter(([index]) => isPlace(index))
     if (patches.length === 0) return sql``
     // For a place the array does not have, `jsonb_set` (create_missing false) leaves it as it is: the `null` it is
     // given then is never used.
@@ -82,10 +95,22 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
   /**
    * The assignment of `d.jobs` for checkpoints written together: `value` (an SQL expression) is the checkpoint as
    * JSON, whose `jobs` are its patches by index (an empty object for none, which leaves the records as they are).
+   * When it names the one or two places of its patches (`j1`, `j2`: `placesOf`, the common checkpoint's job that
+   * finished and the next that started), those records are replaced in place, as `jobsAssignment` does; otherwise
+   * the array is rebuilt (`mergedJobs`).
    */
   const jobsAssignmentOfEach = (value: string) => {
     const patches = sql.literal(`(${value}->'jobs')`)
-    return sql`jobs = CASE WHEN ${patches} = '{}'::jsonb THEN d.jobs ELSE ${mergedJobs(patches)} END`
+    const place = (key: "j1" | "j2") => sql.literal(`(${value}->>'${key}')`)
+    const setAt = (target: Statement.Fragment, key: "j1" | "j2") =>
+      sql`jsonb_set(${target}, ARRAY[${place(key)}], COALESCE((d.jobs -> ${place(key)}::integer) || (${patches} -> ${
+        place(key)
+      }), 'null'::jsonb), false)`
+    const first = setAt(sql`d.jobs`, "j1")
+    return sql`jobs = CASE WHEN ${patches} = '{}'::jsonb THEN d.jobs
+      WHEN ${place("j2")} IS NOT NULL THEN ${setAt(first, "j2")}
+      WHEN ${place("j1")} IS NOT NULL THEN ${first}
+      ELSE ${mergedJobs(patches)} END`
   }
 
   return { ...makeAppends(sql, tables, columns), jobsAssignment, jobsAssignmentOfEach, patchAssignments }
