@@ -13,7 +13,7 @@ import type { ListQuery } from "../src/DeploymentStore.ts"
 import { makeColumns } from "../src/internal/sqlColumns.ts"
 import { makeBatchStatement } from "../src/internal/sqlCheckpointBatch.ts"
 import { makeCreateStatements } from "../src/internal/sqlCreate.ts"
-import { makeHeartbeatStatement } from "../src/internal/sqlLeases.ts"
+import { makeClaimStatement, makeHeartbeatStatement } from "../src/internal/sqlLeases.ts"
 import { makeListPlanner } from "../src/internal/sqlList.ts"
 import { makeRequestsStatement } from "../src/internal/sqlRequests.ts"
 import { tablesFor } from "../src/internal/sqlTables.ts"
@@ -180,6 +180,7 @@ const freshStatements = Effect.gen(function*() {
     raw,
     columns: makeColumns(raw),
     lockBound: raw.literal("TRUE"),
+    serverNow: raw.literal("statement_timestamp()"),
     leaseUntil: (ttl: number) => raw`(statement_timestamp() + ${ttl}::float8 * interval '1 millisecond')`
   }
 })
@@ -339,6 +340,36 @@ describe("SqlDeploymentStore plans (class 10)", () => {
               assertReadsIndex(scans, prefix, "deployments_pkey", what)
               assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), ids.length, `${what}: rows read`)
             }
+          }
+        }
+      }), { timeout: 120_000 })
+
+    it.effect("claim reads the claim index for the definitions it runs only, where few of many deployments are runnable", () =>
+      Effect.gen(function*() {
+        const deps = yield* freshStatements
+        const { prefix, raw, tables } = deps
+        // 3 % of 60,000 running or rolling back, without a lease: every one of them claimable
+        yield* populate(prefix)
+        const claimOf = makeClaimStatement({ ...deps, sql: raw })
+        const every = Array.from({ length: 40 * 6 }, (_, i) => ({
+          application: `app-${i % 40}`,
+          action: `act-${Math.floor(i / 40)}`,
+          fingerprint: "[]"
+        }))
+        let prepared = 0
+        // app-17's act-1 has 100 runnable deployments (every 600th); all definitions together, 1,800
+        const runnables = [["every definition", every, 2_000], ["one definition", [every[57]!], 300]] as const
+        for (const [name, runnable, mostRead] of runnables) {
+          const statement = claimOf({ owner: "claimer", now: 0, leaseTtlMillis: 30_000, limit: 50, runnable })
+          for (const [kind, rows] of yield* explained(raw, statement, `claim_plan_${prepared++}`)) {
+            const what = `claim, ${name}, ${kind} plan`
+            const scans = scansOf(nodesOf(planOf(rows[0]!["QUERY PLAN"])), tables.deployments, prefix)
+              .filter((node) => node["Node Type"].includes("Scan"))
+            yield* showPlan(what, scans, prefix)
+            assertReadsIndex(scans, prefix, "deployments_claim_idx", what)
+            // the definitions' runnable deployments, then the claimed ones again by primary key: for one definition,
+            // never the others' (the join with the definitions alone was planned as a read of all 1,800)
+            assert.isAtMost(scans.reduce((sum, node) => sum + rowsRead(node), 0), mostRead, `${what}: rows read`)
           }
         }
       }), { timeout: 120_000 })

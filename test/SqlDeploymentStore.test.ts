@@ -109,6 +109,37 @@ describe("SqlDeploymentStore (postgresql)", () => {
         assert.isTrue(held.every((lease) => lease.epoch === 2))
       }), { timeout: 20_000 })
 
+    it.effect("claims and reports the deployments of definitions whose names hold quotes, backslashes, commas and braces", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore()
+        // what an array literal would misread unless each element is quoted and escaped
+        const names = ["a\"b", "back\\slash", "comma,separated", "{braced}", "NULL", "it's", "spaced name", "🚀"]
+        const snapshots = names.map((name, i) => makeSnapshot({ application: name, action: names[(i + 1) % names.length]! }))
+        for (const snapshot of snapshots) yield* store.create(snapshot, { leaseTtlMillis: 0 })
+        const runnable = snapshots.map(({ deployment }) => ({
+          application: deployment.application,
+          action: deployment.action,
+          fingerprint: deployment.fingerprint
+        }))
+        const ids = snapshots.map(({ deployment }) => deployment.id).sort()
+        const mismatched = yield* store.findMismatched({
+          now: T0,
+          limit: 100,
+          runnable: runnable.map((r) => ({ ...r, fingerprint: "[\"v2\"]" }))
+        })
+        assert.deepStrictEqual(mismatched.map((row) => row.id).sort(), ids, "every one reported as of another version")
+        const claimed = yield* store.claim({ owner: "claimer", now: T0, leaseTtlMillis: 30_000, limit: 100, runnable })
+        assert.deepStrictEqual(claimed.map(({ deployment }) => deployment.id).sort(), ids, "every one claimed")
+        // the pairs are exact: an application with another's action claims nothing
+        const crossed = runnable.map((r, i) => ({ ...r, action: runnable[(i + 2) % runnable.length]!.action }))
+        yield* Effect.forEach(claimed, ({ deployment }) =>
+          store.release({ deploymentId: deployment.id, owner: "claimer", epoch: deployment.leaseEpoch }, T0))
+        assert.deepStrictEqual(
+          yield* store.claim({ owner: "other", now: T0, leaseTtlMillis: 30_000, limit: 100, runnable: crossed }),
+          []
+        )
+      }))
+
     it.effect("keeps the order of many errors appended at once", () =>
       Effect.gen(function*() {
         const { store } = yield* freshStore()

@@ -6,7 +6,7 @@
  * @internal
  */
 import { Effect } from "effect"
-import type { DeploymentStoreShape } from "../DeploymentStore.ts"
+import type { ClaimRequest, DeploymentStoreShape } from "../DeploymentStore.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { unmatchable } from "./sqlCheckpoints.ts"
 import { allStorable, invalidTtl, isUuid, ttlIssue, unstorableText } from "./sqlParams.ts"
@@ -14,25 +14,21 @@ import { decodeDeployment, decodeHeldLease, decodeSnapshot } from "./sqlRows.ts"
 import { activeStatuses } from "./sqlTables.ts"
 
 /**
- * `claim`: the runnable deployments whose lease expired (or was released), oldest expiry first, locked with `SKIP
- * LOCKED` so that processes claiming together take different ones, taken over with the next epoch.
+ * The claim's statement (also planned by `test/SqlDeploymentStore.plans.test.ts`): the runnable deployments whose
+ * lease expired (or was released), oldest expiry first, locked with `SKIP LOCKED` so that processes claiming
+ * together take different ones, taken over with the next epoch.
  */
-const makeClaim = (deps: StatementDeps): DeploymentStoreShape["claim"] => (request) => {
-  const { leaseUntil, run, serverNow, sql } = deps
+export const makeClaimStatement = (
+  deps: Pick<StatementDeps, "columns" | "leaseUntil" | "serverNow" | "sql" | "tables">
+) => {
+  const { leaseUntil, serverNow, sql } = deps
   const deployments = sql(deps.tables.deployments)
   const active = sql.literal(activeStatuses)
-  const { runnableRows, snapshotColumns } = deps.columns
-  if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
-  const issue = ttlIssue(request.leaseTtlMillis)
-  if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
-  const refused = unstorableText("claim", { owner: request.owner })
-  if (refused !== undefined) return Effect.fail(refused)
-  return run(
-    "claim",
-    () =>
-      sql`WITH candidates AS (
+  const { runnableKeys, runnableRows, snapshotColumns } = deps.columns
+  return (request: ClaimRequest) =>
+    sql`WITH candidates AS (
   SELECT d.id, d.lease_expires_at AS previous_expiry FROM ${deployments} d
-  WHERE d.status IN ${active} AND d.parked IS NULL
+  WHERE d.status IN ${active} AND d.parked IS NULL AND ${runnableKeys(request.runnable)}
     AND (d.application, d.action, d.fingerprint) IN (
       SELECT r.application, r.action, r.fingerprint
       FROM ${runnableRows(request.runnable)}
@@ -48,9 +44,20 @@ const makeClaim = (deps: StatementDeps): DeploymentStoreShape["claim"] => (reque
   FROM candidates c WHERE d.id = c.id
   RETURNING d.*, c.previous_expiry
 )
-SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST, d.created_at, d.id`,
-    (rows) => rows.map(decodeSnapshot)
-  )
+SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST, d.created_at, d.id`
+}
+
+/** `claim`: the request checked, then its statement (`makeClaimStatement`). */
+const makeClaim = (deps: StatementDeps): DeploymentStoreShape["claim"] => {
+  const statementOf = makeClaimStatement(deps)
+  return (request) => {
+    if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+    const issue = ttlIssue(request.leaseTtlMillis)
+    if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
+    const refused = unstorableText("claim", { owner: request.owner })
+    if (refused !== undefined) return Effect.fail(refused)
+    return deps.run("claim", () => statementOf(request), (rows) => rows.map(decodeSnapshot))
+  }
 }
 
 /**
@@ -80,7 +87,7 @@ export const makeLeases = (deps: StatementDeps): Pick<
   const { lockBound, run, serverNow, sql } = deps
   const deployments = sql(deps.tables.deployments)
   const active = sql.literal(activeStatuses)
-  const { at, deploymentColumns, runnableRows } = deps.columns
+  const { at, deploymentColumns, runnableKeys, runnableRows } = deps.columns
   const heartbeatOf = makeHeartbeatStatement(deps)
   return {
     claim: makeClaim(deps),
@@ -112,7 +119,7 @@ WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND leas
         "findMismatched",
         () =>
           sql`SELECT ${deploymentColumns} FROM ${deployments} d
-WHERE d.status IN ${active} AND d.parked IS NULL
+WHERE d.status IN ${active} AND d.parked IS NULL AND ${runnableKeys(request.runnable)}
   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
   AND EXISTS (
     SELECT 1 FROM ${runnableRows(request.runnable)}

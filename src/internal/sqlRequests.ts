@@ -38,7 +38,7 @@ export const makeRequestsStatement = (sql: SqlClient.SqlClient, tables: Tables, 
   return (query: RequestQuery): Statement.Statement<Record<string, unknown>> | undefined => {
     if (query.runnable.length === 0 || !(query.limit >= 1)) return undefined
     return sql`SELECT ${columns.deploymentColumns} FROM ${deployments} d
-WHERE d.request IS NOT NULL AND d.parked IS NULL
+WHERE d.request IS NOT NULL AND d.parked IS NULL AND ${columns.runnableKeys(query.runnable)}
   AND EXISTS (
     SELECT 1 FROM ${columns.runnableRows(query.runnable)}
     WHERE r.application = d.application AND r.action = d.action
