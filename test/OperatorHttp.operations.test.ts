@@ -421,7 +421,9 @@ const operationsSuite = <E>(name: string, store: Layer.Layer<DeploymentStore.Dep
             Effect.gen(function*() {
               seen.push(event.data)
               if (event.data._tag === "Heartbeat") yield* Deferred.succeed(connected, undefined)
-              if (changes().some((d) => d.status === "succeeded")) yield* Deferred.succeed(progressed, undefined)
+              // Leaving the filter: the feed reads it once more and reports that, then forgets it. Whether that read
+              // finds it running (the retry under way) or succeeded already depends on when the poll comes.
+              if (changes().some((d) => d.status !== "paused")) yield* Deferred.succeed(progressed, undefined)
             })
           ),
           Effect.forkScoped
@@ -445,10 +447,10 @@ const operationsSuite = <E>(name: string, store: Layer.Layer<DeploymentStore.Dep
 
         const statuses = changes().map((d) => d.status)
         assert.strictEqual(statuses[0], "paused")
-        assert.strictEqual(statuses[statuses.length - 1], "succeeded", "its last change, as it leaves the filter")
+        assert.include(["running", "succeeded"], statuses[statuses.length - 1], "its last change, as it leaves the filter")
         const withRequest = changes().find((d) => Option.isSome(d.request))
         assert.strictEqual(Option.getOrThrow(withRequest!.request).operation, "retry")
-      }))
+      }), { timeout: 30_000 })
   })
 }
 
