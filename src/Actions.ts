@@ -414,14 +414,24 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       running,
       scope,
       stop: (deploymentId, reason) =>
-        operations.operate("stop", { deploymentId, reason, input: undefined, key: undefined })
+        operations.operate("stop", { deploymentId, reason, input: undefined, key: undefined }),
+      requestStop: (deploymentId, reason) =>
+        operations.operate(
+          "stop",
+          { deploymentId, reason, input: undefined, key: undefined },
+          "the process that paused the deployment was shutting down: a process that has the action carries the stop out"
+        )
     })
     // A created deployment counts as started; one an operator's operation took over is the same deployment going on.
     const launchCreated = (reg: Registration, snapshot: Snapshot) => Effect.asVoid(launch(reg, snapshot, "created"))
     const launchTakenOver = (reg: Registration, snapshot: Snapshot) =>
       Effect.asVoid(launch(reg, snapshot, "takenOver"))
     const isRunning = (deploymentId: string) => running.has(deploymentId)
-    const create = makeCreate({ env, owner, leaseTtlMillis, scope, launch: launchCreated, isRunning })
+    const creation = makeCreate({ env, owner, leaseTtlMillis, scope, launch: launchCreated, isRunning })
+    const { create } = creation
+    // Before anything is forked into the scope of runs: its finalizers run last to first, so this one runs once the
+    // discards in it were interrupted.
+    yield* Scope.addFinalizer(scope, creation.discardPending)
     const awaiting = makeAwaiting({ env, running, registry, pollInterval: settings.awaitPollInterval })
 
     const operations = makeOperations({

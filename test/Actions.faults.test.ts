@@ -402,6 +402,77 @@ describe("Actions faults (issue 7)", () => {
       }))
   })
 
+  describe("class 3b: a failed start at the release of its runtime leaves no deployment that will run", () => {
+    /** A store whose creates wait for `gate`, commit, then answer with a connection error (the reply lost). */
+    const gatedReplyLost = (inner: DeploymentStore.DeploymentStoreShape, entered: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) => ({
+      ...inner,
+      create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
+        Effect.andThen(
+          Effect.andThen(Deferred.succeed(entered, undefined), Deferred.await(gate)),
+          Effect.andThen(
+            inner.create(snapshot, options),
+            Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" }))
+          )
+        )
+    })
+
+    it.effect("a create under way as the runtime is released, that commits and then fails, is discarded at once", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        const entered = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const process = yield* startProcess(gatedReplyLost(inner, entered, gate), "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const failed = yield* Effect.forkChild(Effect.flip(process.actions.start(deploy, { n: 0 }, { key: "k" })))
+        yield* Deferred.await(entered)
+        yield* process.shutdown
+        yield* Deferred.succeed(gate, undefined)
+        // The start repeats the create (25 to 200 ms apart), then gives up.
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual((yield* Fiber.join(failed))._tag, "PersistenceError")
+        assert.deepStrictEqual((yield* inner.list({ limit: 10 })).items, [], "discarded, though nothing runs discards now")
+        const other = yield* startProcess(inner, "other", leaseTtl)
+        yield* other.actions.register(deploy)
+        yield* TestClock.adjust("1 minute")
+        assert.deepStrictEqual((yield* other.actions.resume()).resumed, [], "nothing for another process to run")
+        assert.deepStrictEqual(log.events, [])
+        yield* other.shutdown
+      }))
+
+    it.effect("a discard still waiting for the store when the runtime is released gets a last attempt", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        let down = true
+        const store = {
+          ...inner,
+          create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
+            Effect.andThen(
+              inner.create(snapshot, options),
+              Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" }))
+            ),
+          discardCreated: (fence: DeploymentStore.Fence) =>
+            down
+              ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "discardCreated", detail: "down" }))
+              : inner.discardCreated(fence)
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        const failed = yield* Effect.forkChild(Effect.flip(process.actions.start(deploy, { n: 0 })))
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual((yield* Fiber.join(failed))._tag, "PersistenceError")
+        assert.strictEqual((yield* inner.list({ limit: 10 })).items.length, 1, "committed, not discarded yet")
+        // The store answers again, but the background discard's next try is seconds away: the release comes first.
+        down = false
+        yield* process.shutdown
+        assert.deepStrictEqual((yield* inner.list({ limit: 10 })).items, [], "discarded as the runtime was released")
+        assert.deepStrictEqual(log.events, [])
+      }))
+  })
+
   describe("class 4: shutdown never hangs", () => {
     it.effect("releasing the runtime completes within shutdownTimeout while a checkpoint never returns", () =>
       Effect.gen(function*() {
@@ -500,7 +571,7 @@ describe("Actions faults (issue 7)", () => {
   })
 
   describe("class 4c: a run that never started never holds its awaiters", () => {
-    it.effect("a deployment created as its runtime shut down is awaited to its end, once another process runs it", () =>
+    it.effect("a deployment created as its runtime shut down gives its lease up, and is awaited to its end, once another process runs it", () =>
       Effect.gen(function*() {
         const inner = yield* Store.makeMemory
         const entered = yield* Deferred.make<void>()
@@ -521,15 +592,48 @@ describe("Actions faults (issue 7)", () => {
         yield* Deferred.succeed(gate, undefined)
         // The run's fiber is forked into the closed scope: it is interrupted before it starts.
         const id = yield* Fiber.join(starting)
+        assert.isUndefined(Option.getOrThrow(yield* inner.get(id)).deployment.owner, "its lease given up")
         const waiting = yield* Effect.forkChild(first.actions.awaitById(id))
         const second = yield* startProcess(inner, "second", leaseTtl)
         yield* second.actions.register(deploy)
-        yield* TestClock.adjust("31 seconds")
+        // At once: the lease need not lapse first.
         assert.deepStrictEqual((yield* second.actions.resume()).resumed, [id])
         yield* TestClock.adjust("5 seconds")
         const result = yield* Fiber.join(waiting)
         assert.deepStrictEqual(result.output, { n: 1 })
         assert.deepStrictEqual(log.events, ["run a 0"])
+        yield* second.shutdown
+      }))
+    it.effect("a deployment an operator's retry took over as its runtime shut down gives its lease up, and runs elsewhere at once", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        const entered = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        // The take-over is under way when the runtime is released, and is written after it.
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          takeOver: (request) =>
+            Effect.andThen(Deferred.succeed(entered, undefined), Effect.andThen(Deferred.await(gate), inner.takeOver(request)))
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log), step("b", log)], { onFailure: "pause" })
+        const paused = pausedOnB(deploy)
+        yield* inner.create(paused, { leaseTtlMillis: 30_000 })
+        const first = yield* startProcess(store, "first", leaseTtl)
+        yield* first.actions.register(deploy)
+        const retrying = yield* Effect.forkChild(first.actions.retry(paused.deployment.id))
+        yield* Deferred.await(entered)
+        yield* first.shutdown
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(retrying)
+        const taken = Option.getOrThrow(yield* inner.get(paused.deployment.id)).deployment
+        assert.deepStrictEqual([taken.status, taken.owner], ["running", undefined], "taken over, its lease given up")
+        const second = yield* startProcess(inner, "second", leaseTtl)
+        yield* second.actions.register(deploy)
+        assert.deepStrictEqual((yield* second.actions.resume()).resumed, [paused.deployment.id])
+        const result = yield* second.actions.awaitById(paused.deployment.id)
+        assert.deepStrictEqual(result.output, { n: 2 })
+        assert.deepStrictEqual(log.events, ["run b 1"])
         yield* second.shutdown
       }))
   })

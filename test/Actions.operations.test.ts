@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Fiber, Option, Schema } from "effect"
+import { DateTime, Deferred, Effect, Fiber, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext } from "effect-actions"
 import { Boom, Counter, type Log, makeLog, quota, step, type Switch } from "./support/jobs.ts"
@@ -121,6 +121,56 @@ describe("Actions operations", () => {
         assert.strictEqual(Option.getOrThrow(deployment.failure).tag, "ExecutionStopped")
         assert.deepStrictEqual(log.events.slice(2), ["rollback quota in=1 out=none", "rollback a in=0 out=1 ExecutionStopped"])
         yield* worker.shutdown
+      }))
+
+    it.effect.each([
+      ["as the release begins (the run is interrupted, the runtime still open)", Effect.yieldNow],
+      ["once the runtime is released (its release waits for the run)", TestClock.adjust("1 second")]
+    ] as const)("such a stop is not lost when the pause is written %s: another process rolls the deployment back", ([, until]) =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        const entered = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        // The stop lands just before the pause is written, and the pause is written only once the release began.
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          checkpoint: (checkpoint) =>
+            checkpoint.deployment.status === "paused"
+              ? Effect.andThen(
+                Effect.andThen(inner.requestStop(checkpoint.fence.deploymentId, checkpoint.at), Deferred.succeed(entered, undefined)),
+                Effect.andThen(Deferred.await(gate), inner.checkpoint(checkpoint))
+              )
+              : inner.checkpoint(checkpoint)
+        }
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        const worker = yield* startProcess(store, "worker")
+        yield* worker.actions.register(action)
+        const id = yield* worker.actions.start(action, { n: 0 })
+        yield* TestClock.adjust("10 millis")
+        yield* Deferred.await(entered)
+        const shutdown = yield* Effect.forkChild(worker.shutdown)
+        yield* until
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(shutdown)
+
+        // Either the stop was carried out (its rollback left for another process, the lease given up), or, once the
+        // runtime was released, it waits as a request; never a paused deployment whose stop nobody carries out.
+        const left = Option.getOrThrow(yield* inner.get(id)).deployment
+        const carriedOut = left.status === "rolling_back" && left.owner === undefined
+        const requested = left.status === "paused" && left.request?.operation === "stop"
+        assert.isTrue(carriedOut || requested, `left ${left.status}, request ${left.request?.operation}`)
+        const other = yield* startProcess(inner, "other")
+        yield* other.actions.register(action)
+        yield* other.actions.resume()
+        const deployment = yield* settled(other.actions, id)
+        assert.strictEqual(deployment.status, "rolled_back")
+        assert.deepStrictEqual(
+          deployment.history.map((entry) => [entry.operation, entry.outcome]),
+          requested ? [["stop", "requested"], ["stop", "done"]] : [["stop", "done"]]
+        )
+        assert.deepStrictEqual(log.events.slice(2), ["rollback quota in=1 out=none", "rollback a in=0 out=1 ExecutionStopped"])
+        yield* other.shutdown
       }))
 
     it.effect("execute waits through a pause, and returns once an operator's retry finishes the deployment", () =>

@@ -6,6 +6,8 @@
  * do not pass, the create may have committed all the same, so the deployment is discarded in the background
  * (while this process still holds its first lease, before any job ran) and `start` fails: a failed `start` means
  * that no deployment runs. A later `start` with the same key, in this process, takes the deployment back instead.
+ * When the runtime is released, each discard still pending gets one last attempt, and one that fails after the
+ * release is tried once at once: only a store that fails that attempt too leaves the deployment to resume elsewhere.
  *
  * @internal
  */
@@ -86,7 +88,10 @@ interface Pending {
   readonly discard: Fiber.Fiber<void>
 }
 
-/** Builds the create of the runtime: `create(reg, input, key)` returns the id of the new (or joined) deployment. */
+/**
+ * Builds the create of the runtime: `create(reg, input, key)` returns the id of the new (or joined) deployment;
+ * `discardPending` is the last attempt at the discards still pending when the runtime is released.
+ */
 export const makeCreate = (deps: CreationEnv) => {
   const { env, leaseTtlMillis, owner } = deps
   const store: DeploymentStoreShape = env.store
@@ -95,22 +100,41 @@ export const makeCreate = (deps: CreationEnv) => {
 
   const fenceOf = (snapshot: Snapshot): Fence => ({ deploymentId: snapshot.deployment.id, owner, epoch: 1 })
 
-  /** Deletes a deployment whose create may have committed, until the store answers; never fails. */
+  /** Says what a discard found. */
+  const reportDiscard = (snapshot: Snapshot, deleted: boolean) =>
+    Effect.logInfo(
+      deleted
+        ? `discarded deployment ${snapshot.deployment.id}, whose start failed`
+        : `deployment ${snapshot.deployment.id}, whose start failed, was not stored`
+    )
+
+  /**
+   * Deletes a deployment whose create may have committed, until the store answers; never fails. An interrupted
+   * discard (the runtime released) stays pending, for the last attempt of `discardPending`.
+   */
   const discard = (snapshot: Snapshot) =>
     store.discardCreated(fenceOf(snapshot)).pipe(
       // Every 100 ms at first, then less and less often, at least every 5 s: the sooner, the less likely another
       // process takes the deployment over once the first lease lapses.
       Effect.retry({ schedule: Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")]) }),
       Effect.orElseSucceed(() => false),
-      Effect.tap((deleted) =>
-        Effect.logInfo(
-          deleted
-            ? `discarded deployment ${snapshot.deployment.id}, whose start failed`
-            : `deployment ${snapshot.deployment.id}, whose start failed, was not stored`
+      Effect.flatMap((deleted) => reportDiscard(snapshot, deleted)),
+      Effect.andThen(Effect.sync(() => {
+        pending.delete(snapshot.deployment.id)
+      }))
+    )
+
+  /** One attempt at a discard, once the runtime is released (nothing retries it after); never fails. */
+  const discardOnce = (snapshot: Snapshot) =>
+    retryTransient(store.discardCreated(fenceOf(snapshot))).pipe(
+      Effect.flatMap((deleted) => reportDiscard(snapshot, deleted)),
+      Effect.catch((error) =>
+        Effect.logWarning(
+          `deployment ${snapshot.deployment.id}, whose start failed, could not be discarded: it resumes elsewhere ` +
+            "once its lease lapses",
+          error
         )
-      ),
-      Effect.ensuring(Effect.sync(() => pending.delete(snapshot.deployment.id))),
-      Effect.asVoid
+      )
     )
 
   /** Writes the snapshot (repeating transient failures) and runs it unless it existed already. */
@@ -121,7 +145,12 @@ export const makeCreate = (deps: CreationEnv) => {
       const result = yield* Effect.catch(write, (error) =>
         Effect.gen(function*() {
           // Whatever the failure, the create may have committed (a lost reply, a reply that did not decode): the
-          // deployment is discarded unless the store answers that it holds none.
+          // deployment is discarded unless the store answers that it holds none. Once the runtime is released,
+          // nothing would run a discard in the background: it is tried here, once.
+          if (deps.scope.state._tag === "Closed") {
+            yield* discardOnce(snapshot)
+            return yield* Effect.fail(error)
+          }
           const fiber = yield* Effect.forkIn(discard(snapshot), deps.scope)
           pending.set(id, { snapshot, discard: fiber })
           return yield* Effect.fail(error)
@@ -142,14 +171,14 @@ export const makeCreate = (deps: CreationEnv) => {
       if (left !== undefined) {
         // The same key as a start of this process that failed: its discard stops, and the deployment is taken back
         // (created again if the discard had deleted it already).
-        yield* Fiber.interrupt(left.discard)
         pending.delete(existing.id)
+        yield* Fiber.interrupt(left.discard)
         return yield* createSnapshot(reg, left.snapshot)
       }
       return existing.id
     })
 
-  return (
+  const create = (
     reg: Registration,
     input: Schema.Json,
     key: string | undefined,
@@ -158,4 +187,14 @@ export const makeCreate = (deps: CreationEnv) => {
     Effect.clockWith((clock) =>
       createSnapshot(reg, newSnapshot(reg, input, key, owner, clock.currentTimeMillisUnsafe(), leaseTtlMillis, link))
     )
+
+  /**
+   * The last attempt at each discard still pending, for the release of the runtime: a finalizer of the scope of runs,
+   * added before any discard is forked into it, so that it runs once they were interrupted.
+   */
+  const discardPending = Effect.suspend(() =>
+    Effect.forEach(Array.from(pending.values()), (left) => discardOnce(left.snapshot), { discard: true })
+  )
+
+  return { create, discardPending }
 }

@@ -4,11 +4,12 @@
  *
  * @internal
  */
-import { Deferred, Effect, Exit, type Scope } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Exit, type Scope } from "effect"
 import type { Snapshot } from "../DeploymentStore.ts"
 import type { Registration } from "./registration.ts"
 import type { Handle, LaunchKind, Outcome, RunnerEnv } from "./run.ts"
 import { runDeployment } from "./runner.ts"
+import { retryTransient } from "./transient.ts"
 
 /** What launching needs from the runtime. */
 export interface LaunchEnv {
@@ -20,19 +21,52 @@ export interface LaunchEnv {
   readonly scope: Scope.Scope
   /** The operators' `stop` of a deployment, with the reason kept in its history. */
   readonly stop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
+  /** The same stop recorded as a request, for a live process that has the action to carry out. */
+  readonly requestStop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
 }
 
 /**
  * A stop asked while a failure was pausing the deployment found it still running and set its stop flag: the pause
  * committed all the same, so the stop is carried out once the run ended (the deployment rolls back, as the stop
- * asked).
+ * asked). When the runtime is being released, its take-over is not written (it interrupts, `shutdown.ts`): the stop
+ * is then recorded as a request, which a live process that has the action carries out, so that it is not lost.
  */
 const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle, outcome: Outcome) => {
   if (outcome._tag !== "Paused" || !outcome.stopRequested) return undefined
-  return deps.stop(handle.deploymentId, "a stop was asked while the failure paused the deployment").pipe(
+  const reason = "a stop was asked while the failure paused the deployment"
+  return deps.stop(handle.deploymentId, reason).pipe(
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause) ? deps.requestStop(handle.deploymentId, reason) : Effect.failCause(cause)
+    ),
     Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error)),
     Effect.asVoid
   )
+}
+
+/** The outcome a run published, if it did (its fiber may end interrupted after it did). */
+const published = (handle: Handle): Outcome | undefined => {
+  // Done means completed with an exit (`Deferred.succeed`, `doneUnsafe` with `Exit.succeed`).
+  const done = handle.outcome.effect
+  if (done === undefined || !Exit.isExit(done)) return undefined
+  const exit = done as Exit.Exit<Outcome>
+  return Exit.isSuccess(exit) ? exit.value : undefined
+}
+
+/**
+ * Gives up the lease of a deployment whose run ended before it started: it was launched as the runtime was released
+ * (its fiber forked into the closed scope of runs, or interrupted before its first step), so its lease was taken
+ * (a create, a take-over or a claim that was under way as the release began) but nothing here runs it. Given up,
+ * another process resumes it at once instead of after the lease lapses; a started run gives its lease up itself.
+ * Observers run outside any fiber, so the release runs on a fiber of its own, with the services of the launch (an
+ * ended fiber no longer holds its own).
+ */
+const releaseUnstarted = (deps: LaunchEnv, handle: Handle, context: Context.Context<never>) => {
+  const at = Context.get(context, Clock.Clock).currentTimeMillisUnsafe()
+  const release = retryTransient(deps.env.store.release(handle.fence, at)).pipe(
+    Effect.andThen(Effect.logInfo(`released deployment ${handle.deploymentId}, launched as the runtime was released`)),
+    Effect.catch((error) => Effect.logWarning(`giving up the lease of ${handle.deploymentId} failed`, error))
+  )
+  Effect.runForkWith(context)(release)
 }
 
 export type { LaunchKind } from "./run.ts"
@@ -44,7 +78,8 @@ export type { LaunchKind } from "./run.ts"
 export const makeLaunch = (deps: LaunchEnv) => {
   const { env, owner, running, scope } = deps
   return (reg: Registration, snapshot: Snapshot, kind: LaunchKind): Effect.Effect<Handle> =>
-    Effect.suspend(() => {
+    Effect.withFiber((parent) => {
+      const context = parent.context
       const deployment = snapshot.deployment
       const handle: Handle = {
         deploymentId: deployment.id,
@@ -60,18 +95,23 @@ export const makeLaunch = (deps: LaunchEnv) => {
       const forget = () => {
         if (running.get(deployment.id) === handle) running.delete(deployment.id)
       }
+      // A run that ends as its fiber is interrupted (the runtime released while it wrote its last checkpoint) has
+      // published its outcome, but its fiber ends interrupted all the same: the exit hook reads the outcome it
+      // published. The hook runs uninterruptibly: Effect skips an interruptible one of an interrupted fiber.
       const run = Effect.onExitPrimitive(runDeployment(env, reg, snapshot, handle, kind), (exit) => {
         forget()
-        return Exit.isSuccess(exit) ? stopIfAskedWhilePausing(deps, handle, exit.value) : undefined
-      }, true)
+        const outcome = Exit.isSuccess(exit) ? exit.value : published(handle)
+        return outcome === undefined ? undefined : stopIfAskedWhilePausing(deps, handle, outcome)
+      })
       return Effect.map(Effect.forkIn(run, scope), (fiber) => {
         handle.fiber = fiber
         // A run that ends without publishing an outcome (its fiber interrupted before or as it started, when the
-        // runtime shuts down) is let go: its awaiters are told it was abandoned, so that they read the deployment
-        // instead of waiting on this run.
+        // runtime shuts down) is let go: its lease is given up, and its awaiters are told it was abandoned, so that
+        // they read the deployment instead of waiting on this run.
         fiber.addObserver((exit) => {
           if (Exit.isSuccess(exit)) return
           forget()
+          if (published(handle) === undefined) releaseUnstarted(deps, handle, context)
           Deferred.doneUnsafe(handle.outcome, Exit.succeed({ _tag: "Abandoned", reason: "shutdown", error: undefined }))
         })
         return handle

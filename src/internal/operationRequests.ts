@@ -40,7 +40,8 @@ export const request = (ctx: OperationsContext, applied: Applied, snapshot: Snap
       },
       history: historyRow(ctx, applied, "requested", at, {
         ...(job === undefined ? {} : { job }),
-        message: "this process does not have the action: a process that has it carries the operation out"
+        message: applied.leftToOthers ??
+          "this process does not have the action: a process that has it carries the operation out"
       })
     }))
     switch (result._tag) {

@@ -33,7 +33,8 @@ export type { OperationsEnv } from "./operationContext.ts"
 export const makeOperations = (deps: OperationsEnv) => {
   const ctx: OperationsContext = { ...deps, taking: new Set<string>() }
   return {
-    operate: (operation: Operation, checked: CheckedOperation) => operate(ctx, operation, checked),
+    operate: (operation: Operation, checked: CheckedOperation, leftToOthers?: string) =>
+      operate(ctx, operation, checked, leftToOthers),
     carryRequests: (limit: number) => carryRequests(ctx, limit),
     bulk: (checked: CheckedBulk) => bulk(ctx, checked)
   }
