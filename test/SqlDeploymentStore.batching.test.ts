@@ -184,6 +184,29 @@ describe("SqlDeploymentStore checkpoint batching", () => {
         }
       }))
 
+    it.effect("writes two checkpoints of one deployment, its id in two letter cases, one after the other: both apply", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore()
+        const [snapshot] = yield* createAll(store, ids(1))
+        const id = snapshot!.deployment.id
+        const first = checkpointOf(snapshot!, 0) // job 0 succeeded, job 1 started
+        // It changes what the first does not, so that both orders of writing them give the same row.
+        const second: Checkpoint = {
+          fence: { ...first.fence, deploymentId: id.toUpperCase() },
+          at: first.at + 1,
+          deployment: {},
+          jobs: [{ index: 2, status: "failed", finishedAt: first.at + 1 }],
+          errors: []
+        }
+        const exits = yield* Effect.forEach([first, second], (checkpoint) => Effect.exit(store.checkpoint(checkpoint)), {
+          concurrency: "unbounded"
+        })
+        assert.isTrue(exits.every(Exit.isSuccess), "neither is told LeaseLost")
+        const stored = Option.getOrThrow(yield* store.get(id))
+        assert.strictEqual(stored.deployment.currentJob, 1)
+        assert.deepStrictEqual(stored.jobs.map((job) => job.status), ["succeeded", "running", "failed"])
+      }))
+
     it.effect("fails only the checkpoint whose value PostgreSQL refuses (\\u0000, a lone surrogate); the others of its batch apply", () =>
       Effect.gen(function*() {
         const { store } = yield* freshStore()

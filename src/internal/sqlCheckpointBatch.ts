@@ -50,7 +50,8 @@ export const makeBatchStatement = (
   const deployments = sql(deps.tables.deployments)
   const { atJson } = deps.columns
   return (checkpoints: ReadonlyArray<Checkpoint>) => {
-    // Rows are locked in id order (the array's order), so two batches lock their common rows in the same order.
+    // The elements in id order, so that two batches list their common rows alike. The plan decides the order the
+    // rows are locked in (an index scan reads them in id order); a deadlock between two batches is retried alone.
     const order = checkpoints.map((_, i) => i).sort((a, b) =>
       checkpoints[a]!.fence.deploymentId < checkpoints[b]!.fence.deploymentId ? -1 : 1
     )

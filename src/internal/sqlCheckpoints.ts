@@ -87,7 +87,8 @@ SELECT stop_requested FROM fenced`, (rows) => rows[0]?.stop_requested),
   const together = makeGroupCommit<Checkpoint, CheckpointResult, LeaseLost | PersistenceError>({
     maxBatch: batching.maxBatch,
     writers: batching.writers,
-    keyOf: (checkpoint) => checkpoint.fence.deploymentId,
+    // A UUID in any letter case names one row: two checkpoints of it are never written in one statement.
+    keyOf: (checkpoint) => checkpoint.fence.deploymentId.toLowerCase(),
     one,
     many,
     retryAlone: (error) => error._tag === "PersistenceError" && error.reason !== "connection" && error.reason !== "timeout"
