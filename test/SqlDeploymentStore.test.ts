@@ -140,6 +140,25 @@ describe("SqlDeploymentStore (postgresql)", () => {
         )
       }))
 
+    it.effect("finds nothing, and fails nothing, for a definition whose name PostgreSQL cannot store; the others still match", () =>
+      Effect.gen(function*() {
+        const { store } = yield* freshStore()
+        const snapshot = makeSnapshot({ application: "plain" })
+        yield* store.create(snapshot, { leaseTtlMillis: 0 })
+        const { action, application, fingerprint } = snapshot.deployment
+        const unstorable = ["nul\u0000", "lone\ud800"].flatMap((text) => [
+          { application: text, action, fingerprint },
+          { application, action: text, fingerprint },
+          { application, action, fingerprint: text }
+        ])
+        const request = { owner: "claimer", now: T0, leaseTtlMillis: 30_000, limit: 10 }
+        assert.deepStrictEqual(yield* store.claim({ ...request, runnable: unstorable }), [])
+        assert.deepStrictEqual(yield* store.findMismatched({ now: T0, limit: 10, runnable: unstorable }), [])
+        assert.deepStrictEqual(yield* store.findRequests({ limit: 10, runnable: unstorable }), [])
+        const claimed = yield* store.claim({ ...request, runnable: [...unstorable, { application, action, fingerprint }] })
+        assert.deepStrictEqual(claimed.map(({ deployment }) => deployment.id), [snapshot.deployment.id])
+      }))
+
     it.effect("keeps the order of many errors appended at once", () =>
       Effect.gen(function*() {
         const { store } = yield* freshStore()

@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import type { ClaimRequest, DeploymentStoreShape } from "../DeploymentStore.ts"
 import type { StatementDeps } from "./sqlColumns.ts"
 import { unmatchable } from "./sqlCheckpoints.ts"
-import { allStorable, invalidTtl, isUuid, ttlIssue, unstorableText } from "./sqlParams.ts"
+import { allStorable, invalidTtl, isUuid, storableRunnable, ttlIssue, unstorableText } from "./sqlParams.ts"
 import { decodeDeployment, decodeHeldLease, decodeSnapshot } from "./sqlRows.ts"
 import { activeStatuses } from "./sqlTables.ts"
 
@@ -51,12 +51,13 @@ SELECT ${snapshotColumns} FROM claimed d ORDER BY d.previous_expiry NULLS FIRST,
 const makeClaim = (deps: StatementDeps): DeploymentStoreShape["claim"] => {
   const statementOf = makeClaimStatement(deps)
   return (request) => {
-    if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+    const runnable = storableRunnable(request.runnable)
+    if (runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
     const issue = ttlIssue(request.leaseTtlMillis)
     if (issue !== undefined) return Effect.fail(invalidTtl("claim", issue))
     const refused = unstorableText("claim", { owner: request.owner })
     if (refused !== undefined) return Effect.fail(refused)
-    return deps.run("claim", () => statementOf(request), (rows) => rows.map(decodeSnapshot))
+    return deps.run("claim", () => statementOf({ ...request, runnable }), (rows) => rows.map(decodeSnapshot))
   }
 }
 
@@ -114,15 +115,16 @@ WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND leas
         : Effect.void,
 
     findMismatched: (request) => {
-      if (request.runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
+      const runnable = storableRunnable(request.runnable)
+      if (runnable.length === 0 || !(request.limit >= 1)) return Effect.succeed([])
       return run(
         "findMismatched",
         () =>
           sql`SELECT ${deploymentColumns} FROM ${deployments} d
-WHERE d.status IN ${active} AND d.parked IS NULL AND ${runnableKeys(request.runnable)}
+WHERE d.status IN ${active} AND d.parked IS NULL AND ${runnableKeys(runnable)}
   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${serverNow})
   AND EXISTS (
-    SELECT 1 FROM ${runnableRows(request.runnable)}
+    SELECT 1 FROM ${runnableRows(runnable)}
     WHERE r.application = d.application AND r.action = d.action AND r.fingerprint <> d.fingerprint
   )
 ORDER BY d.created_at, d.id

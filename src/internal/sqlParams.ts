@@ -6,7 +6,7 @@
  * @internal
  */
 import { PersistenceError } from "../ActionError.ts"
-import type { FailureRow, Json } from "../DeploymentStore.ts"
+import type { FailureRow, Json, Runnable } from "../DeploymentStore.ts"
 import { textIssue } from "./storable.ts"
 
 // ---------------------------------------------------------------------------
@@ -43,6 +43,16 @@ export const invalidTtl = (operation: string, issue: string): PersistenceError =
 /** Whether every value is text the store can hold (else no stored row can match it). */
 export const allStorable = (...values: ReadonlyArray<string | undefined>): boolean =>
   values.every((value) => value === undefined || textIssue(value) === undefined)
+
+/**
+ * The definitions of a claim, a mismatch report or a search for requests that a stored deployment can be of: a name
+ * or fingerprint PostgreSQL cannot store (`\u0000`, a lone surrogate) is no stored deployment's, and would fail the
+ * statement, so it is left out (the memory store finds nothing for it either).
+ */
+export const storableRunnable = (runnable: ReadonlyArray<Runnable>): ReadonlyArray<Runnable> =>
+  runnable.every((r) => allStorable(r.application, r.action, r.fingerprint))
+    ? runnable
+    : runnable.filter((r) => allStorable(r.application, r.action, r.fingerprint))
 
 // ---------------------------------------------------------------------------
 // parameters

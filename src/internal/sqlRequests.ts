@@ -19,7 +19,7 @@ import type {
 } from "../DeploymentStore.ts"
 import { type Columns, millis } from "./sqlColumns.ts"
 import { type OperationContext, retried } from "./sqlOperations.ts"
-import { isUuid, jsonParam } from "./sqlParams.ts"
+import { isUuid, jsonParam, storableRunnable } from "./sqlParams.ts"
 import { decodeCount, decodeDeployment, decodeHistory, decodeOperationRequestResult } from "./sqlRows.ts"
 import type { Tables } from "./sqlTables.ts"
 import { unstorableValue } from "./storable.ts"
@@ -36,11 +36,12 @@ const isDeploymentStatus = Schema.is(DeploymentStatus)
 export const makeRequestsStatement = (sql: SqlClient.SqlClient, tables: Tables, columns: Columns) => {
   const deployments = sql(tables.deployments)
   return (query: RequestQuery): Statement.Statement<Record<string, unknown>> | undefined => {
-    if (query.runnable.length === 0 || !(query.limit >= 1)) return undefined
+    const runnable = storableRunnable(query.runnable)
+    if (runnable.length === 0 || !(query.limit >= 1)) return undefined
     return sql`SELECT ${columns.deploymentColumns} FROM ${deployments} d
-WHERE d.request IS NOT NULL AND d.parked IS NULL AND ${columns.runnableKeys(query.runnable)}
+WHERE d.request IS NOT NULL AND d.parked IS NULL AND ${columns.runnableKeys(runnable)}
   AND EXISTS (
-    SELECT 1 FROM ${columns.runnableRows(query.runnable)}
+    SELECT 1 FROM ${columns.runnableRows(runnable)}
     WHERE r.application = d.application AND r.action = d.action
       AND (r.fingerprint = d.fingerprint OR d.request->>'operation' = 'restart')
   )
