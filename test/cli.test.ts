@@ -2,12 +2,13 @@
  * The real `effect-actions` binary, spawned in child processes against PostgreSQL: deployments are created by a
  * runtime in this test process on the same tables; the tests assert the binary's stdout, stderr and exit codes.
  */
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Schema } from "effect"
 import { Actions, DeploymentStore } from "effect-actions"
 import { OperatorApi } from "effect-actions/http"
 import { makeSnapshot } from "effect-actions/testing"
 import { SqlClient } from "effect/sql"
+import { isDriverNotFound, MissingDriver } from "../src/internal/cli/connection.ts"
 import { assertExit, binPath, parseJson, runCli, spawnCli } from "./support/cli.ts"
 import { Explode, Hold, Provision, registerAll } from "./support/operator.ts"
 import { databaseUrl, dropTables, PgLive, storeLayer, uniquePrefix } from "./support/postgres.ts"
@@ -329,5 +330,30 @@ describe("effect-actions CLI", () => {
         const code = yield* exited.pipe(Effect.timeout("15 seconds"))
         assert.strictEqual(code, 130, "interrupted by the signal")
       }), 120_000)
+  })
+})
+
+describe("the driver's load failure", () => {
+  const notFound = (message: string) => Object.assign(new Error(message), { code: "ERR_MODULE_NOT_FOUND" })
+
+  it("is told as not installed only when the driver itself is not found", () => {
+    assert.isTrue(isDriverNotFound(notFound("Cannot find package '@effect/sql-pg' imported from /app/dist/cli/connection.js")))
+    assert.isFalse(
+      isDriverNotFound(notFound("Cannot find package 'pg' imported from /app/node_modules/@effect/sql-pg/dist/PgClient.js")),
+      "a module of the driver's own missing"
+    )
+    assert.isFalse(isDriverNotFound(new SyntaxError("Unexpected token '@effect/sql-pg'")), "not a missing module")
+    assert.isFalse(isDriverNotFound("@effect/sql-pg"), "not an error")
+  })
+
+  it("says why the installed driver did not load", () => {
+    assert.strictEqual(
+      new MissingDriver({}).message,
+      "the CLI connects through @effect/sql-pg, which is not installed: npm install @effect/sql-pg"
+    )
+    assert.strictEqual(
+      new MissingDriver({ detail: "Cannot find package 'pg'" }).message,
+      "the CLI connects through @effect/sql-pg, which did not load: Cannot find package 'pg'"
+    )
   })
 })

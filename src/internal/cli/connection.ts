@@ -26,14 +26,24 @@ export class MissingDatabase extends Schema.TaggedError<MissingDatabase>()("Miss
 }
 
 /**
- * The CLI's own usage error: the PostgreSQL driver, an optional peer dependency of the package, is not installed. The
- * driver is loaded when a command connects, so that `--help`, `--version` and usage errors work without it.
+ * The CLI's own usage error: the PostgreSQL driver, an optional peer dependency of the package, is not installed
+ * (`detail` undefined), or it is but did not load (`detail`: why, e.g. a module of its own missing). The driver is
+ * loaded when a command connects, so that `--help`, `--version` and usage errors work without it.
  */
-export class MissingDriver extends Schema.TaggedError<MissingDriver>()("MissingDriver", {}) {
+export class MissingDriver extends Schema.TaggedError<MissingDriver>()("MissingDriver", {
+  detail: Schema.optional(Schema.String)
+}) {
   override get message(): string {
-    return "the CLI connects through @effect/sql-pg, which is not installed: npm install @effect/sql-pg"
+    return this.detail === undefined
+      ? "the CLI connects through @effect/sql-pg, which is not installed: npm install @effect/sql-pg"
+      : `the CLI connects through @effect/sql-pg, which did not load: ${this.detail}`
   }
 }
+
+/** Whether a failed import is that of `@effect/sql-pg` itself not being found (not one of its own imports). */
+export const isDriverNotFound = (error: unknown): boolean =>
+  error instanceof Error && (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" &&
+  /['"]@effect\/sql-pg['"]/.test(error.message)
 
 const prefixPattern = /^[a-z_][a-z0-9_]*$/
 const maxPrefixLength = 39
@@ -70,7 +80,8 @@ export const client = (
     }
     const { PgClient } = yield* Effect.tryPromise({
       try: () => import("@effect/sql-pg"),
-      catch: () => new MissingDriver()
+      catch: (error) =>
+        new MissingDriver(isDriverNotFound(error) ? {} : { detail: error instanceof Error ? error.message : String(error) })
     })
     return PgClient.layer({
       url,
