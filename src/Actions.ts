@@ -415,6 +415,7 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       scope,
       stop: (deploymentId, reason) =>
         operations.operate("stop", { deploymentId, reason, input: undefined, key: undefined }),
+      exitHookTimeout: settings.shutdownTimeout,
       requestStop: (deploymentId, reason) =>
         operations.operate(
           "stop",

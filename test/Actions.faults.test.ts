@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Schema, SchemaTransformation } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, type DeploymentStore, DeploymentStore as Store, Job, JobContext, State } from "effect-actions"
-import { Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
+import { Boom, Counter, failedDeployment, makeLog, step } from "./support/jobs.ts"
 import { startProcess } from "./support/processes.ts"
 import { jobRow, storedDeployment } from "./support/snapshots.ts"
 
@@ -441,6 +441,61 @@ describe("Actions faults (issue 7)", () => {
         yield* other.shutdown
       }))
 
+    it.effect("a start that would take a failed start's deployment back as the runtime is released discards it instead", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        const stage = { repliesLost: true, discardsDown: true, checkpointsHeld: false, createsHeld: false }
+        const createEntered = yield* Deferred.make<void>()
+        const createGate = yield* Deferred.make<void>()
+        const checkpointEntered = yield* Deferred.make<void>()
+        const checkpointGate = yield* Deferred.make<void>()
+        const lost = new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" })
+        const down = new ActionError.PersistenceError({ reason: "connection", operation: "discardCreated", detail: "down" })
+        const held = <A, E>(entered: Deferred.Deferred<void>, gate: Deferred.Deferred<void>, effect: Effect.Effect<A, E>) =>
+          Effect.andThen(Deferred.succeed(entered, undefined), Effect.uninterruptible(Effect.andThen(Deferred.await(gate), effect)))
+        const store = {
+          ...inner,
+          create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
+            stage.repliesLost
+              ? Effect.andThen(inner.create(snapshot, options), Effect.fail(lost))
+              : stage.createsHeld
+              ? held(createEntered, createGate, inner.create(snapshot, options))
+              : inner.create(snapshot, options),
+          discardCreated: (fence: DeploymentStore.Fence) => stage.discardsDown ? Effect.fail(down) : inner.discardCreated(fence),
+          checkpoint: (checkpoint: DeploymentStore.Checkpoint) =>
+            stage.checkpointsHeld ? held(checkpointEntered, checkpointGate, inner.checkpoint(checkpoint)) : inner.checkpoint(checkpoint)
+        }
+        const log = makeLog()
+        const deploy = Action.make("deploy", [step("a", log)])
+        const slow = Action.make("slow", [step("s", log)])
+        const process = yield* startProcess(store, "p", leaseTtl)
+        yield* process.actions.register(deploy)
+        yield* process.actions.register(slow)
+        const failed = yield* Effect.forkChild(Effect.flip(process.actions.start(deploy, { n: 0 }, { key: "k" })))
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual((yield* Fiber.join(failed))._tag, "PersistenceError")
+        const [left] = (yield* inner.list({ limit: 10 })).items
+        assert.isDefined(left, "committed, its discard pending")
+        Object.assign(stage, { repliesLost: false, checkpointsHeld: true })
+        // Another deployment's checkpoint holds the release up, so that the next start's reply comes during it.
+        yield* process.actions.start(slow, { n: 0 })
+        yield* Deferred.await(checkpointEntered)
+        stage.createsHeld = true
+        const again = yield* Effect.forkChild(Effect.exit(process.actions.start(deploy, { n: 0 }, { key: "k" })))
+        yield* Deferred.await(createEntered)
+        const shutdown = yield* Effect.forkChild(process.shutdown)
+        yield* TestClock.adjust("1 second")
+        // The store answers again only now: the background discard, retrying meanwhile, could not delete it first.
+        stage.discardsDown = false
+        yield* Deferred.succeed(createGate, undefined)
+        const exit = yield* Fiber.join(again)
+        assert.isTrue(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause), "the second start is interrupted")
+        yield* Deferred.succeed(checkpointGate, undefined)
+        yield* Fiber.join(shutdown)
+        assert.isTrue(Option.isNone(yield* inner.get(left!.id)), "the failed start's deployment is discarded")
+        assert.deepStrictEqual(log.events.filter((event) => event.startsWith("run a")), [], "it never ran")
+      }))
+
     it.effect("a discard still waiting for the store when the runtime is released gets a last attempt", () =>
       Effect.gen(function*() {
         const inner = yield* Store.makeMemory
@@ -495,6 +550,50 @@ describe("Actions faults (issue 7)", () => {
         assert.isTrue(Exit.isSuccess(yield* Fiber.await(shutdown)))
         const stored = Option.getOrThrow(yield* inner.get(id))
         assert.strictEqual(stored.deployment.status, "running", "left for a later resume")
+      }))
+
+    it.effect("a stop carried out after a pause, whose store read never returns, holds no other run past shutdownTimeout", () =>
+      Effect.gen(function*() {
+        const inner = yield* Store.makeMemory
+        let stuck: string | undefined
+        // A stop lands as the pause is written; reading the paused deployment again, to carry the stop out, never ends.
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          checkpoint: (checkpoint) =>
+            checkpoint.deployment.status === "paused"
+              ? Effect.andThen(
+                Effect.andThen(inner.requestStop(checkpoint.fence.deploymentId, checkpoint.at), Effect.sync(() => {
+                  stuck = checkpoint.fence.deploymentId
+                })),
+                inner.checkpoint(checkpoint)
+              )
+              : inner.checkpoint(checkpoint),
+          get: (id) => id === stuck ? Effect.never : inner.get(id)
+        }
+        const log = makeLog()
+        const blocked = Action.make("blocked", [Job.make("s", { input: Counter, output: Counter, execute: () => Effect.never })])
+        const pausing = Action.make("pausing", [step("a", log), Job.make("b", {
+          input: Counter,
+          output: Counter,
+          error: Boom,
+          execute: () => Effect.fail(new Boom({ job: "b" }))
+        })], { onFailure: "pause" })
+        const process = yield* startProcess(store, "p", { ...leaseTtl, shutdownTimeout: "1 second", withoutStopNotifications: true })
+        yield* process.actions.register(blocked)
+        yield* process.actions.register(pausing)
+        const blockedId = yield* process.actions.start(blocked, { n: 0 })
+        const pausedId = yield* process.actions.start(pausing, { n: 0 })
+        yield* TestClock.adjust("100 millis")
+        assert.strictEqual(stuck, pausedId, "the stop is being carried out")
+        // The stop's exit hook gives up after shutdownTimeout; the release then stops the blocked run at once.
+        yield* TestClock.adjust("2 seconds")
+        const shutdown = yield* Effect.forkChild(process.shutdown)
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(shutdown)
+        const left = Option.getOrThrow(yield* inner.get(blockedId)).deployment
+        assert.deepStrictEqual([left.status, left.owner], ["running", undefined], "the blocked run gave its lease up")
+        const paused = Option.getOrThrow(yield* inner.get(pausedId)).deployment
+        assert.deepStrictEqual([paused.status, paused.stopRequested], ["paused", true], "its stop left for an operator")
       }))
   })
 

@@ -124,9 +124,11 @@ describe("Actions operations", () => {
       }))
 
     it.effect.each([
-      ["as the release begins (the run is interrupted, the runtime still open)", Effect.yieldNow],
-      ["once the runtime is released (its release waits for the run)", TestClock.adjust("1 second")]
-    ] as const)("such a stop is not lost when the pause is written %s: another process rolls the deployment back", ([, until]) =>
+      // The stop's notification interrupts the run first: the runtime is still open when the run ends.
+      ["as the process begins to shut down", Effect.yieldNow, "carried out"],
+      // The release waits for the run, and the runtime is released when it ends.
+      ["once the runtime is released", TestClock.adjust("1 second"), "requested"]
+    ] as const)("such a stop is not lost when the pause is written %s: another process rolls the deployment back", ([, until, expected]) =>
       Effect.gen(function*() {
         const inner = yield* DeploymentStore.makeMemory
         const entered = yield* Deferred.make<void>()
@@ -154,12 +156,12 @@ describe("Actions operations", () => {
         yield* Deferred.succeed(gate, undefined)
         yield* Fiber.join(shutdown)
 
-        // Either the stop was carried out (its rollback left for another process, the lease given up), or, once the
-        // runtime was released, it waits as a request; never a paused deployment whose stop nobody carries out.
+        // The stop was carried out (its rollback left for another process, the lease given up), or, once the runtime
+        // was released, it waits as a request: never a paused deployment whose stop nobody carries out.
         const left = Option.getOrThrow(yield* inner.get(id)).deployment
         const carriedOut = left.status === "rolling_back" && left.owner === undefined
         const requested = left.status === "paused" && left.request?.operation === "stop"
-        assert.isTrue(carriedOut || requested, `left ${left.status}, request ${left.request?.operation}`)
+        assert.strictEqual(carriedOut ? "carried out" : requested ? "requested" : "lost", expected)
         const other = yield* startProcess(inner, "other")
         yield* other.actions.register(action)
         yield* other.actions.resume()

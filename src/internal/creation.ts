@@ -170,10 +170,14 @@ export const makeCreate = (deps: CreationEnv) => {
       const left = pending.get(existing.id)
       if (left !== undefined) {
         // The same key as a start of this process that failed: its discard stops, and the deployment is taken back
-        // (created again if the discard had deleted it already).
+        // (created again if the discard had deleted it already). Once the runtime is released (now, or while the take
+        // back is under way), nothing would run it: it is discarded, as its failed start asked, and this start is
+        // interrupted, as any start of a released runtime.
         pending.delete(existing.id)
         yield* Fiber.interrupt(left.discard)
-        return yield* createSnapshot(reg, left.snapshot)
+        const giveUp = Effect.suspend(() => deps.isRunning(existing.id) ? Effect.void : discardOnce(left.snapshot))
+        if (deps.scope.state._tag === "Closed") return yield* Effect.andThen(giveUp, Effect.interrupt)
+        return yield* Effect.onInterrupt(createSnapshot(reg, left.snapshot), () => giveUp)
       }
       return existing.id
     })

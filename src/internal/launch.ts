@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Cause, Clock, Context, Deferred, Effect, Exit, type Scope } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Option, type Scope } from "effect"
 import type { Snapshot } from "../DeploymentStore.ts"
 import type { Registration } from "./registration.ts"
 import type { Handle, LaunchKind, Outcome, RunnerEnv } from "./run.ts"
@@ -23,6 +23,11 @@ export interface LaunchEnv {
   readonly stop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
   /** The same stop recorded as a request, for a live process that has the action to carry out. */
   readonly requestStop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
+  /**
+   * How long a run's exit hook may take (the runtime's `shutdownTimeout`): the hook runs uninterruptibly, and the
+   * release closes the runs one after the other, so a hook stuck in a store call would hold the others up.
+   */
+  readonly exitHookTimeout: Duration.Duration
 }
 
 /**
@@ -38,8 +43,15 @@ const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle, outcome: Outco
     Effect.catchCause((cause) =>
       Cause.hasInterruptsOnly(cause) ? deps.requestStop(handle.deploymentId, reason) : Effect.failCause(cause)
     ),
-    Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error)),
-    Effect.asVoid
+    Effect.timeoutOption(deps.exitHookTimeout),
+    Effect.flatMap((done) =>
+      Option.isSome(done) ? Effect.void : Effect.logWarning(
+        `stopping paused deployment ${handle.deploymentId} did not finish within ${
+          Duration.format(deps.exitHookTimeout)
+        }: it stays paused, its stop not carried out; stop it again`
+      )
+    ),
+    Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error))
   )
 }
 
