@@ -39,6 +39,29 @@ const pausedOnB = (deploy: Action.Any, b: DeploymentStore.JobRunRow = jobRow(1, 
     failure: { job: "b", jobIndex: 1, phase: "execute", tag: "Boom", message: "boom" }
   }, [jobRow(0, "a", "succeeded", { n: 1 }), b])
 
+/** A store whose creates commit, then answer with a connection error while `lost` says so. */
+const replyLost = (inner: DeploymentStore.DeploymentStoreShape, lost: () => boolean) => ({
+  ...inner,
+  create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
+    Effect.flatMap(inner.create(snapshot, options), (result) =>
+      lost()
+        ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" }))
+        : Effect.succeed(result))
+})
+
+/**
+ * `effect` held as a write in flight: it tells `entered`, then waits for `gate` (uninterruptibly, as a statement the
+ * database already has).
+ */
+const held = <A, E>(entered: Deferred.Deferred<void>, gate: Deferred.Deferred<void>, effect: Effect.Effect<A, E>) =>
+  Effect.andThen(Deferred.succeed(entered, undefined), Effect.uninterruptible(Effect.andThen(Deferred.await(gate), effect)))
+
+/** The discards of `inner`, failing with a connection error while `down` says so. */
+const discardsDown = (inner: DeploymentStore.DeploymentStoreShape, down: () => boolean) => (fence: DeploymentStore.Fence) =>
+  down()
+    ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "discardCreated", detail: "down" }))
+    : inner.discardCreated(fence)
+
 describe("Actions faults (issue 7)", () => {
   describe("class 1: a write that can never succeed never becomes a loop", () => {
     it.effect.each([["\\u0000", nul], ["a lone surrogate", loneSurrogate]] as const)(
@@ -322,16 +345,6 @@ describe("Actions faults (issue 7)", () => {
   })
 
   describe("class 3: ambiguous failures of start", () => {
-    /** A store whose creates commit, then answer with a connection error while `lost` says so. */
-    const replyLost = (inner: DeploymentStore.DeploymentStoreShape, lost: () => boolean) => ({
-      ...inner,
-      create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
-        Effect.flatMap(inner.create(snapshot, options), (result) =>
-          lost()
-            ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" }))
-            : Effect.succeed(result))
-    })
-
     it.effect("a create whose reply was lost is repeated by start, recognised by its id, and runs once", () =>
       Effect.gen(function*() {
         const inner = yield* Store.makeMemory
@@ -378,10 +391,7 @@ describe("Actions faults (issue 7)", () => {
         let down = true
         const store = {
           ...replyLost(inner, () => down),
-          discardCreated: (fence: DeploymentStore.Fence) =>
-            down
-              ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "discardCreated", detail: "down" }))
-              : inner.discardCreated(fence)
+          discardCreated: discardsDown(inner, () => down)
         }
         const log = makeLog()
         const deploy = Action.make("deploy", [step("a", log)])
@@ -404,17 +414,14 @@ describe("Actions faults (issue 7)", () => {
 
   describe("class 3b: a failed start at the release of its runtime leaves no deployment that will run", () => {
     /** A store whose creates wait for `gate`, commit, then answer with a connection error (the reply lost). */
-    const gatedReplyLost = (inner: DeploymentStore.DeploymentStoreShape, entered: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) => ({
-      ...inner,
-      create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
-        Effect.andThen(
-          Effect.andThen(Deferred.succeed(entered, undefined), Deferred.await(gate)),
-          Effect.andThen(
-            inner.create(snapshot, options),
-            Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" }))
-          )
-        )
-    })
+    const gatedReplyLost = (inner: DeploymentStore.DeploymentStoreShape, entered: Deferred.Deferred<void>, gate: Deferred.Deferred<void>) => {
+      const lost = replyLost(inner, () => true)
+      return {
+        ...inner,
+        create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
+          held(entered, gate, lost.create(snapshot, options))
+      }
+    }
 
     it.effect("a create under way as the runtime is released, that commits and then fails, is discarded at once", () =>
       Effect.gen(function*() {
@@ -449,19 +456,12 @@ describe("Actions faults (issue 7)", () => {
         const createGate = yield* Deferred.make<void>()
         const checkpointEntered = yield* Deferred.make<void>()
         const checkpointGate = yield* Deferred.make<void>()
-        const lost = new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" })
-        const down = new ActionError.PersistenceError({ reason: "connection", operation: "discardCreated", detail: "down" })
-        const held = <A, E>(entered: Deferred.Deferred<void>, gate: Deferred.Deferred<void>, effect: Effect.Effect<A, E>) =>
-          Effect.andThen(Deferred.succeed(entered, undefined), Effect.uninterruptible(Effect.andThen(Deferred.await(gate), effect)))
+        const lost = replyLost(inner, () => stage.repliesLost)
         const store = {
           ...inner,
           create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
-            stage.repliesLost
-              ? Effect.andThen(inner.create(snapshot, options), Effect.fail(lost))
-              : stage.createsHeld
-              ? held(createEntered, createGate, inner.create(snapshot, options))
-              : inner.create(snapshot, options),
-          discardCreated: (fence: DeploymentStore.Fence) => stage.discardsDown ? Effect.fail(down) : inner.discardCreated(fence),
+            stage.createsHeld ? held(createEntered, createGate, inner.create(snapshot, options)) : lost.create(snapshot, options),
+          discardCreated: discardsDown(inner, () => stage.discardsDown),
           checkpoint: (checkpoint: DeploymentStore.Checkpoint) =>
             stage.checkpointsHeld ? held(checkpointEntered, checkpointGate, inner.checkpoint(checkpoint)) : inner.checkpoint(checkpoint)
         }
@@ -500,18 +500,7 @@ describe("Actions faults (issue 7)", () => {
       Effect.gen(function*() {
         const inner = yield* Store.makeMemory
         let down = true
-        const store = {
-          ...inner,
-          create: (snapshot: DeploymentStore.Snapshot, options: DeploymentStore.CreateOptions) =>
-            Effect.andThen(
-              inner.create(snapshot, options),
-              Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "create", detail: "reply lost" }))
-            ),
-          discardCreated: (fence: DeploymentStore.Fence) =>
-            down
-              ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "discardCreated", detail: "down" }))
-              : inner.discardCreated(fence)
-        }
+        const store = { ...replyLost(inner, () => true), discardCreated: discardsDown(inner, () => down) }
         const log = makeLog()
         const deploy = Action.make("deploy", [step("a", log)])
         const process = yield* startProcess(store, "p", leaseTtl)
@@ -678,8 +667,7 @@ describe("Actions faults (issue 7)", () => {
         // The create is under way when the runtime is released, and is written after it.
         const store: DeploymentStore.DeploymentStoreShape = {
           ...inner,
-          create: (snapshot, options) =>
-            Effect.andThen(Deferred.succeed(entered, undefined), Effect.andThen(Deferred.await(gate), inner.create(snapshot, options)))
+          create: (snapshot, options) => held(entered, gate, inner.create(snapshot, options))
         }
         const log = makeLog()
         const deploy = Action.make("deploy", [step("a", log)])
@@ -703,6 +691,7 @@ describe("Actions faults (issue 7)", () => {
         assert.deepStrictEqual(log.events, ["run a 0"])
         yield* second.shutdown
       }))
+
     it.effect("a deployment an operator's retry took over as its runtime shut down gives its lease up, and runs elsewhere at once", () =>
       Effect.gen(function*() {
         const inner = yield* Store.makeMemory
@@ -711,8 +700,7 @@ describe("Actions faults (issue 7)", () => {
         // The take-over is under way when the runtime is released, and is written after it.
         const store: DeploymentStore.DeploymentStoreShape = {
           ...inner,
-          takeOver: (request) =>
-            Effect.andThen(Deferred.succeed(entered, undefined), Effect.andThen(Deferred.await(gate), inner.takeOver(request)))
+          takeOver: (request) => held(entered, gate, inner.takeOver(request))
         }
         const log = makeLog()
         const deploy = Action.make("deploy", [step("a", log), step("b", log)], { onFailure: "pause" })

@@ -19,6 +19,24 @@ const fragileRollback = (log: Log, switched: Switch) =>
       )
   })
 
+/**
+ * A store where another process's stop lands just before a pause is written (the deployment still running then),
+ * and the pause is written once `before` is done.
+ */
+const stopAsPauseIsWritten = (
+  inner: DeploymentStore.DeploymentStoreShape,
+  before: Effect.Effect<void> = Effect.void
+): DeploymentStore.DeploymentStoreShape => ({
+  ...inner,
+  checkpoint: (checkpoint) =>
+    checkpoint.deployment.status === "paused"
+      ? Effect.andThen(
+        Effect.andThen(inner.requestStop(checkpoint.fence.deploymentId, checkpoint.at), before),
+        inner.checkpoint(checkpoint)
+      )
+      : inner.checkpoint(checkpoint)
+})
+
 const pausing = (log: Log, switched: Switch, atLeast = 0) =>
   Action.make("provision", [step("a", log), quota(log, switched, atLeast), step("c", log)], { onFailure: "pause" })
 
@@ -102,13 +120,7 @@ describe("Actions operations", () => {
       Effect.gen(function*() {
         const inner = yield* DeploymentStore.makeMemory
         // Another process's stop lands just before the pause is written: the deployment is still running then.
-        const store: DeploymentStore.DeploymentStoreShape = {
-          ...inner,
-          checkpoint: (checkpoint) =>
-            checkpoint.deployment.status === "paused"
-              ? Effect.andThen(inner.requestStop(checkpoint.fence.deploymentId, checkpoint.at), inner.checkpoint(checkpoint))
-              : inner.checkpoint(checkpoint)
-        }
+        const store = stopAsPauseIsWritten(inner)
         const log = makeLog()
         const action = pausing(log, { failing: true })
         const worker = yield* startProcess(store, "worker")
@@ -134,16 +146,7 @@ describe("Actions operations", () => {
         const entered = yield* Deferred.make<void>()
         const gate = yield* Deferred.make<void>()
         // The stop lands just before the pause is written, and the pause is written only once the release began.
-        const store: DeploymentStore.DeploymentStoreShape = {
-          ...inner,
-          checkpoint: (checkpoint) =>
-            checkpoint.deployment.status === "paused"
-              ? Effect.andThen(
-                Effect.andThen(inner.requestStop(checkpoint.fence.deploymentId, checkpoint.at), Deferred.succeed(entered, undefined)),
-                Effect.andThen(Deferred.await(gate), inner.checkpoint(checkpoint))
-              )
-              : inner.checkpoint(checkpoint)
-        }
+        const store = stopAsPauseIsWritten(inner, Effect.andThen(Deferred.succeed(entered, undefined), Deferred.await(gate)))
         const log = makeLog()
         const action = pausing(log, { failing: true })
         const worker = yield* startProcess(store, "worker")
