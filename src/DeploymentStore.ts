@@ -323,7 +323,8 @@ export interface DeploymentStoreShape {
   readonly release: (fence: Fence, at: number) => Effect.Effect<void, PersistenceError>
   /**
    * Deletes at most `limit` terminal deployments (and all their rows) last updated before `before`; returns how
-   * many. A running, rolling back or paused deployment is never deleted. The runtime calls it again while it
+   * many. A running, rolling back or paused deployment is never deleted, nor a finished one with a pending request
+   * (a `retryRollback` or `restart` waiting for a process that has the action). The runtime calls it again while it
    * returns `limit`, so that no single write is unbounded.
    */
   readonly prune: (before: number, limit: number) => Effect.Effect<number, PersistenceError>

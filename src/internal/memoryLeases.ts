@@ -102,7 +102,7 @@ export const makeMemoryLeases = (state: MemoryState): MemoryLeases => ({
       for (const [id, entry] of state.entries) {
         if (pruned >= limit) break
         const row = entry.deployment
-        if (!isTerminal(row.status) || row.updatedAt >= before) continue
+        if (!isTerminal(row.status) || row.request !== undefined || row.updatedAt >= before) continue
         removeEntry(state, id, row)
         pruned++
       }

@@ -34,7 +34,7 @@ export const makeDeletes = (deps: StatementDeps): Pick<DeploymentStoreShape, "pr
           // At most `limit` rows, oldest first; rows locked elsewhere are left for the next call.
           sql`WITH batch AS (
   SELECT d.id FROM ${deployments} d
-  WHERE d.status IN ${terminal} AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
+  WHERE d.status IN ${terminal} AND d.request IS NULL AND d.updated_at < ${at(Math.floor(before))} AND ${lockBound}
   ORDER BY d.created_at, d.id
   LIMIT ${batch}::bigint
   FOR UPDATE SKIP LOCKED

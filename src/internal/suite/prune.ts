@@ -7,7 +7,17 @@
 import { assert, describe } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { DeploymentStore, type Snapshot } from "../../DeploymentStore.ts"
-import { createOptions, errorOf, fenceOf, type Helpers, makeSnapshot, type SuiteIt, T0 } from "./fixtures.ts"
+import {
+  createOptions,
+  entryOf,
+  errorOf,
+  fenceOf,
+  type Helpers,
+  makeSnapshot,
+  requestOf,
+  type SuiteIt,
+  T0
+} from "./fixtures.ts"
 
 /** Times far before any other test's, so that only this part's deployments are old enough to prune. */
 const LONG_AGO = 1_000_000_000_000
@@ -77,6 +87,31 @@ export const pruneTests = (it: SuiteIt, { created }: Helpers): void => {
         for (const snapshot of [running, rollingBack, parked]) {
           assert.isTrue(Option.isSome(yield* store.get(snapshot.deployment.id)))
         }
+      }))
+
+    it.effect("never deletes a finished deployment with a pending request, however old; once it is carried out, it may", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore
+        const snapshot = yield* created(makeSnapshot({ at: LONG_AGO }))
+        yield* finish(snapshot, "rollback_failed")
+        const request = requestOf("retry_rollback", LONG_AGO + 2)
+        const requested = yield* store.requestOperation({
+          deploymentId: snapshot.deployment.id,
+          statuses: ["rollback_failed"],
+          request,
+          history: entryOf("retry_rollback", "requested", { at: LONG_AGO + 2 })
+        })
+        assert.strictEqual(requested._tag, "Requested")
+        assert.strictEqual(yield* store.prune(CUTOFF, 100), 0)
+        assert.isTrue(Option.isSome(yield* store.get(snapshot.deployment.id)), "kept while the request waits")
+        // refused (or carried out elsewhere): the request is cleared, and the deployment may go
+        yield* store.recordOperation(
+          snapshot.deployment.id,
+          entryOf("retry_rollback", "refused", { at: LONG_AGO + 3 }),
+          request.id
+        )
+        assert.isAtLeast(yield* store.prune(CUTOFF, 100), 1)
+        assert.isTrue(Option.isNone(yield* store.get(snapshot.deployment.id)))
       }))
 
     it.effect("deletes nothing for a limit below 1", () =>
