@@ -3,6 +3,7 @@ import { DateTime, Deferred, Effect, Fiber, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext } from "effect-actions"
 import { Boom, Counter, type Log, makeLog, quota, step, type Switch } from "./support/jobs.ts"
+import { restartIdOf } from "../src/internal/operationRestart.ts"
 import { startProcess } from "./support/processes.ts"
 import { settled } from "./support/settled.ts"
 
@@ -382,6 +383,54 @@ describe("Actions operations", () => {
         const original = yield* actions.get(id)
         assert.deepStrictEqual(original.history.map((entry) => Option.getOrUndefined(entry.detail)), [{ restartedAs }])
       })))
+
+    it.effect("names the n-th restart of a deployment by one UUID in every process, whatever the id's letter case", () =>
+      Effect.gen(function*() {
+        const id = "0b7f3c1e-9a4d-4e2b-8c6f-1d2e3f4a5b6c"
+        const first = yield* restartIdOf(id, 0)
+        assert.match(first, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+        assert.strictEqual(yield* restartIdOf(id.toUpperCase(), 0), first)
+        assert.notStrictEqual(yield* restartIdOf(id, 1), first)
+        assert.notStrictEqual(yield* restartIdOf("0b7f3c1e-9a4d-4e2b-8c6f-1d2e3f4a5b6d", 0), first)
+      }))
+
+    it.effect("asked of two processes at once, creates one deployment; asked again later, another", () =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        const bothRead = yield* Deferred.make<void>()
+        const gate = { on: false, reads: 0 }
+        // While the gate is on, both restarts read the history before either records its restart.
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          history: (id) =>
+            !gate.on ? inner.history(id) : Effect.andThen(
+              Effect.suspend(() => ++gate.reads === 2 ? Deferred.succeed(bothRead, undefined) : Effect.void),
+              Effect.andThen(Deferred.await(bothRead), inner.history(id))
+            )
+        }
+        const log = makeLog()
+        const action = Action.make("once", [step("a", log)])
+        const first = yield* startProcess(store, "first")
+        const second = yield* startProcess(store, "second")
+        yield* first.actions.register(action)
+        yield* second.actions.register(action)
+        const id = yield* first.actions.start(action, { n: 5 })
+        yield* settled(first.actions, id)
+        gate.on = true
+        const receipts = yield* Effect.all([first.actions.restart(id), second.actions.restart(id)], { concurrency: 2 })
+        gate.on = false
+        const [a, b] = receipts.map((receipt) => Option.getOrThrow(receipt.restartedAs))
+        assert.strictEqual(a, b, "one restart")
+        yield* settled(first.actions, a!)
+        assert.strictEqual((yield* inner.list({ limit: 10 })).items.length, 2, "the original and one restart")
+        assert.deepStrictEqual(log.events, ["run a 5", "run a 5"], "its job ran once more, not twice")
+
+        const later = Option.getOrThrow((yield* second.actions.restart(id)).restartedAs)
+        assert.notStrictEqual(later, a, "a restart asked after the first one is another deployment")
+        yield* settled(second.actions, later)
+        yield* first.shutdown
+        yield* second.shutdown
+      }))
   })
 
   describe("refusals", () => {

@@ -2,6 +2,11 @@
  * `restart`: a new deployment of a finished deployment's action, as registered in this process, with the same
  * first input, linked to the one it restarts (`restartOf`); the restart is recorded in the old one's history.
  *
+ * The new deployment's id is the same in every process for the same restart (`restartIdOf`: the old one's id and
+ * how many restarts its history records), and a create is idempotent by id: two restarts of one deployment asked
+ * at once (two operators, two processes) create one deployment, and a restart repeated after a failure to record it
+ * finds the one it created.
+ *
  * @internal
  */
 import { Effect } from "effect"
@@ -17,6 +22,27 @@ import {
 import type { Registration } from "./registration.ts"
 import { retryTransient } from "./transient.ts"
 
+/**
+ * The id of a deployment's restart number `n` (0 for its first): a UUID (version 8, custom) of the first 128 bits
+ * of a SHA-256 of the deployment's id and `n`.
+ */
+export const restartIdOf = (deploymentId: string, n: number): Effect.Effect<string> =>
+  Effect.promise(() =>
+    crypto.subtle.digest("SHA-256", new TextEncoder().encode(`effect-actions restart ${deploymentId.toLowerCase()} ${n}`))
+  ).pipe(Effect.map((digest) => {
+    const hex = Array.from(new Uint8Array(digest).subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("")
+    const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+  }))
+
+/** The id of the next restart of a deployment: by the restarts its history records as done. */
+const nextRestartId = (ctx: OperationsContext, deploymentId: string) =>
+  Effect.flatMap(retryTransient(ctx.env.store.history(deploymentId)), (history) =>
+    restartIdOf(
+      deploymentId,
+      history.filter((entry) => entry.operation === "restart" && entry.outcome === "done").length
+    ))
+
 /** `restart`: a new deployment of the action, as registered here, with the same first input. */
 export const restartHere = (
   ctx: OperationsContext,
@@ -31,7 +57,7 @@ export const restartHere = (
     const stored = snapshot.jobs[0]?.input
     const decoded = yield* Effect.mapError(first.input.decode(stored), invalidInput(reg, 0))
     const input = yield* Effect.mapError(first.input.encode(decoded), invalidInput(reg, 0))
-    const id = applied.request?.restartId ?? crypto.randomUUID()
+    const id = applied.request?.restartId ?? (yield* nextRestartId(ctx, row.id))
     const restartedAs = yield* ctx.createRestart(reg, input, applied.key, id, row.id)
     const recorded = yield* retryTransient(ctx.env.store.recordOperation(
       row.id,
