@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Deferred, Effect, Fiber, Option, Schema } from "effect"
+import { DateTime, Deferred, Effect, Exit, Fiber, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Action, ActionError, Actions, DeploymentStore, Job, JobContext } from "effect-actions"
 import { Boom, Counter, type Log, makeLog, quota, step, type Switch } from "./support/jobs.ts"
@@ -286,6 +286,83 @@ describe("Actions operations", () => {
         assert.strictEqual((yield* settled(actions, id)).status, "succeeded")
         assert.deepStrictEqual(log.events, ["run a 0", "run b 1", "run strict 1"])
       })))
+  })
+
+  describe("a take-over whose reply was lost", () => {
+    it.effect("is recognised by the history entry it wrote, and the deployment runs here", () =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        let lose = false
+        // The take-over commits, and its reply is lost once: the repeat finds the deployment changed (one epoch on).
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          takeOver: (request) =>
+            Effect.flatMap(inner.takeOver(request), (result) =>
+              lose
+                ? Effect.andThen(
+                  Effect.sync(() => (lose = false)),
+                  Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "takeOver", detail: "reply lost" }))
+                )
+                : Effect.succeed(result))
+        }
+        const log = makeLog()
+        const switched = { failing: true }
+        const worker = yield* startProcess(store, "worker")
+        const id = yield* startedAndSettled(worker.actions, pausing(log, switched))
+        switched.failing = false
+        lose = true
+        const retrying = yield* Effect.forkChild(worker.actions.retry(id))
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual((yield* Fiber.join(retrying)).outcome, "done")
+        const deployment = yield* settled(worker.actions, id)
+        assert.strictEqual(deployment.status, "succeeded")
+        assert.deepStrictEqual(deployment.history.map((entry) => [entry.operation, entry.outcome]), [["retry", "done"]])
+        yield* worker.shutdown
+      }))
+
+    it.effect("is not mistaken for another operation's take-over by the same process in between", () =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        const readDone = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const armed = { get: false, checkpointsDown: false }
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          // the rollback's read returns, then it waits for `gate`
+          get: (id) =>
+            armed.get
+              ? Effect.andThen(
+                Effect.sync(() => (armed.get = false)),
+                Effect.tap(inner.get(id), () => Effect.andThen(Deferred.succeed(readDone, undefined), Deferred.await(gate)))
+              )
+              : inner.get(id),
+          // the retried run's checkpoints fail: it stops here, its lease kept
+          checkpoint: (checkpoint) =>
+            armed.checkpointsDown
+              ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "checkpoint", detail: "down" }))
+              : inner.checkpoint(checkpoint)
+        }
+        const log = makeLog()
+        const switched = { failing: true }
+        const worker = yield* startProcess(store, "worker")
+        const id = yield* startedAndSettled(worker.actions, pausing(log, switched))
+        switched.failing = false
+        armed.get = true
+        const rollingBack = yield* Effect.forkChild(Effect.exit(worker.actions.rollback(id)))
+        yield* Deferred.await(readDone)
+        armed.checkpointsDown = true
+        assert.strictEqual((yield* worker.actions.retry(id)).outcome, "done")
+        yield* TestClock.adjust("2 seconds")
+        armed.checkpointsDown = false
+        yield* Deferred.succeed(gate, undefined)
+        const exit = yield* Fiber.join(rollingBack)
+        const error = Exit.isFailure(exit) ? Option.getOrUndefined(Exit.findErrorOption(exit)) : undefined
+        assert.instanceOf(error, ActionError.OperationRefused, "the rollback did not happen, and is not reported done")
+        if (error instanceof ActionError.OperationRefused) assert.strictEqual(error.reason, "changed")
+        const history = (yield* worker.actions.get(id)).history.map((entry) => [entry.operation, entry.outcome])
+        assert.deepStrictEqual(history, [["retry", "done"]])
+        yield* worker.shutdown
+      }))
   })
 
   describe("rollback and stop of a paused deployment", () => {

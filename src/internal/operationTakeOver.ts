@@ -41,6 +41,18 @@ export const takeOver = (
     return Effect.ensuring(takeOverOnce(ctx, applied, reg, row, at, change), Effect.sync(() => ctx.taking.delete(row.id)))
   })
 
+/**
+ * Whether the deployment's history holds the entry this take-over writes: a take-over that committed though its reply
+ * was lost. Owner and epoch alone cannot tell it from another operation's take-over by this process in between (that
+ * one launched and then stopped locally, its lease kept): only this take-over writes this operation's entry, by this
+ * process, at this time (one take-over of a deployment at a time runs here, each after a round trip).
+ */
+const wroteHistory = (ctx: OperationsContext, deploymentId: string, entry: TakeOverChange["history"]) =>
+  Effect.map(retryTransient(ctx.env.store.history(deploymentId)), (history) =>
+    history.some((row) =>
+      row.operation === entry.operation && row.outcome === entry.outcome && row.at === entry.at && row.by === entry.by
+    ))
+
 const takeOverOnce = (
   ctx: OperationsContext,
   applied: Applied,
@@ -70,7 +82,8 @@ const takeOverOnce = (
     let snapshot: Snapshot
     if (result._tag === "Changed") {
       const now = result.deployment
-      const ours = now.owner === ctx.owner && now.leaseEpoch === row.leaseEpoch + 1 && !ctx.isRunning(row.id)
+      const ours = now.owner === ctx.owner && now.leaseEpoch === row.leaseEpoch + 1 && !ctx.isRunning(row.id) &&
+        (yield* wroteHistory(ctx, row.id, change.history))
       if (!ours) {
         return yield* refused(applied, now, "changed", "the deployment changed while the operation was applied: read it again")
       }
