@@ -471,6 +471,40 @@ describe("Actions operations", () => {
         assert.notStrictEqual(yield* restartIdOf("0b7f3c1e-9a4d-4e2b-8c6f-1d2e3f4a5b6d", 0), first)
       }))
 
+    it.effect("asked twice at once in one process, creates and runs one deployment; the other call is refused", () =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        const entered = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const holding = { on: false }
+        // While holding, the first restart's create waits, not yet launched, as the second one is asked.
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...inner,
+          create: (snapshot, options) =>
+            holding.on
+              ? Effect.andThen(Deferred.succeed(entered, undefined), Effect.andThen(Deferred.await(gate), inner.create(snapshot, options)))
+              : inner.create(snapshot, options)
+        }
+        const log = makeLog()
+        const action = Action.make("once", [step("a", log)])
+        const worker = yield* startProcess(store, "worker")
+        yield* worker.actions.register(action)
+        const id = yield* worker.actions.start(action, { n: 5 })
+        yield* settled(worker.actions, id)
+        holding.on = true
+        const first = yield* Effect.forkChild(worker.actions.restart(id))
+        yield* Deferred.await(entered)
+        holding.on = false
+        const second = yield* Effect.flip(worker.actions.restart(id))
+        assert.instanceOf(second, ActionError.OperationRefused)
+        if (second instanceof ActionError.OperationRefused) assert.strictEqual(second.reason, "changed")
+        yield* Deferred.succeed(gate, undefined)
+        const restartedAs = Option.getOrThrow((yield* Fiber.join(first)).restartedAs)
+        yield* settled(worker.actions, restartedAs)
+        assert.deepStrictEqual(log.events, ["run a 5", "run a 5"], "the restart ran once")
+        yield* worker.shutdown
+      }))
+
     it.effect("asked of two processes at once, creates one deployment; asked again later, another", () =>
       Effect.gen(function*() {
         const inner = yield* DeploymentStore.makeMemory

@@ -26,14 +26,16 @@ import { retryTransient } from "./transient.ts"
  * The id of a deployment's restart number `n` (0 for its first): a UUID (version 8, custom) of the first 128 bits
  * of a SHA-256 of the deployment's id and `n`.
  */
-export const restartIdOf = (deploymentId: string, n: number): Effect.Effect<string> =>
-  Effect.promise(() =>
-    crypto.subtle.digest("SHA-256", new TextEncoder().encode(`effect-actions restart ${deploymentId.toLowerCase()} ${n}`))
-  ).pipe(Effect.map((digest) => {
-    const hex = Array.from(new Uint8Array(digest).subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0")).join("")
+export const restartIdOf = (deploymentId: string, n: number): Effect.Effect<string> => {
+  const text = new TextEncoder().encode(`effect-actions restart ${deploymentId.toLowerCase()} ${n}`)
+  return Effect.map(Effect.promise(() => crypto.subtle.digest("SHA-256", text)), (digest) => {
+    const bytes = new Uint8Array(digest).subarray(0, 16)
+    const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")
     const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
-  }))
+    return [hex.slice(0, 8), hex.slice(8, 12), `8${hex.slice(13, 16)}`, variant + hex.slice(17, 20), hex.slice(20)]
+      .join("-")
+  })
+}
 
 /** The id of the next restart of a deployment: by the restarts its history records as done. */
 const nextRestartId = (ctx: OperationsContext, deploymentId: string) =>
@@ -43,8 +45,29 @@ const nextRestartId = (ctx: OperationsContext, deploymentId: string) =>
       history.filter((entry) => entry.operation === "restart" && entry.outcome === "done").length
     ))
 
-/** `restart`: a new deployment of the action, as registered here, with the same first input. */
+/**
+ * `restart`: a new deployment of the action, as registered here, with the same first input. One operation on a
+ * deployment at a time in this process (as for take-overs): two restarts here would derive the same id, and the
+ * second would take the first's create, not yet launched, for a lost reply of its own and run it a second time.
+ */
 export const restartHere = (
+  ctx: OperationsContext,
+  applied: Applied,
+  reg: Registration,
+  snapshot: Snapshot,
+  at: number
+) =>
+  Effect.suspend(() => {
+    const id = snapshot.deployment.id
+    if (ctx.taking.has(id)) {
+      const text = "another operation on this deployment is being applied"
+      return Effect.fail(refused(applied, snapshot.deployment, "changed", text))
+    }
+    ctx.taking.add(id)
+    return Effect.ensuring(restartOnce(ctx, applied, reg, snapshot, at), Effect.sync(() => ctx.taking.delete(id)))
+  })
+
+const restartOnce = (
   ctx: OperationsContext,
   applied: Applied,
   reg: Registration,
