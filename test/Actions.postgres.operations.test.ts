@@ -47,6 +47,24 @@ describe("Actions operations on PostgreSQL", () => {
       yield* worker.shutdown
     }).pipe(Effect.scoped, Effect.provide(PgLive)))
 
+  it.live("a stop given the id in upper case interrupts the local run at once, as the id as stored does", () =>
+    Effect.gen(function*() {
+      const { store } = yield* freshStore()
+      const blocked = Job.make("blocked", { input: Counter, output: Counter, execute: () => Effect.never })
+      const action = Action.make("blocks", [blocked])
+      // No stop notifications and a heartbeat a minute apart: only the local interrupt can stop the run soon.
+      const worker = yield* startProcess(store, "worker", {
+        withoutStopNotifications: true,
+        recovery: { leaseTtl: "3 minutes", heartbeat: "1 minute" }
+      })
+      yield* worker.actions.register(action)
+      const id = yield* worker.actions.start(action, { n: 0 })
+      assert.strictEqual((yield* worker.actions.stop(id.toUpperCase())).outcome, "done")
+      const deployment = yield* Effect.timeout(settled(worker.actions, id), "30 seconds")
+      assert.strictEqual(deployment.status, "rolled_back")
+      yield* worker.shutdown
+    }).pipe(Effect.scoped, Effect.provide(PgLive)), 60_000)
+
   it.live("retries failed rollbacks: only those run again, and the deployment ends rolled_back", () =>
     Effect.gen(function*() {
       const { store } = yield* freshStore()

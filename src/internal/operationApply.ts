@@ -37,8 +37,11 @@ import { retryRollbackHere, rollbackHere, stopPausedHere } from "./operationRoll
 import type { CheckedOperation } from "./validateOperations.ts"
 import { retryTransient } from "./transient.ts"
 
-/** `stop` of a running deployment: the stop flag, which its owner sees wherever it runs. */
-const stopRunning = (ctx: OperationsContext, applied: Applied, at: number) =>
+/**
+ * `stop` of a running deployment: the stop flag, which its owner sees wherever it runs. `id` is the deployment's id
+ * as stored (the local runs are keyed by it, whatever letter case the caller gave).
+ */
+const stopRunning = (ctx: OperationsContext, applied: Applied, id: string, at: number) =>
   Effect.gen(function*() {
     const result = yield* retryTransient(
       ctx.env.store.requestStop(applied.deploymentId, at, historyRow(ctx, applied, "done", at, {}))
@@ -51,7 +54,7 @@ const stopRunning = (ctx: OperationsContext, applied: Applied, at: number) =>
       case "NotRunning":
         return Option.some(result.status)
       case "Requested":
-        yield* ctx.interruptLocal(applied.deploymentId)
+        yield* ctx.interruptLocal(id)
         yield* Effect.logInfo(`stop requested for deployment ${applied.deploymentId}`)
         return Option.none()
     }
@@ -85,7 +88,7 @@ export const apply = (
       return yield* refused(applied, row, "request_pending", pendingText(pending))
     }
     if (applied.operation === "stop" && row.status === "running" && applied.request === undefined) {
-      const notRunning = yield* stopRunning(ctx, applied, at)
+      const notRunning = yield* stopRunning(ctx, applied, row.id, at)
       if (Option.isNone(notRunning)) return receipt(applied, "done")
       // It paused or ended between the read and the stop: the operation is judged again, once.
       if (attempt === 0) return yield* apply(ctx, applied, 1)
