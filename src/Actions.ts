@@ -413,15 +413,8 @@ export const make = (options: Options = {}): Effect.Effect<ActionsShape, Invalid
       owner,
       running,
       scope,
-      stop: (deploymentId, reason) =>
-        operations.operate("stop", { deploymentId, reason, input: undefined, key: undefined }),
-      exitHookTimeout: settings.shutdownTimeout,
-      requestStop: (deploymentId, reason) =>
-        operations.operate(
-          "stop",
-          { deploymentId, reason, input: undefined, key: undefined },
-          "the process that paused the deployment was shutting down: a process that has the action carries the stop out"
-        )
+      carryStop: (deploymentId, reason) => operations.carryStop(deploymentId, reason),
+      exitHookTimeout: settings.shutdownTimeout
     })
     // A created deployment counts as started; one an operator's operation took over is the same deployment going on.
     const launchCreated = (reg: Registration, snapshot: Snapshot) => Effect.asVoid(launch(reg, snapshot, "created"))

@@ -171,10 +171,40 @@ describe("Actions operations", () => {
         yield* other.actions.resume()
         const deployment = yield* settled(other.actions, id)
         assert.strictEqual(deployment.status, "rolled_back")
-        assert.deepStrictEqual(
-          deployment.history.map((entry) => [entry.operation, entry.outcome]),
-          requested ? [["stop", "requested"], ["stop", "done"]] : [["stop", "done"]]
-        )
+        assert.deepStrictEqual(deployment.history.map((entry) => [entry.operation, entry.outcome]), [["stop", "done"]])
+        assert.deepStrictEqual(log.events.slice(2), ["rollback quota in=1 out=none", "rollback a in=0 out=1 ExecutionStopped"])
+        yield* other.shutdown
+      }))
+
+    it.effect("such a stop is not lost when the process that paused dies before it carries it out: another one does", () =>
+      Effect.gen(function*() {
+        const inner = yield* DeploymentStore.makeMemory
+        const dead = { yes: false }
+        // The stop lands as the pause is written; then the pausing process can reach the store no more.
+        const paused = stopAsPauseIsWritten(inner, Effect.sync(() => (dead.yes = true)))
+        const store: DeploymentStore.DeploymentStoreShape = {
+          ...paused,
+          get: (id) =>
+            dead.yes
+              ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "get", detail: "dead" }))
+              : inner.get(id)
+        }
+        const log = makeLog()
+        const action = pausing(log, { failing: true })
+        const worker = yield* startProcess(store, "worker")
+        yield* worker.actions.register(action)
+        const id = yield* worker.actions.start(action, { n: 0 })
+        yield* TestClock.adjust("1 second")
+        yield* worker.crash
+
+        const left = Option.getOrThrow(yield* inner.get(id)).deployment
+        assert.deepStrictEqual([left.status, left.request?.operation], ["paused", "stop"], "the stop waits as a request")
+        const other = yield* startProcess(inner, "other")
+        yield* other.actions.register(action)
+        yield* other.actions.resume()
+        const deployment = yield* settled(other.actions, id)
+        assert.strictEqual(deployment.status, "rolled_back")
+        assert.strictEqual(Option.getOrThrow(deployment.failure).tag, "ExecutionStopped")
         assert.deepStrictEqual(log.events.slice(2), ["rollback quota in=1 out=none", "rollback a in=0 out=1 ExecutionStopped"])
         yield* other.shutdown
       }))

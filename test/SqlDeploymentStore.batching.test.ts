@@ -153,6 +153,33 @@ describe("SqlDeploymentStore checkpoint batching", () => {
         }
       }))
 
+    it.effect("records a pause's stop request in a batch only where the stop flag was set", () =>
+      Effect.gen(function*() {
+        const store = yield* freshStoreOn(countingClient(roundTrips, 2), {})
+        const snapshots = yield* createAll(store, ids(6))
+        const flagged = new Set(snapshots.filter((_, i) => i % 2 === 0).map((snapshot) => snapshot.deployment.id))
+        for (const id of flagged) yield* store.requestStop(id, T0 + 500)
+        const requestOf = (i: number) => ({ id: crypto.randomUUID(), operation: "stop" as const, by: "owner-a", at: T0 + 1000 + i })
+        const requests = snapshots.map((_, i) => requestOf(i))
+        roundTrips.statuses.length = 0
+        const results = yield* Effect.forEach(snapshots, (snapshot, i) =>
+          store.checkpoint({
+            fence: fenceOf(snapshot),
+            at: T0 + 1000 + i,
+            deployment: { status: "paused", currentJob: 0, releaseLease: true, stopRequest: requests[i]! },
+            jobs: [{ index: 0, status: "failed", finishedAt: T0 + 1000 + i }],
+            errors: []
+          }), { concurrency: "unbounded" })
+        assert.isBelow(roundTrips.statuses.length, 6, "written together")
+        for (const [i, snapshot] of snapshots.entries()) {
+          const { deployment } = Option.getOrThrow(yield* store.get(snapshot.deployment.id))
+          const stopped = flagged.has(snapshot.deployment.id)
+          assert.strictEqual(results[i]!.stopRequested, stopped)
+          assert.strictEqual(deployment.status, "paused")
+          assert.deepStrictEqual(deployment.request, stopped ? requests[i] : undefined, `deployment ${i}`)
+        }
+      }))
+
     it.effect("tells each fenced-out checkpoint of a batch its own LeaseLost, and applies the others", () =>
       Effect.gen(function*() {
         const { store } = yield* freshStore()

@@ -7,8 +7,8 @@
  */
 import { Clock, Effect } from "effect"
 import { OperationRefused } from "../ActionError.ts"
-import { apply } from "./operationApply.ts"
-import { type Applied, historyRow, NotHere, type OperationsContext } from "./operationContext.ts"
+import { apply, operate } from "./operationApply.ts"
+import { type Applied, historyRow, NotHere, type OperationsContext, read } from "./operationContext.ts"
 import { retryTransient } from "./transient.ts"
 
 /**
@@ -53,4 +53,22 @@ export const carryRequests = (ctx: OperationsContext, limit: number) =>
       )))
     }
     return carried
+  })
+
+/**
+ * Carries out, right after the pause, the stop request that a pause written over a stop flag recorded
+ * (`DeploymentPatch.stopRequest`: a stop asked while the failure was being paused). If this process does not (it
+ * dies, or is released first), any process that has the action carries the request out at its next recovery pass.
+ * Without that request pending (another one was), the stop is applied as an operator's would be.
+ */
+export const carryStop = (ctx: OperationsContext, deploymentId: string, reason: string) =>
+  Effect.gen(function*() {
+    const pending = (yield* read(ctx, deploymentId)).deployment.request
+    const checked = { deploymentId, reason, input: undefined, key: undefined }
+    if (pending === undefined || pending.operation !== "stop") return yield* operate(ctx, "stop", checked)
+    return yield* Effect.catchIf(
+      apply(ctx, { ...checked, operation: "stop", reason: pending.reason, request: pending }),
+      (error): error is NotHere => error instanceof NotHere,
+      () => Effect.logInfo(`the stop of deployment ${deploymentId} is left for a process that has the action`)
+    )
   })

@@ -8,6 +8,7 @@ import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Option, type S
 import type { Snapshot } from "../DeploymentStore.ts"
 import type { Registration } from "./registration.ts"
 import type { Handle, LaunchKind, Outcome, RunnerEnv } from "./run.ts"
+import { stopWhilePausing } from "./run.ts"
 import { runDeployment } from "./runner.ts"
 import { retryTransient } from "./transient.ts"
 
@@ -19,10 +20,8 @@ export interface LaunchEnv {
   readonly running: Map<string, Handle>
   /** Where the runs' fibers live. */
   readonly scope: Scope.Scope
-  /** The operators' `stop` of a deployment, with the reason kept in its history. */
-  readonly stop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
-  /** The same stop recorded as a request, for a live process that has the action to carry out. */
-  readonly requestStop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
+  /** Carries out the stop request a pause recorded over a stop flag (`carryRequests.ts`, `carryStop`). */
+  readonly carryStop: (deploymentId: string, reason: string) => Effect.Effect<unknown, unknown>
   /**
    * How long a run's exit hook may take (the runtime's `shutdownTimeout`): the hook runs uninterruptibly, and the
    * release closes the runs one after the other, so a hook stuck in a store call would hold the others up.
@@ -32,23 +31,25 @@ export interface LaunchEnv {
 
 /**
  * A stop asked while a failure was pausing the deployment found it still running and set its stop flag: the pause
- * committed all the same, so the stop is carried out once the run ended (the deployment rolls back, as the stop
- * asked). When the runtime is being released, its take-over is not written (it interrupts, `shutdown.ts`): the stop
- * is then recorded as a request, which a live process that has the action carries out, so that it is not lost.
+ * committed all the same, and recorded a stop request with it (`DeploymentPatch.stopRequest`, `run.ts`). The stop is
+ * carried out here once the run ended (the deployment rolls back, as the stop asked). When the runtime is being
+ * released, its take-over is not written (it interrupts, `shutdown.ts`), and when this process dies first, nothing
+ * here carries it out: either way the request waits for a live process that has the action.
  */
 const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle, outcome: Outcome) => {
   if (outcome._tag !== "Paused" || !outcome.stopRequested) return undefined
-  const reason = "a stop was asked while the failure paused the deployment"
-  return deps.stop(handle.deploymentId, reason).pipe(
+  return deps.carryStop(handle.deploymentId, stopWhilePausing).pipe(
     Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause) ? deps.requestStop(handle.deploymentId, reason) : Effect.failCause(cause)
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.logInfo(`the stop of deployment ${handle.deploymentId} waits for a live process, as a request`)
+        : Effect.failCause(cause)
     ),
     Effect.timeoutOption(deps.exitHookTimeout),
     Effect.flatMap((done) =>
       Option.isSome(done) ? Effect.void : Effect.logWarning(
         `stopping paused deployment ${handle.deploymentId} did not finish within ${
           Duration.format(deps.exitHookTimeout)
-        }: it stays paused, its stop not carried out; stop it again`
+        }: its stop request waits for the next recovery pass of a process that has the action`
       )
     ),
     Effect.catch((error) => Effect.logWarning(`stopping paused deployment ${handle.deploymentId} failed`, error))

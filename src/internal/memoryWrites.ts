@@ -66,7 +66,10 @@ export const makeMemoryWrites = (state: MemoryState): MemoryWrites => ({
 
   checkpoint: (checkpoint) =>
     fencedWrite(state, "checkpoint", checkpoint, checkpoint.fence, (entry) => {
-      const row = applyPatches(entry, checkpoint.deployment, checkpoint.jobs, checkpoint.at)
+      const { stopRequest, ...patch } = checkpoint.deployment
+      const overStop = stopRequest !== undefined && entry.deployment.stopRequested && entry.deployment.request === undefined
+      const row = applyPatches(entry, patch, checkpoint.jobs, checkpoint.at)
+      if (overStop) row.request = structuredClone(stopRequest)
       appendErrors(state, entry, checkpoint.errors)
       return { stopRequested: row.stopRequested }
     }),

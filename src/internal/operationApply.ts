@@ -103,9 +103,7 @@ export const apply = (
         `${applied.operation} applies to a ${appliesTo[applied.operation].join(" or ")} deployment`
       )
     }
-    const reg = applied.leftToOthers !== undefined
-      ? undefined
-      : applied.operation === "restart"
+    const reg = applied.operation === "restart"
       ? ctx.registrationFor(row.application, row.action)
       : ctx.registrationOf(row)
     if (reg === undefined) {
@@ -130,18 +128,10 @@ export const apply = (
     }
   })
 
-/**
- * Applies an operation asked in this process; with `leftToOthers` (why), it is recorded as a request for another
- * process that has the action, as in a process that does not have it.
- */
-export const operate = (
-  ctx: OperationsContext,
-  operation: Operation,
-  checked: CheckedOperation,
-  leftToOthers?: string
-) =>
+/** Applies an operation asked in this process. */
+export const operate = (ctx: OperationsContext, operation: Operation, checked: CheckedOperation) =>
   Effect.catchIf(
-    apply(ctx, { ...checked, operation, request: undefined, leftToOthers }),
+    apply(ctx, { ...checked, operation, request: undefined }),
     (error): error is NotHere => error instanceof NotHere,
     // Never met without a request: a process without the action records a request instead.
     () => Effect.die(new Error("an operation without a request was left for another process"))

@@ -71,11 +71,6 @@ export interface OperationsContext extends OperationsEnv {
 export interface Applied extends CheckedOperation {
   readonly operation: Operation
   readonly request: RequestRow | undefined
-  /**
-   * Set when the operation is to be recorded as a request even though this process has the action: why it is left
-   * to another process (the history says so).
-   */
-  readonly leftToOthers?: string | undefined
 }
 
 /** What a takeover writes, besides taking the lease: a checkpoint the transitions computed, and the history. */

@@ -40,8 +40,7 @@ export const request = (ctx: OperationsContext, applied: Applied, snapshot: Snap
       },
       history: historyRow(ctx, applied, "requested", at, {
         ...(job === undefined ? {} : { job }),
-        message: applied.leftToOthers ??
-          "this process does not have the action: a process that has it carries the operation out"
+        message: "this process does not have the action: a process that has it carries the operation out"
       })
     }))
     switch (result._tag) {

@@ -21,7 +21,7 @@
  * @internal
  */
 import type { Operation } from "../Deployment.ts"
-import { carryRequests } from "./carryRequests.ts"
+import { carryRequests, carryStop } from "./carryRequests.ts"
 import { operate } from "./operationApply.ts"
 import { bulk } from "./operationBulk.ts"
 import type { OperationsContext, OperationsEnv } from "./operationContext.ts"
@@ -33,8 +33,8 @@ export type { OperationsEnv } from "./operationContext.ts"
 export const makeOperations = (deps: OperationsEnv) => {
   const ctx: OperationsContext = { ...deps, taking: new Set<string>() }
   return {
-    operate: (operation: Operation, checked: CheckedOperation, leftToOthers?: string) =>
-      operate(ctx, operation, checked, leftToOthers),
+    operate: (operation: Operation, checked: CheckedOperation) => operate(ctx, operation, checked),
+    carryStop: (deploymentId: string, reason: string) => carryStop(ctx, deploymentId, reason),
     carryRequests: (limit: number) => carryRequests(ctx, limit),
     bulk: (checked: CheckedBulk) => bulk(ctx, checked)
   }

@@ -33,6 +33,7 @@ const batchElement = (checkpoint: Checkpoint, ord: number) => {
     parked: patch.parked,
     resumes: patch.resumes,
     release: patch.releaseLease === true,
+    ...(patch.stopRequest === undefined ? {} : { stopRequest: patch.stopRequest }),
     jobs,
     ...placesOf(jobs),
     errors: checkpoint.errors
@@ -75,7 +76,11 @@ export const makeBatchStatement = (
     resumes = COALESCE((i.value->>'resumes')::integer, d.resumes),
     owner = CASE WHEN (i.value->>'release')::boolean THEN NULL ELSE d.owner END,
     lease_expires_at = CASE WHEN (i.value->>'release')::boolean THEN NULL ELSE d.lease_expires_at END,
-    updated_at = ${atJson("i.value->>'at'")},
+    updated_at = ${atJson("i.value->>'at'")}${
+      checkpoints.some((checkpoint) => checkpoint.deployment.stopRequest !== undefined)
+        ? writes.stopRequestAssignmentOfEach("i.value")
+        : sql``
+    },
     ${writes.jobsAssignmentOfEach("i.value")}
   FROM input AS i
   WHERE d.id = ANY(${`{${ids.join(",")}}`}::uuid[]) AND d.id = i.id AND d.owner = i.owner AND d.lease_epoch = i.epoch

@@ -60,7 +60,9 @@ export const makeCheckpoints = (deps: CheckpointDeps) => {
     resumes = COALESCE(${patch.resumes ?? null}::integer, resumes),
     owner = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE owner END,
     lease_expires_at = CASE WHEN ${patch.releaseLease === true}::boolean THEN NULL ELSE lease_expires_at END,
-    updated_at = ${at(checkpoint.at)}${writes.jobsAssignment(checkpoint.jobs)}
+    updated_at = ${at(checkpoint.at)}${writes.stopRequestAssignment(patch.stopRequest)}${
+      writes.jobsAssignment(checkpoint.jobs)
+    }
   WHERE id = ${fence.deploymentId}::uuid AND owner = ${fence.owner}::text AND lease_epoch = ${fence.epoch}::bigint
     AND ${lockBound}
   RETURNING id, stop_requested`

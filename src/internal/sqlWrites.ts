@@ -10,7 +10,7 @@
  * @internal
  */
 import type { SqlClient, Statement } from "effect/sql"
-import type { DeploymentPatch, JobPatch } from "../DeploymentStore.ts"
+import type { DeploymentPatch, JobPatch, RequestRow } from "../DeploymentStore.ts"
 import { makeAppends } from "./sqlAppends.ts"
 import type { Columns } from "./sqlColumns.ts"
 import { jsonParam } from "./sqlParams.ts"
@@ -113,7 +113,30 @@ export const makeWrites = (sql: SqlClient.SqlClient, tables: Tables, columns: Co
       ELSE ${mergedJobs(patches)} END`
   }
 
-  return { ...makeAppends(sql, tables, columns), jobsAssignment, jobsAssignmentOfEach, patchAssignments }
+  /**
+   * The assignment of `request` by a pause's `stopRequest`, after a comma (nothing without one): recorded when the
+   * row's stop flag is set and no request is pending (the old row's values: an `UPDATE` reads them in `SET`).
+   */
+  const stopRequestAssignment = (request: RequestRow | undefined) =>
+    request === undefined
+      ? sql``
+      : sql`,
+    request = CASE WHEN stop_requested AND request IS NULL THEN ${JSON.stringify(request)}::jsonb ELSE request END`
+
+  /** The same for checkpoints written together: `element` holds each one's `stopRequest`, if it has one. */
+  const stopRequestAssignmentOfEach = (element: string) =>
+    sql`,
+    request = CASE WHEN ${sql.literal(element)} ? 'stopRequest' AND d.stop_requested AND d.request IS NULL
+      THEN ${sql.literal(element)}->'stopRequest' ELSE d.request END`
+
+  return {
+    ...makeAppends(sql, tables, columns),
+    jobsAssignment,
+    jobsAssignmentOfEach,
+    patchAssignments,
+    stopRequestAssignment,
+    stopRequestAssignmentOfEach
+  }
 }
 
 /** The fragments of `makeWrites`. */

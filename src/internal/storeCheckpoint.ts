@@ -6,7 +6,7 @@
  * @internal
  */
 import type { DeploymentStatus, JobStatus } from "../Deployment.ts"
-import type { AttemptRow, FailureRow, Json, NewErrorRow, ParkedRow } from "./storeRows.ts"
+import type { AttemptRow, FailureRow, Json, NewErrorRow, ParkedRow, RequestRow } from "./storeRows.ts"
 
 /**
  * The lease a writer claims to hold. Fenced writes apply only when the stored `owner` and `leaseEpoch` match.
@@ -39,6 +39,14 @@ export interface DeploymentPatch {
   readonly parked?: ParkedRow
   /** Ends the lease (clears owner and expiry); used with a terminal status, and when parking. */
   readonly releaseLease?: true
+  /**
+   * With the `paused` status: the request the store records, as given, when the deployment's stop flag is set and no
+   * request is pending (a stop asked while the failure was being paused). Written in the same write as the pause, so
+   * that a process that has the action carries the stop out even if the one that paused does not live to.
+   *
+   * @since 0.4.0
+   */
+  readonly stopRequest?: RequestRow
 }
 
 /**

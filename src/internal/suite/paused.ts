@@ -72,6 +72,38 @@ const pausedDeploymentTests = (it: SuiteIt, { created, get, paused }: Helpers): 
         })
       }))
 
+    it.effect("a pause over a stop flag records its stop request; without the flag, or with a request pending, none", () =>
+      Effect.gen(function*() {
+        const store = yield* DeploymentStore
+        const pauseOf = (snapshot: Snapshot, stopRequest: ReturnType<typeof requestOf>) =>
+          store.checkpoint({
+            fence: fenceOf(snapshot),
+            at: T0 + 5,
+            deployment: { status: "paused", failure: failureRow, releaseLease: true, stopRequest },
+            jobs: [{ index: 0, status: "failed", finishedAt: T0 + 5 }],
+            errors: []
+          })
+        // a stop asked while the failure was being paused: the flag is set, then the pause is written
+        const stopped = yield* created(makeSnapshot())
+        assert.strictEqual((yield* store.requestStop(stopped.deployment.id, T0 + 4))._tag, "Requested")
+        const request = requestOf("stop", T0 + 5)
+        assert.isTrue((yield* pauseOf(stopped, request)).stopRequested)
+        const read = yield* get(stopped.deployment.id)
+        assert.strictEqual(read.deployment.status, "paused")
+        assertSameRow(read.deployment.request, request)
+        // no stop asked: the request is not recorded
+        const plain = yield* created(makeSnapshot())
+        assert.isFalse((yield* pauseOf(plain, requestOf("stop", T0 + 5))).stopRequested)
+        assert.strictEqual((yield* get(plain.deployment.id)).deployment.request, undefined)
+        // a pending request is kept
+        const pending = requestOf("retry", T0 + 3)
+        const base = makeSnapshot()
+        const withRequest = yield* created({ ...base, deployment: { ...base.deployment, request: pending } })
+        assert.strictEqual((yield* store.requestStop(withRequest.deployment.id, T0 + 4))._tag, "Requested")
+        yield* pauseOf(withRequest, requestOf("stop", T0 + 5))
+        assertSameRow((yield* get(withRequest.deployment.id)).deployment.request, pending)
+      }))
+
     it.effect("are never pruned, however old; finished ones as old are", () =>
       Effect.gen(function*() {
         const store = yield* DeploymentStore
