@@ -104,7 +104,8 @@ export const applyPatches = (
   jobs: ReadonlyArray<JobPatch>,
   at: number
 ): Mutable<DeploymentRow> => {
-  const { failure, releaseLease, ...fields } = patch
+  // `stopRequest` is no field of the row: the checkpoint records it as the request, or not (`memoryWrites.ts`).
+  const { failure, releaseLease, stopRequest: _stopRequest, ...fields } = patch
   const row = Object.assign(entry.deployment, fields)
   if (failure !== undefined) row.failure = failure ?? undefined
   if (releaseLease === true) {

@@ -66,9 +66,10 @@ export const makeMemoryWrites = (state: MemoryState): MemoryWrites => ({
 
   checkpoint: (checkpoint) =>
     fencedWrite(state, "checkpoint", checkpoint, checkpoint.fence, (entry) => {
-      const { stopRequest, ...patch } = checkpoint.deployment
+      const { stopRequest } = checkpoint.deployment
+      // A pause's stop request is recorded if a stop was asked meanwhile and no request is pending.
       const overStop = stopRequest !== undefined && entry.deployment.stopRequested && entry.deployment.request === undefined
-      const row = applyPatches(entry, patch, checkpoint.jobs, checkpoint.at)
+      const row = applyPatches(entry, checkpoint.deployment, checkpoint.jobs, checkpoint.at)
       if (overStop) row.request = structuredClone(stopRequest)
       appendErrors(state, entry, checkpoint.errors)
       return { stopRequested: row.stopRequested }
