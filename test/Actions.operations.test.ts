@@ -53,6 +53,24 @@ const startedAndSettled = (actions: Actions.ActionsShape, action: ReturnType<typ
     return id
   })
 
+/** A process "worker" on `store`, with a deployment of `pausing` started whose second job fails. */
+const startFailing = (store: DeploymentStore.DeploymentStoreShape) =>
+  Effect.gen(function*() {
+    const log = makeLog()
+    const action = pausing(log, { failing: true })
+    const worker = yield* startProcess(store, "worker")
+    yield* worker.actions.register(action)
+    const id = yield* worker.actions.start(action, { n: 0 })
+    return { action, id, log, worker }
+  })
+
+/** Two processes on one store, "first" and "second", each with `action` registered. */
+const twoProcesses = (store: DeploymentStore.DeploymentStoreShape, action: Action.Any) => {
+  const registered = (owner: string) =>
+    Effect.tap(startProcess(store, owner), (process) => process.actions.register(action))
+  return Effect.all([registered("first"), registered("second")])
+}
+
 const refusal = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.flip(effect).pipe(Effect.map((error) => error as E))
 
@@ -122,11 +140,7 @@ describe("Actions operations", () => {
         const inner = yield* DeploymentStore.makeMemory
         // Another process's stop lands just before the pause is written: the deployment is still running then.
         const store = stopAsPauseIsWritten(inner)
-        const log = makeLog()
-        const action = pausing(log, { failing: true })
-        const worker = yield* startProcess(store, "worker")
-        yield* worker.actions.register(action)
-        const id = yield* worker.actions.start(action, { n: 0 })
+        const { id, log, worker } = yield* startFailing(store)
         yield* TestClock.adjust("10 millis")
         const deployment = yield* settled(worker.actions, id)
 
@@ -148,11 +162,7 @@ describe("Actions operations", () => {
         const gate = yield* Deferred.make<void>()
         // The stop lands just before the pause is written, and the pause is written only once the release began.
         const store = stopAsPauseIsWritten(inner, Effect.andThen(Deferred.succeed(entered, undefined), Deferred.await(gate)))
-        const log = makeLog()
-        const action = pausing(log, { failing: true })
-        const worker = yield* startProcess(store, "worker")
-        yield* worker.actions.register(action)
-        const id = yield* worker.actions.start(action, { n: 0 })
+        const { action, id, log, worker } = yield* startFailing(store)
         yield* TestClock.adjust("10 millis")
         yield* Deferred.await(entered)
         const shutdown = yield* Effect.forkChild(worker.shutdown)
@@ -189,11 +199,7 @@ describe("Actions operations", () => {
               ? Effect.fail(new ActionError.PersistenceError({ reason: "connection", operation: "get", detail: "dead" }))
               : inner.get(id)
         }
-        const log = makeLog()
-        const action = pausing(log, { failing: true })
-        const worker = yield* startProcess(store, "worker")
-        yield* worker.actions.register(action)
-        const id = yield* worker.actions.start(action, { n: 0 })
+        const { action, id, log, worker } = yield* startFailing(store)
         yield* TestClock.adjust("1 second")
         yield* worker.crash
 
@@ -551,10 +557,7 @@ describe("Actions operations", () => {
         }
         const log = makeLog()
         const action = Action.make("once", [step("a", log)])
-        const first = yield* startProcess(store, "first")
-        const second = yield* startProcess(store, "second")
-        yield* first.actions.register(action)
-        yield* second.actions.register(action)
+        const [first, second] = yield* twoProcesses(store, action)
         const id = yield* first.actions.start(action, { n: 5 })
         yield* settled(first.actions, id)
         gate.on = true
@@ -732,10 +735,7 @@ describe("Actions operations", () => {
         const log = makeLog()
         const switched = { failing: true }
         const action = pausing(log, switched)
-        const first = yield* startProcess(store, "first")
-        const second = yield* startProcess(store, "second")
-        yield* first.actions.register(action)
-        yield* second.actions.register(action)
+        const [first, second] = yield* twoProcesses(store, action)
         const id = yield* first.actions.start(action, { n: 0 })
         yield* settled(first.actions, id)
         switched.failing = false

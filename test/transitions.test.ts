@@ -12,6 +12,7 @@ import {
   type Progress,
   type Refused,
   stoppedMessage,
+  stopWhilePausing,
   type Transition,
   type Write
 } from "../src/internal/transitions.ts"
@@ -118,7 +119,8 @@ const events: { readonly [T in Event["_tag"]]: Extract<Event, { _tag: T }> } = {
     failure,
     onFailure: "rollback",
     stopped: false,
-    logged: false
+    logged: false,
+    stopRequest: { id: "request-1", by: "owner-a" }
   },
   StopRequested: { _tag: "StopRequested", at: AT },
   RollbackStepDone: { _tag: "RollbackStepDone", at: AT, index: 1, rollback: { startedAt: AT - 2, finishedAt: AT - 1 } },
@@ -409,6 +411,7 @@ describe("transitions", () => {
         status: "paused",
         currentJob: 1,
         releaseLease: true,
+        stopRequest: { id: "request-1", by: "owner-a", operation: "stop", at: AT, reason: stopWhilePausing },
         failure
       })
       assert.strictEqual(result.progress.status, "paused")

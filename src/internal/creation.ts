@@ -172,7 +172,7 @@ export const makeCreate = (deps: CreationEnv) => {
         // The same key as a start of this process that failed: its discard stops, and the deployment is taken back
         // (created again if the discard had deleted it already). Once the runtime is released (now, or while the take
         // back is under way), nothing would run it: it is discarded, as its failed start asked, and this start is
-        // interrupted, as any start of a released runtime.
+        // interrupted, like any start of a released runtime.
         pending.delete(existing.id)
         yield* Fiber.interrupt(left.discard)
         const giveUp = Effect.suspend(() => deps.isRunning(existing.id) ? Effect.void : discardOnce(left.snapshot))

@@ -8,7 +8,7 @@ import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Option, type S
 import type { Snapshot } from "../DeploymentStore.ts"
 import type { Registration } from "./registration.ts"
 import type { Handle, LaunchKind, Outcome, RunnerEnv } from "./run.ts"
-import { stopWhilePausing } from "./run.ts"
+import { stopWhilePausing } from "./transitionModels.ts"
 import { runDeployment } from "./runner.ts"
 import { retryTransient } from "./transient.ts"
 
@@ -58,7 +58,8 @@ const stopIfAskedWhilePausing = (deps: LaunchEnv, handle: Handle, outcome: Outco
 
 /** The outcome a run published, if it did (its fiber may end interrupted after it did). */
 const published = (handle: Handle): Outcome | undefined => {
-  // Done means completed with an exit (`Deferred.succeed`, `doneUnsafe` with `Exit.succeed`).
+  // Done means completed with an exit (`Deferred.succeed`, `doneUnsafe` with `Exit.succeed`). `Exit.isExit` forgets
+  // the type parameter, which the Deferred fixes: `handle.outcome` holds `Outcome`s only.
   const done = handle.outcome.effect
   if (done === undefined || !Exit.isExit(done)) return undefined
   const exit = done as Exit.Exit<Outcome>

@@ -20,7 +20,6 @@ import type { Failure, JobPhase } from "../Deployment.ts"
 import type {
   Checkpoint,
   CheckpointResult,
-  DeploymentPatch,
   DeploymentStoreShape,
   Fence,
   Json,
@@ -195,18 +194,6 @@ export const isRefusal = (error: PersistenceError | LeaseLost): error is Persist
  * cut short. Its duration is recorded, whatever its end. Without a failure it costs the store's operation and
  * two fiber steps.
  */
-/** The reason of the stop request a pause records over a stop flag. */
-export const stopWhilePausing = "a stop was asked while the failure paused the deployment"
-
-/**
- * A pause's patch with its stop request (`DeploymentPatch.stopRequest`), which the store records only if a stop
- * flag was set meanwhile; any other patch as it is.
- */
-const withStopRequest = (patch: DeploymentPatch, owner: string, at: number): DeploymentPatch =>
-  patch.status !== "paused"
-    ? patch
-    : { ...patch, stopRequest: { id: crypto.randomUUID(), operation: "stop", by: owner, at, reason: stopWhilePausing } }
-
 export const write = <E = PersistenceError>(
   run: Run,
   checkpoint: Omit<Checkpoint, "fence">,
@@ -219,10 +206,9 @@ export const write = <E = PersistenceError>(
   const reset = options?.progress !== false && run.handle.resumes > 0
   let attempt: Effect.Effect<CheckpointResult, PersistenceError | LeaseLost>
   try {
-    const deployment = withStopRequest(checkpoint.deployment, run.handle.fence.owner, checkpoint.at)
     attempt = run.env.store.checkpoint({
       ...checkpoint,
-      deployment: reset ? { ...deployment, resumes: 0 } : deployment,
+      deployment: reset ? { ...checkpoint.deployment, resumes: 0 } : checkpoint.deployment,
       fence: run.handle.fence
     })
   } catch (defect) {

@@ -379,7 +379,8 @@ const failed = (run: Run, scope: Scope.Closeable, exit: Exit.Failure<unknown, un
       stopped: error instanceof ExecutionStopped,
       logged: typeof error === "object" && error !== null && run.recorded.has(error),
       ...(stateResult._tag === "Success" ? stateResult.success : {}),
-      previous: run.unsaved
+      previous: run.unsaved,
+      stopRequest: { id: crypto.randomUUID(), by: run.handle.fence.owner }
     }
     const failedWrite = yield* Effect.exit(writeFailure(run, event))
     if (Exit.isFailure(failedWrite)) {

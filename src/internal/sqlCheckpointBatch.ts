@@ -33,7 +33,7 @@ const batchElement = (checkpoint: Checkpoint, ord: number) => {
     parked: patch.parked,
     resumes: patch.resumes,
     release: patch.releaseLease === true,
-    ...(patch.stopRequest === undefined ? {} : { stopRequest: patch.stopRequest }),
+    stopRequest: patch.stopRequest,
     jobs,
     ...placesOf(jobs),
     errors: checkpoint.errors

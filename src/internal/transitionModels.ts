@@ -86,6 +86,11 @@ export interface JobFailed extends WithState {
   readonly stopped: boolean
   readonly logged: boolean
   readonly previous?: UnsavedOutput | undefined
+  /**
+   * Under the pause policy, the stop request a pause records if a stop was asked meanwhile
+   * (`DeploymentPatch.stopRequest`): its id, fresh, and the lease holder that writes it.
+   */
+  readonly stopRequest: { readonly id: string; readonly by: string }
 }
 
 /** A stop was asked: forward, the flag is noted (the runner interrupts the job); paused, the rollback starts. */
@@ -209,6 +214,9 @@ export const appliesTo: { readonly [Tag in Event["_tag"]]: ReadonlyArray<Deploym
   RetryRollback: ["rollback_failed"],
   Restart: ["succeeded", "rolled_back", "rollback_failed"]
 }
+
+/** The reason of the stop request a pause records when a stop was asked while it was being written. */
+export const stopWhilePausing = "a stop was asked while the failure paused the deployment"
 
 /** The tag of `ExecutionStopped`, the failure of a stopped deployment. */
 export const stoppedTag = "ExecutionStopped"

@@ -63,6 +63,7 @@ import {
   type RollbackStepRefused,
   stoppedMessage,
   stoppedTag,
+  stopWhilePausing,
   type Transition,
   type WithState,
   type Write
@@ -298,7 +299,13 @@ const jobFailed = (progress: Progress, event: JobFailed): Decision => {
   const deployment: DeploymentPatch = {
     ...stateOf(event),
     ...(pause
-      ? { status: "paused", currentJob: index, releaseLease: true }
+      ? {
+        status: "paused",
+        currentJob: index,
+        releaseLease: true,
+        // recorded by the store only if a stop was asked while this pause was being written
+        stopRequest: { ...event.stopRequest, operation: "stop", at, reason: stopWhilePausing }
+      }
       : { status: "rolling_back", currentJob: rollbackFrom }),
     failure
   }

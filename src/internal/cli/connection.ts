@@ -42,7 +42,7 @@ export class MissingDriver extends Schema.TaggedError<MissingDriver>()("MissingD
 
 /** Whether a failed import is that of `@effect/sql-pg` itself not being found (not one of its own imports). */
 export const isDriverNotFound = (error: unknown): boolean =>
-  error instanceof Error && (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" &&
+  error instanceof Error && "code" in error && error.code === "ERR_MODULE_NOT_FOUND" &&
   /['"]@effect\/sql-pg['"]/.test(error.message)
 
 const prefixPattern = /^[a-z_][a-z0-9_]*$/
